@@ -1,0 +1,25 @@
+// Lint: the recommended rules plus the few that catch real bugs in async,
+// event-driven code (floating promises) and keep library code free of console output.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'public/vendor/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-console': 'error',
+    },
+  },
+  {
+    // The CLI and test helpers talk to a terminal on purpose.
+    files: ['src/cli/**/*.ts', 'test/**/*.ts', 'src/load/**/*-report*.ts', 'src/bench/**/*-report*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,39 @@
+// Starts a gateway with its broker and wires process signals: SIGTERM/SIGINT
+// stop accepting, close clients with 1001, drain, exit 0.
+import { createBroker } from '../broker/create-broker.js';
+import type { Broker } from '../broker/broker.js';
+import type { GatewayConfig } from '../config/gateway-options.js';
+import { OdinGateway } from '../gateway/gateway-server.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+
+export interface RunningGateway {
+  gateway: OdinGateway;
+  broker: Broker;
+  logger: Logger;
+}
+
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const logger = createLogger(config.logLevel, { instance: config.instanceId });
+  const broker = await createBroker(config, logger);
+  const gateway = new OdinGateway(config, { broker, logger });
+  await gateway.start();
+  return { gateway, broker, logger };
+}
+
+export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ event: 'signal', signal }, `received ${signal}`);
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ event: 'shutdown_failed', err: String(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,50 @@
+// Every setting of the gateway, with its flag, environment variable and
+// default. README's configuration table is checked against this table by a test.
+import { hostname } from 'node:os';
+import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
+
+export const gatewayOptionTable = {
+  port: { kind: 'int', flag: 'port', env: 'PORT', default: 3004, min: 0, max: 65535, description: 'HTTP/WebSocket port (0 = any free port)' },
+  host: { kind: 'string', flag: 'host', env: 'HOST', default: '0.0.0.0', description: 'address to listen on' },
+  natsUrl: { kind: 'string', flag: 'nats', env: 'NATS_URL', default: undefined, description: 'NATS server URL(s), comma-separated; absent = embedded memory broker' },
+  natsStream: { kind: 'string', flag: 'nats-stream', env: 'NATS_STREAM', default: 'ODIN', description: 'JetStream stream holding history over odin.>' },
+  natsReplicas: { kind: 'int', flag: 'nats-replicas', env: 'NATS_REPLICAS', default: 1, min: 1, max: 5, description: 'stream replicas (3 on a 3-node cluster)' },
+  natsStorage: { kind: 'string', flag: 'nats-storage', env: 'NATS_STORAGE', default: 'file', choices: ['file', 'memory'], description: 'stream storage' },
+  historySize: { kind: 'int', flag: 'history-size', env: 'HISTORY_SIZE', default: 1000, min: 1, max: 1_000_000, description: 'messages kept per channel for resume' },
+  historyMaxAgeSec: { kind: 'int', flag: 'history-max-age', env: 'HISTORY_MAX_AGE_SEC', default: 600, min: 1, description: 'seconds a message is kept for resume (the latest per channel is always kept)' },
+  maxQueueBytes: { kind: 'int', flag: 'max-queue-bytes', env: 'MAX_QUEUE_BYTES', default: 1_048_576, min: 1024, description: 'outbound bytes queued per client before it is closed as slow (4000)' },
+  maxFrameBytes: { kind: 'int', flag: 'max-frame-bytes', env: 'MAX_FRAME_BYTES', default: 16_384, min: 256, max: 16_777_216, description: 'largest client frame accepted (larger closes with 1009)' },
+  maxSubscriptions: { kind: 'int', flag: 'max-subscriptions', env: 'MAX_SUBSCRIPTIONS', default: 100, min: 1, description: 'subscriptions per connection' },
+  rateLimitBurst: { kind: 'int', flag: 'rate-limit-burst', env: 'RATE_LIMIT_BURST', default: 100, min: 1, description: 'inbound message burst per connection' },
+  rateLimitPerSec: { kind: 'number', flag: 'rate-limit-per-sec', env: 'RATE_LIMIT_PER_SEC', default: 10, min: 0.01, description: 'inbound messages per second per connection after the burst' },
+  abuseBurst: { kind: 'int', flag: 'abuse-burst', env: 'ABUSE_BURST', default: 20, min: 1, description: 'errors a connection may cause in a burst before it is closed (1008)' },
+  abusePerSec: { kind: 'number', flag: 'abuse-per-sec', env: 'ABUSE_PER_SEC', default: 1, min: 0.001, description: 'error budget refill per second' },
+  maxConnections: { kind: 'int', flag: 'max-connections', env: 'MAX_CONNECTIONS', default: 0, min: 0, description: 'connection limit; 0 = derived from the memory budget' },
+  memoryLimitMb: { kind: 'int', flag: 'memory-limit-mb', env: 'MEMORY_LIMIT_MB', default: 0, min: 0, description: 'memory budget in MiB; 0 = cgroup limit, else 512' },
+  connectionBudgetKb: { kind: 'int', flag: 'connection-budget-kb', env: 'CONNECTION_BUDGET_KB', default: 16, min: 1, description: 'memory budgeted per connection when deriving the limit' },
+  pingIntervalMs: { kind: 'int', flag: 'ping-interval-ms', env: 'PING_INTERVAL_MS', default: 25_000, min: 50, description: 'WebSocket ping sweep interval; silent for two intervals = closed' },
+  shutdownTimeoutMs: { kind: 'int', flag: 'shutdown-timeout-ms', env: 'SHUTDOWN_TIMEOUT_MS', default: 30_000, min: 0, description: 'how long SIGTERM waits for clients to close' },
+  jwtSecret: { kind: 'string', flag: 'jwt-secret', env: 'JWT_SECRET', default: undefined, description: 'HS256 secret for client JWTs; without it private channels are closed to all' },
+  authRequired: { kind: 'bool', flag: 'auth-required', env: 'AUTH_REQUIRED', default: false, description: 'refuse anonymous connections (4003)' },
+  instanceId: { kind: 'string', flag: 'instance-id', env: 'INSTANCE_ID', default: undefined, description: 'name of this instance in logs and metrics [default: host-pid]' },
+  workers: { kind: 'int', flag: 'workers', env: 'WORKERS', default: 1, min: 1, max: 64, description: 'gateway processes sharing the port (needs NATS when > 1)' },
+  logLevel: { kind: 'string', flag: 'log-level', env: 'LOG_LEVEL', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'log level' },
+} satisfies OptionTable;
+
+export type GatewayConfig = OptionValues<typeof gatewayOptionTable> & { instanceId: string };
+
+export function gatewayConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, extraFlags: readonly string[] = []): GatewayConfig {
+  const values = resolveOptions(gatewayOptionTable, argv, env, extraFlags);
+  if (values.workers > 1 && !values.natsUrl) {
+    throw new ConfigError(`--workers/WORKERS: ${values.workers} workers need a shared broker; set --nats/NATS_URL`);
+  }
+  if (values.authRequired && !values.jwtSecret) {
+    throw new ConfigError('--auth-required/AUTH_REQUIRED: true needs --jwt-secret/JWT_SECRET');
+  }
+  return { ...values, instanceId: values.instanceId ?? `${hostname()}-${process.pid}` };
+}
+
+/** Defaults for tests and embedding: every option at its default, overridden by `overrides`. */
+export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  return { ...gatewayConfigFrom([], {}), ...overrides };
+}

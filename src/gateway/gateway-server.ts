@@ -1,0 +1,375 @@
+// The gateway: HTTP (/health, /metrics, demo page), WebSocket upgrades with
+// capacity and identity checks, client messages, fan-out from the broker,
+// keepalive and graceful shutdown.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Registry } from 'prom-client';
+import type { Broker, BrokerMessage } from '../broker/broker.js';
+import type { GatewayConfig } from '../config/gateway-options.js';
+import type { Logger } from '../observability/logger.js';
+import { createGatewayMetrics, createRegistry, type GatewayMetrics } from '../observability/metrics.js';
+import { parseClientMessage } from '../protocol/client-message-parser.js';
+import { CloseCode, closeCodeName, ErrorCode, PROTOCOL_VERSION } from '../protocol/codes.js';
+import { ClientConnection, type ConnectionHost } from './client-connection.js';
+import { tokenFrom, verifyIdentity, type Identity } from './client-identity.js';
+import { healthReport, type HealthReport } from './health-report.js';
+import { KeepaliveSweep } from './keepalive-sweep.js';
+import { maxConnectionsFor, memoryBudget } from './memory-budget.js';
+import { ResourceSampler } from './resource-sampler.js';
+import { serveStatic } from './static-files.js';
+import { handleSubscribe, handleUnsubscribe, removeAllSubscriptions, type SubscribeContext } from './subscribe-handler.js';
+import { SubscriptionHub } from './subscription-hub.js';
+
+/** ws lets us pick the socket class: the connection rides on it, so listeners need no closure. */
+class ClientSocket extends WebSocket {
+  conn!: ClientConnection;
+  gateway!: OdinGateway;
+}
+
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const socket = this as ClientSocket;
+  socket.conn.alive = true;
+  socket.gateway.handleClientFrame(socket.conn, data, isBinary);
+}
+function onSocketPong(this: WebSocket): void {
+  (this as ClientSocket).conn.alive = true;
+}
+function onSocketClose(this: WebSocket, code: number): void {
+  const socket = this as ClientSocket;
+  socket.gateway.handleClosed(socket.conn, code);
+}
+function onSocketError(this: WebSocket, err: Error & { code?: string }): void {
+  const socket = this as ClientSocket;
+  socket.gateway.handleSocketError(socket.conn, err);
+}
+
+export interface GatewayDependencies {
+  broker: Broker;
+  logger: Logger;
+  /** Metrics registry; a fresh one (with Node's default metrics) when absent. */
+  registry?: Registry;
+}
+
+export class OdinGateway implements ConnectionHost {
+  readonly registry: Registry;
+  readonly metrics: GatewayMetrics;
+  readonly connections = new Set<ClientConnection>();
+  readonly hub: SubscriptionHub;
+  readonly maxConnections: number;
+  private readonly memoryLimitBytes: number;
+  private readonly broker: Broker;
+  private readonly logger: Logger;
+  private readonly server: Server;
+  private readonly wss: WebSocketServer;
+  private readonly sweep: KeepaliveSweep;
+  private readonly sampler = new ResourceSampler();
+  private readonly subscribeContext: SubscribeContext;
+  private readonly jwtSecret: Uint8Array | undefined;
+  private readonly startedAt = Date.now();
+  private shuttingDown = false;
+  private stopping: Promise<void> | undefined;
+  private sessionCounter = 0;
+  private readonly sessionPrefix = randomBytes(3).toString('hex');
+
+  constructor(
+    readonly config: GatewayConfig,
+    deps: GatewayDependencies,
+  ) {
+    this.broker = deps.broker;
+    this.logger = deps.logger;
+    this.registry = deps.registry ?? createRegistry();
+    this.metrics = createGatewayMetrics(this.registry);
+    const budget = memoryBudget(config.memoryLimitMb);
+    this.memoryLimitBytes = budget.limitBytes;
+    this.maxConnections = maxConnectionsFor(config.maxConnections, budget, config.connectionBudgetKb);
+    this.metrics.connectionsMax.set(this.maxConnections);
+    this.metrics.memoryLimitBytes.set(this.memoryLimitBytes);
+    this.jwtSecret = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
+
+    this.hub = new SubscriptionHub(config.maxQueueBytes, {
+      onDelivered: (messages, frames, frameBytes) => this.countDelivery(messages, frames, frameBytes),
+      onSlowClient: (conn) => this.onSlowClient(conn),
+    });
+    this.subscribeContext = {
+      broker: this.broker,
+      hub: this.hub,
+      metrics: this.metrics,
+      logger: this.logger,
+      maxSubscriptions: config.maxSubscriptions,
+    };
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+      WebSocket: ClientSocket,
+    });
+    this.server = createServer((req, res) => void this.handleHttp(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.handleUpgrade(req, socket, head));
+    this.sweep = new KeepaliveSweep(this.connections, config.pingIntervalMs, {
+      onKeepaliveTimeout: (conn) => this.logger.info({ event: 'keepalive_timeout', session: conn.id }, 'no frame for two ping intervals'),
+      onSweep: (queued) => this.metrics.outboundQueueBytes.set(queued),
+    });
+    this.broker.onMessage((m) => this.onBrokerMessage(m));
+    this.broker.onStatus((status) => {
+      this.metrics.natsConnected.set(status === 'connected' ? 1 : 0);
+      this.logger[status === 'connected' ? 'info' : 'warn']({ event: `broker_${status}`, broker: this.broker.kind }, `broker ${status}`);
+    });
+  }
+
+  /** Listens; resolves with the bound port. */
+  async start(): Promise<number> {
+    this.metrics.natsConnected.set(this.broker.status() === 'connected' ? 1 : 0);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.port, this.config.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.sweep.start();
+    this.sampler.start(2000, (s) => {
+      this.metrics.cpuPercent.set(s.cpuPercent);
+      this.metrics.memoryBytes.set(s.rssBytes);
+      this.metrics.eventLoopUtilization.set(s.eventLoopUtilization);
+    });
+    const port = this.port;
+    this.logger.info(
+      { event: 'gateway_started', port, host: this.config.host, broker: this.broker.kind, max_connections: this.maxConnections },
+      `gateway listening on ${this.config.host}:${port}`,
+    );
+    return port;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  health(): HealthReport {
+    const s = this.sampler.current;
+    return healthReport({
+      brokerKind: this.broker.kind,
+      brokerConnected: this.broker.status() === 'connected',
+      connections: this.connections.size,
+      maxConnections: this.maxConnections,
+      rssBytes: s.rssBytes,
+      memoryLimitBytes: this.memoryLimitBytes,
+      cpuPercent: s.cpuPercent,
+      eventLoopUtilization: s.eventLoopUtilization,
+      uptimeSec: (Date.now() - this.startedAt) / 1000,
+      instanceId: this.config.instanceId,
+      shuttingDown: this.shuttingDown,
+    });
+  }
+
+  /**
+   * Graceful stop: refuse new connections (503), close every client with
+   * 1001 so it reconnects elsewhere, wait up to the shutdown timeout, then
+   * drop what is left. The broker belongs to the caller and stays open.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.shuttingDown = true;
+    this.logger.info({ event: 'shutdown_started', connections: this.connections.size }, 'shutting down');
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const conn of this.connections) conn.close(CloseCode.SERVER_SHUTDOWN);
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const dropped = this.connections.size;
+    for (const conn of this.connections) conn.terminate();
+    this.sweep.stop();
+    this.sampler.stop();
+    this.server.closeAllConnections();
+    await closed;
+    this.logger.info({ event: 'shutdown_complete', dropped }, 'gateway stopped');
+  }
+
+  // ---- HTTP ----
+
+  private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://gateway');
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' }).end();
+        return;
+      }
+      if (url.pathname === '/health') {
+        const report = this.health();
+        res.writeHead(report.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
+        return;
+      }
+      if (url.pathname === '/metrics') {
+        const body = await this.registry.metrics();
+        res.writeHead(200, { 'content-type': this.registry.contentType }).end(body);
+        return;
+      }
+      if (url.pathname === '/ws') {
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required\n');
+        return;
+      }
+      if (await serveStatic(url.pathname, res)) return;
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    } catch (err) {
+      this.logger.error({ event: 'http_error', err: String(err) }, 'HTTP handler failed');
+      if (!res.headersSent) res.writeHead(500).end();
+    }
+  }
+
+  // ---- WebSocket ----
+
+  private refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+    this.metrics.connectionsFailed.inc({ reason });
+    const text = status === 503 ? 'Service Unavailable' : status === 404 ? 'Not Found' : 'Bad Request';
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length + 1}\r\n\r\n${reason}\n`);
+  }
+
+  private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    if (url.pathname !== '/ws') return this.refuseUpgrade(socket, 404, 'not_found');
+    if (this.shuttingDown) return this.refuseUpgrade(socket, 503, 'shutting_down');
+    if (this.connections.size >= this.maxConnections) {
+      this.logger.warn({ event: 'at_capacity', connections: this.connections.size, max: this.maxConnections }, 'connection refused: at capacity');
+      return this.refuseUpgrade(socket, 503, 'capacity');
+    }
+    const identity = await verifyIdentity(tokenFrom(req, url), this.jwtSecret, this.config.authRequired);
+    if (socket.destroyed) return;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws as ClientSocket, req, identity));
+  }
+
+  private handleConnection(ws: ClientSocket, req: IncomingMessage, identity: Identity): void {
+    if (!identity.ok) {
+      this.metrics.connectionsFailed.inc({ reason: 'unauthorized' });
+      this.logger.info({ event: 'unauthorized', reason: identity.reason, remote: req.socket.remoteAddress }, 'connection refused: bad token');
+      ws.on('error', () => undefined);
+      ws.close(CloseCode.UNAUTHORIZED, 'UNAUTHORIZED');
+      return;
+    }
+    const id = `${this.sessionPrefix}-${(++this.sessionCounter).toString(36)}`;
+    const conn = new ClientConnection(id, ws, identity.user, req.socket.remoteAddress ?? '', this.config, this);
+    ws.conn = conn;
+    ws.gateway = this;
+    ws.on('message', onSocketMessage);
+    ws.on('pong', onSocketPong);
+    ws.on('close', onSocketClose);
+    ws.on('error', onSocketError);
+    this.connections.add(conn);
+    this.metrics.connectionsTotal.inc();
+    this.metrics.connectionsActive.set(this.connections.size);
+    this.logger.debug({ event: 'connection_opened', session: id, user: identity.user, remote: conn.remoteAddress }, 'connection opened');
+    conn.send({
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      session: id,
+      user: identity.user,
+      ping_interval_ms: this.config.pingIntervalMs,
+      max_frame_bytes: this.config.maxFrameBytes,
+    });
+  }
+
+  /** @internal called by the socket listeners */
+  handleClientFrame(conn: ClientConnection, data: RawData, isBinary: boolean): void {
+    const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
+    this.metrics.messagesReceived.inc();
+    this.metrics.bytesReceived.inc(bytes);
+    if (!conn.allowMessage()) {
+      this.metrics.rateLimited.inc();
+      conn.rateLimitedCount++;
+      // Powers of two: a flood is visible in the logs without flooding them.
+      if ((conn.rateLimitedCount & (conn.rateLimitedCount - 1)) === 0) {
+        this.logger.warn({ event: 'rate_limited', session: conn.id, count: conn.rateLimitedCount }, 'client over its message rate');
+      }
+      conn.sendError(ErrorCode.RATE_LIMIT_EXCEEDED, `more than ${this.config.rateLimitPerSec} messages/s (burst ${this.config.rateLimitBurst}); message dropped`);
+      return;
+    }
+    if (isBinary) {
+      conn.sendError(ErrorCode.BINARY_NOT_SUPPORTED, 'send JSON in text frames');
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) {
+      conn.sendError(parsed.code, parsed.message, parsed.id);
+      return;
+    }
+    const message = parsed.message;
+    switch (message.type) {
+      case 'ping':
+      case 'heartbeat':
+        conn.send({ type: 'pong', ...(message.id !== undefined ? { id: message.id } : {}), ts: Date.now() });
+        return;
+      case 'subscribe':
+        handleSubscribe(this.subscribeContext, conn, message).catch((err: unknown) => {
+          this.logger.error({ event: 'subscribe_failed', session: conn.id, err: String(err) }, 'subscribe failed');
+          conn.close(CloseCode.INTERNAL_ERROR);
+        });
+        return;
+      case 'unsubscribe':
+        handleUnsubscribe(this.subscribeContext, conn, message);
+        return;
+    }
+  }
+
+  /** @internal */
+  handleClosed(conn: ClientConnection, code: number): void {
+    if (!this.connections.delete(conn)) return;
+    removeAllSubscriptions(this.subscribeContext, conn);
+    const effective = conn.serverCloseCode ?? code;
+    this.metrics.disconnections.inc({ code: closeCodeName(effective) });
+    this.metrics.connectionsActive.set(this.connections.size);
+    this.logger.info(
+      { event: 'connection_closed', session: conn.id, code: effective, reason: closeCodeName(effective), by: conn.serverCloseCode ? 'server' : 'client', duration_ms: Date.now() - conn.openedAt },
+      'connection closed',
+    );
+  }
+
+  /** @internal */
+  handleSocketError(conn: ClientConnection, err: Error & { code?: string }): void {
+    // ws emits 'error' then closes: oversized frames (1009), bad UTF-8, protocol errors.
+    const code = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'MESSAGE_TOO_BIG' : (err.code ?? 'SOCKET_ERROR');
+    this.metrics.clientErrors.inc({ code });
+    if (code === 'MESSAGE_TOO_BIG') conn.serverCloseCode = CloseCode.MESSAGE_TOO_BIG;
+    this.logger.info({ event: 'client_protocol_error', session: conn.id, code, err: err.message }, 'client protocol error');
+  }
+
+  // ---- ConnectionHost ----
+
+  onSlowClient(conn: ClientConnection): void {
+    if (!conn.isOpen) return;
+    this.metrics.slowClientsDisconnected.inc();
+    this.logger.warn({ event: 'slow_client', session: conn.id, queued_bytes: conn.queuedBytes, limit: this.config.maxQueueBytes }, 'slow client closed (4000)');
+  }
+
+  onClientError(_conn: ClientConnection, code: ErrorCode): void {
+    this.metrics.clientErrors.inc({ code });
+  }
+
+  onAbuse(conn: ClientConnection): void {
+    if (!conn.isOpen) return;
+    this.logger.warn({ event: 'abuse', session: conn.id, remote: conn.remoteAddress }, 'too many bad messages: closing (1008)');
+    conn.close(CloseCode.POLICY_VIOLATION, 'ABUSE');
+  }
+
+  // ---- broker -> clients ----
+
+  private onBrokerMessage(m: BrokerMessage): void {
+    this.metrics.brokerMessages.inc();
+    this.hub.publish(m);
+  }
+
+  private countDelivery(messages: BrokerMessage[], frames: number, frameBytes: number): void {
+    if (frames === 0) return;
+    this.metrics.messagesSent.inc(messages.length * frames);
+    this.metrics.framesSent.inc(frames);
+    this.metrics.bytesSent.inc(frameBytes * frames);
+    const now = Date.now();
+    for (const m of messages) this.metrics.deliveryLatency.observe((now - m.ts) / 1000);
+  }
+}

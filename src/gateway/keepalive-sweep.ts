@@ -1,0 +1,51 @@
+// One timer for all connections: pings, dead-peer detection and the final
+// teardown of connections that were asked to close but never finished.
+// A connection is alive if it sent any frame (pong or message) since the last
+// sweep, so quiet clients that answer pings are never dropped.
+import { CloseCode } from '../protocol/codes.js';
+import type { ClientConnection } from './client-connection.js';
+
+export interface SweepObserver {
+  onKeepaliveTimeout(conn: ClientConnection): void;
+  onSweep(queuedBytes: number): void;
+}
+
+export class KeepaliveSweep {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly connections: ReadonlySet<ClientConnection>,
+    private readonly intervalMs: number,
+    private readonly observer: SweepObserver,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(this.sweep, this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  readonly sweep = (): void => {
+    const now = Date.now();
+    let queued = 0;
+    for (const conn of this.connections) {
+      if (!conn.isOpen) {
+        // Asked to close (slow client, shutdown, timeout) over an interval ago: let go.
+        if (now - conn.closingSince >= this.intervalMs) conn.terminate();
+        continue;
+      }
+      queued += conn.queuedBytes;
+      if (!conn.alive) {
+        this.observer.onKeepaliveTimeout(conn);
+        conn.close(CloseCode.KEEPALIVE_TIMEOUT);
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+    this.observer.onSweep(queued);
+  };
+}

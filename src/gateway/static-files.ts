@@ -1,0 +1,49 @@
+// Serves the demo page (public/) and the browser build of the client SDK
+// (dist/src/client/) so a browser needs no bundler step.
+import { readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root: dist/src/gateway/ -> three levels up. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+  '.map': 'application/json',
+};
+
+/** URL prefix -> folder. The first match wins. */
+const MOUNTS: Array<[string, string]> = [
+  ['/sdk/', join(PACKAGE_ROOT, 'dist', 'src', 'client')],
+  ['/', join(PACKAGE_ROOT, 'public')],
+];
+
+/** Serves a static file for `pathname`; false when there is none. */
+export async function serveStatic(pathname: string, res: ServerResponse): Promise<boolean> {
+  const path = pathname === '/' ? '/index.html' : pathname;
+  for (const [prefix, folder] of MOUNTS) {
+    if (!path.startsWith(prefix)) continue;
+    const relative = normalize(path.slice(prefix.length));
+    if (relative.startsWith('..') || relative.includes('\0')) return false;
+    const file = join(folder, relative);
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, {
+        'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+        'cache-control': 'no-cache',
+      });
+      res.end(body);
+      return true;
+    } catch {
+      // try the next mount
+    }
+  }
+  return false;
+}

@@ -1,0 +1,19 @@
+// One subscription of one connection to a channel or a wildcard pattern.
+import type { BrokerMessage } from '../broker/broker.js';
+import type { ClientConnection } from './client-connection.js';
+
+export class Subscription {
+  /**
+   * While the subscription is being set up (history or latest value being
+   * read), live messages wait here so that none is lost or duplicated at the
+   * seam. null once live.
+   */
+  pending: BrokerMessage[] | null = [];
+  pendingBytes = 0;
+
+  constructor(
+    readonly conn: ClientConnection,
+    readonly pattern: string,
+    readonly wildcard: boolean,
+  ) {}
+}

@@ -1,0 +1,60 @@
+// Every Prometheus metric Odin exports, in one place. Names of the reference
+// gateway are kept (ws_*) so its dashboards keep working; docs/operations.md
+// explains each one.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Latency buckets from 100 µs to 5 s: deliveries on loopback take well under a millisecond. */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export function createGatewayMetrics(registry: Registry) {
+  const r = [registry];
+  return {
+    connectionsTotal: new Counter({ name: 'ws_connections_total', help: 'WebSocket connections accepted', registers: r }),
+    connectionsFailed: new Counter({ name: 'ws_connections_failed_total', help: 'WebSocket upgrades refused, by reason', labelNames: ['reason'] as const, registers: r }),
+    disconnections: new Counter({ name: 'ws_disconnections_total', help: 'connections closed, by close code name', labelNames: ['code'] as const, registers: r }),
+    messagesSent: new Counter({ name: 'ws_messages_sent_total', help: 'data messages delivered to clients (one per client per message)', registers: r }),
+    framesSent: new Counter({ name: 'ws_frames_sent_total', help: 'WebSocket frames written to clients (batches count once)', registers: r }),
+    messagesReceived: new Counter({ name: 'ws_messages_received_total', help: 'frames received from clients', registers: r }),
+    bytesSent: new Counter({ name: 'ws_bytes_sent_total', help: 'bytes written to clients, frame headers included', registers: r }),
+    bytesReceived: new Counter({ name: 'ws_bytes_received_total', help: 'payload bytes received from clients', registers: r }),
+    slowClientsDisconnected: new Counter({ name: 'ws_slow_clients_disconnected_total', help: 'clients closed with 4000 because their outbound queue passed the byte limit', registers: r }),
+    rateLimited: new Counter({ name: 'ws_rate_limited_messages_total', help: 'client messages dropped by the inbound rate limit', registers: r }),
+    clientErrors: new Counter({ name: 'ws_client_errors_total', help: 'error replies sent to clients, by code', labelNames: ['code'] as const, registers: r }),
+    replayRequests: new Counter({ name: 'ws_replay_requests_total', help: 'subscribe requests with a position to resume from', registers: r }),
+    resumes: new Counter({ name: 'ws_resumes_total', help: 'resume outcomes: recovered, not_recovered (history lost or other epoch), unavailable (broker error)', labelNames: ['result'] as const, registers: r }),
+    historyReplayed: new Counter({ name: 'ws_history_messages_replayed_total', help: 'messages sent from history (resume or latest value)', registers: r }),
+    brokerMessages: new Counter({ name: 'ws_nats_messages_received_total', help: 'messages received from the broker (NATS or memory)', registers: r }),
+    connectionsActive: new Gauge({ name: 'ws_connections_active', help: 'open WebSocket connections', registers: r }),
+    connectionsMax: new Gauge({ name: 'ws_connections_max', help: 'connection limit of this instance', registers: r }),
+    subscriptionsActive: new Gauge({ name: 'ws_subscriptions_active', help: 'subscriptions over all connections', registers: r }),
+    outboundQueueBytes: new Gauge({ name: 'ws_outbound_queue_bytes', help: 'bytes queued to clients, summed (sampled by the keepalive sweep)', registers: r }),
+    memoryBytes: new Gauge({ name: 'ws_memory_bytes', help: 'resident set size of the process', registers: r }),
+    memoryLimitBytes: new Gauge({ name: 'ws_memory_limit_bytes', help: 'memory budget (cgroup limit or configured)', registers: r }),
+    cpuPercent: new Gauge({ name: 'ws_cpu_usage_percent', help: 'process CPU use over the last sample, percent of the cores available', registers: r }),
+    natsConnected: new Gauge({ name: 'ws_nats_connected', help: '1 when the broker is connected (always 1 for the memory broker)', registers: r }),
+    eventLoopUtilization: new Gauge({ name: 'ws_event_loop_utilization', help: 'fraction of time the event loop was busy over the last sample (0..1)', registers: r }),
+    deliveryLatency: new Histogram({ name: 'ws_delivery_latency_seconds', help: 'publish-to-send latency: from broker acceptance to the frame written to sockets', buckets: LATENCY_BUCKETS, registers: r }),
+    resumeDuration: new Histogram({ name: 'ws_resume_duration_seconds', help: 'time from a subscribe with a position to its last replayed message', buckets: LATENCY_BUCKETS, registers: r }),
+  };
+}
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+export function createPublisherMetrics(registry: Registry) {
+  const r = [registry];
+  return {
+    published: new Counter({ name: 'publisher_messages_published_total', help: 'messages published, by kind', labelNames: ['kind'] as const, registers: r }),
+    errors: new Counter({ name: 'publisher_publish_errors_total', help: 'publishes that failed', registers: r }),
+    publishLatency: new Histogram({ name: 'publisher_publish_latency_seconds', help: 'time from publish to broker acknowledgement', buckets: LATENCY_BUCKETS, registers: r }),
+    targetRate: new Gauge({ name: 'publisher_rate_target', help: 'requested messages per second', registers: r }),
+    actualRate: new Gauge({ name: 'publisher_rate_actual', help: 'measured messages per second over the last interval', registers: r }),
+    publishing: new Gauge({ name: 'publisher_publishing', help: '1 while the simulator is publishing', registers: r }),
+  };
+}
+export type PublisherMetrics = ReturnType<typeof createPublisherMetrics>;
+
+/** A registry with Node's default metrics (event-loop lag, GC, heap) under `prefix`. */
+export function createRegistry(prefix = ''): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix, eventLoopMonitoringPrecision: 10 });
+  return registry;
+}

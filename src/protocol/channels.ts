@@ -1,0 +1,86 @@
+// Channel names, wildcard patterns and their mapping to NATS subjects.
+// A channel is a NATS subject without the `odin.` prefix.
+
+export const SUBJECT_PREFIX = 'odin.';
+export const MAX_CHANNEL_LENGTH = 128;
+export const MAX_CHANNEL_TOKENS = 8;
+const TOKEN_RE = /^[A-Za-z0-9_-]+$/;
+
+export type ChannelCheck = { ok: true; wildcard: boolean } | { ok: false; reason: string };
+
+/** Validates a channel name or a NATS-style pattern (`*` = one token, `>` = the rest). */
+export function checkChannel(name: unknown): ChannelCheck {
+  if (typeof name !== 'string') return { ok: false, reason: 'channel must be a string' };
+  if (name.length === 0 || name.length > MAX_CHANNEL_LENGTH) {
+    return { ok: false, reason: `channel must be 1 to ${MAX_CHANNEL_LENGTH} characters` };
+  }
+  const tokens = name.split('.');
+  if (tokens.length > MAX_CHANNEL_TOKENS) return { ok: false, reason: `channel has more than ${MAX_CHANNEL_TOKENS} tokens` };
+  let wildcard = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t === '*') wildcard = true;
+    else if (t === '>') {
+      if (i !== tokens.length - 1) return { ok: false, reason: "'>' may only be the last token" };
+      wildcard = true;
+    } else if (!TOKEN_RE.test(t)) {
+      return { ok: false, reason: `token ${JSON.stringify(t)} must match [A-Za-z0-9_-]+` };
+    }
+  }
+  return { ok: true, wildcard };
+}
+
+/** True when the concrete `channel` matches `pattern` (NATS semantics). */
+export function channelMatches(pattern: string, channel: string): boolean {
+  if (pattern === channel) return true;
+  const p = pattern.split('.');
+  const c = channel.split('.');
+  for (let i = 0; i < p.length; i++) {
+    const pt = p[i]!;
+    if (pt === '>') return c.length > i;
+    if (i >= c.length) return false;
+    if (pt !== '*' && pt !== c[i]) return false;
+  }
+  return p.length === c.length;
+}
+
+export function channelToSubject(channel: string): string {
+  return SUBJECT_PREFIX + channel;
+}
+
+export function subjectToChannel(subject: string): string | undefined {
+  return subject.startsWith(SUBJECT_PREFIX) ? subject.slice(SUBJECT_PREFIX.length) : undefined;
+}
+
+/** Private per-user channels: `trades.user.<id>`. */
+const PRIVATE_PREFIX = ['trades', 'user'] as const;
+
+/** The owner of a private channel, or undefined for a public one. */
+export function privateChannelOwner(channel: string): string | undefined {
+  const t = channel.split('.');
+  return t.length === 3 && t[0] === PRIVATE_PREFIX[0] && t[1] === PRIVATE_PREFIX[1] ? t[2] : undefined;
+}
+
+/**
+ * May `user` subscribe to `pattern`? A concrete private channel needs the
+ * owner; a pattern must not be able to match anyone's private channel except
+ * when its user token is literally the caller's id.
+ */
+export function mayRead(pattern: string, user: string | null): boolean {
+  const t = pattern.split('.');
+  // Could this pattern match a channel `trades.user.X`?
+  const couldMatch = (i: number, literal: string): boolean => {
+    const pt = t[i];
+    return pt === undefined ? false : pt === '>' || pt === '*' || pt === literal;
+  };
+  const reachesPrivate =
+    t[0] === '>' ||
+    (couldMatch(0, 'trades') && (t[1] === '>' || (couldMatch(1, 'user') && (t[2] !== undefined || false))));
+  if (!reachesPrivate) return true;
+  // t[2] is the id position (or t[1]/t[0] was '>')
+  if (t[0] === '>' || t[1] === '>') return false;
+  const idToken = t[2]!;
+  if (idToken === '*' || idToken === '>') return false;
+  if (t.length !== 3) return true; // deeper channels are not private channels
+  return user !== null && idToken === user;
+}

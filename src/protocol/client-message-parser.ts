@@ -1,0 +1,92 @@
+// Turns one client frame into a validated request or a protocol error.
+// Never throws: bad input is an answer, not an exception.
+import { ErrorCode } from './codes.js';
+import type { ClientMessage, Position, RequestId, SubscribeEntry } from './messages.js';
+
+export const MAX_CHANNELS_PER_REQUEST = 100;
+const MAX_ID_LENGTH = 64;
+
+export type ParseResult =
+  | { ok: true; message: ClientMessage }
+  | { ok: false; code: ErrorCode; message: string; id?: RequestId };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function parseId(v: unknown): RequestId | undefined | false {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.length <= MAX_ID_LENGTH) return v;
+  return false;
+}
+
+function parsePosition(v: unknown): Position | undefined {
+  if (!isRecord(v)) return undefined;
+  const { seq, epoch } = v;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+  if (typeof epoch !== 'string' || epoch.length === 0 || epoch.length > 64) return undefined;
+  return { seq, epoch };
+}
+
+function invalid(message: string, id?: RequestId): ParseResult {
+  return { ok: false, code: ErrorCode.INVALID_MESSAGE, message, ...(id !== undefined ? { id } : {}) };
+}
+
+export function parseClientMessage(text: string): ParseResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, code: ErrorCode.INVALID_JSON, message: 'frame is not valid JSON' };
+  }
+  if (!isRecord(raw)) return invalid('message must be a JSON object');
+  const id = parseId(raw.id);
+  if (id === false) return invalid(`id must be a number or a string of at most ${MAX_ID_LENGTH} characters`);
+  const type = raw.type;
+  switch (type) {
+    case 'ping':
+    case 'heartbeat':
+      return { ok: true, message: { type, ...(id !== undefined ? { id } : {}) } };
+    case 'subscribe': {
+      const list = raw.channels ?? (raw.channel !== undefined ? [raw] : undefined);
+      if (!Array.isArray(list) || list.length === 0 || list.length > MAX_CHANNELS_PER_REQUEST) {
+        return invalid(`channels must be an array of 1 to ${MAX_CHANNELS_PER_REQUEST} entries`, id);
+      }
+      const channels: Array<string | SubscribeEntry> = [];
+      for (const entry of list) {
+        if (typeof entry === 'string') {
+          channels.push(entry);
+          continue;
+        }
+        if (!isRecord(entry) || typeof entry.channel !== 'string') {
+          return invalid('each channels entry must be a string or {channel, since?, latest?}', id);
+        }
+        const parsed: SubscribeEntry = { channel: entry.channel };
+        if (entry.since !== undefined && entry.since !== null) {
+          const since = parsePosition(entry.since);
+          if (!since) return invalid('since must be {seq: non-negative integer, epoch: string}', id);
+          parsed.since = since;
+        }
+        if (entry.latest !== undefined) {
+          if (typeof entry.latest !== 'boolean') return invalid('latest must be true or false', id);
+          parsed.latest = entry.latest;
+        }
+        channels.push(parsed);
+      }
+      return { ok: true, message: { type: 'subscribe', channels, ...(id !== undefined ? { id } : {}) } };
+    }
+    case 'unsubscribe': {
+      const list = raw.channels;
+      if (!Array.isArray(list) || list.length === 0 || list.length > MAX_CHANNELS_PER_REQUEST || !list.every((c) => typeof c === 'string')) {
+        return invalid(`channels must be an array of 1 to ${MAX_CHANNELS_PER_REQUEST} channel names`, id);
+      }
+      return { ok: true, message: { type: 'unsubscribe', channels: list as string[], ...(id !== undefined ? { id } : {}) } };
+    }
+    default: {
+      const hint = type === 'replay' ? ' (replay is replaced by subscribe with since: see docs/protocol.md)' : '';
+      const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 32)) : typeof type;
+      return { ok: false, code: ErrorCode.UNKNOWN_TYPE, message: `unknown message type ${shown}${hint}`, ...(id !== undefined ? { id } : {}) };
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// Every code a client can see. docs/protocol.md documents each one; a test
+// checks that the document names them all.
+
+/** Error codes carried by `{type:"error", code}` replies. */
+export const ErrorCode = {
+  INVALID_JSON: 'INVALID_JSON',
+  INVALID_MESSAGE: 'INVALID_MESSAGE',
+  UNKNOWN_TYPE: 'UNKNOWN_TYPE',
+  BINARY_NOT_SUPPORTED: 'BINARY_NOT_SUPPORTED',
+  INVALID_CHANNEL: 'INVALID_CHANNEL',
+  FORBIDDEN: 'FORBIDDEN',
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  RATE_LIMIT_EXCEEDED: 'RATE_LIMIT_EXCEEDED',
+  HISTORY_UNAVAILABLE: 'HISTORY_UNAVAILABLE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** WebSocket close codes with the advice a client should follow. */
+export const CloseCode = {
+  SERVER_SHUTDOWN: 1001,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  TRY_AGAIN_LATER: 1013,
+  SLOW_CLIENT: 4000,
+  KEEPALIVE_TIMEOUT: 4001,
+  UNAUTHORIZED: 4003,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** The stable name of a close code, used as a metric label and in logs. */
+export function closeCodeName(code: number): string {
+  for (const [name, value] of Object.entries(CloseCode)) if (value === code) return name;
+  if (code === 1000) return 'NORMAL';
+  if (code === 1005) return 'NO_STATUS';
+  if (code === 1006) return 'ABNORMAL';
+  return `CODE_${code}`;
+}
+
+/** Close codes after which a client should reconnect and resume on its own. */
+export const RETRYABLE_CLOSE_CODES: ReadonlySet<number> = new Set([
+  1000, 1001, 1005, 1006, 1011, 1012, 1013, CloseCode.SLOW_CLIENT, CloseCode.KEEPALIVE_TIMEOUT,
+]);
+
+export const PROTOCOL_VERSION = 1;

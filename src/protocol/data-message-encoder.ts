@@ -1,0 +1,21 @@
+// Encodes a broker message into the protocol's data message, once per
+// message, no matter how many clients receive it.
+import type { BrokerMessage } from '../broker/broker.js';
+
+export function encodeDataMessage(m: BrokerMessage): string {
+  // channel and epoch are validated tokens ([A-Za-z0-9_.-]) so they need no escaping;
+  // event comes from a payload and is escaped.
+  return (
+    `{"type":"message","channel":"${m.channel}","seq":${m.seq},"prev":${m.prev},"epoch":"${m.epoch}",` +
+    `"ts":${m.ts},"event":${JSON.stringify(m.event)},"data":${m.payload}}`
+  );
+}
+
+/** The payload's top-level string `type`, the protocol's `event`. */
+export function eventOf(payload: unknown): string {
+  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
+    const t = (payload as Record<string, unknown>).type;
+    if (typeof t === 'string' && t.length > 0 && t.length <= 64) return t;
+  }
+  return 'message';
+}

@@ -1,0 +1,84 @@
+// The shapes of protocol v1 (docs/protocol.md). Shared by the gateway, the
+// client SDK, the load tools and the benchmark.
+import type { ErrorCode } from './codes.js';
+
+export interface Position {
+  seq: number;
+  epoch: string;
+}
+
+export type RequestId = number | string;
+
+// ---- client -> server ----
+export interface SubscribeEntry {
+  channel: string;
+  since?: Position;
+  latest?: boolean;
+}
+export interface SubscribeRequest {
+  type: 'subscribe';
+  id?: RequestId;
+  channels: Array<string | SubscribeEntry>;
+}
+export interface UnsubscribeRequest {
+  type: 'unsubscribe';
+  id?: RequestId;
+  channels: string[];
+}
+export interface PingRequest {
+  type: 'ping' | 'heartbeat';
+  id?: RequestId;
+}
+export type ClientMessage = SubscribeRequest | UnsubscribeRequest | PingRequest;
+
+// ---- server -> client ----
+export interface WelcomeMessage {
+  type: 'welcome';
+  v: number;
+  session: string;
+  user: string | null;
+  ping_interval_ms: number;
+  max_frame_bytes: number;
+}
+export interface DataMessage<T = unknown> {
+  type: 'message';
+  channel: string;
+  seq: number;
+  prev: number;
+  epoch: string;
+  ts: number;
+  event: string;
+  data: T;
+}
+export interface SubscribedMessage {
+  type: 'subscribed';
+  id?: RequestId;
+  channel: string;
+  recovered?: boolean;
+  replayed: number;
+  position: Position;
+}
+export interface UnsubscribedMessage {
+  type: 'unsubscribed';
+  id?: RequestId;
+  channels: string[];
+}
+export interface PongMessage {
+  type: 'pong';
+  id?: RequestId;
+  ts: number;
+}
+export interface ErrorMessage {
+  type: 'error';
+  id?: RequestId;
+  code: ErrorCode;
+  message: string;
+  channel?: string;
+}
+export type ServerMessage = WelcomeMessage | DataMessage | SubscribedMessage | UnsubscribedMessage | PongMessage | ErrorMessage;
+
+/** Splits one text frame into the messages it carries (see "Batches" in docs/protocol.md). */
+export function parseServerFrame(text: string): ServerMessage[] {
+  if (text.indexOf('\n') < 0) return [JSON.parse(text) as ServerMessage];
+  return text.split('\n').map((line) => JSON.parse(line) as ServerMessage);
+}
