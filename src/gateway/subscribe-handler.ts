@@ -60,9 +60,8 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
 
   const started = performance.now();
   let replay: BrokerMessage[] = [];
-  let seam = 0;
+  let seam: number;
   let recovered: boolean | undefined;
-  let positionSeq = 0;
   try {
     if (since) {
       ctx.metrics.replayRequests.inc();
@@ -92,7 +91,7 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
     seam = 0;
   }
   for (const m of replay) if (m.seq > seam) seam = m.seq;
-  positionSeq = seam;
+  const positionSeq = seam;
   if (conn.subscriptions.get(channel) !== sub) return; // unsubscribed or replaced meanwhile
   const answer: SubscribedMessage = {
     type: 'subscribed',

@@ -1,0 +1,109 @@
+// A protocol-v1 test client over a real WebSocket: records every message,
+// checks continuity per channel from `prev`, and waits for conditions.
+import WebSocket from 'ws';
+import { parseServerFrame, type DataMessage, type ServerMessage } from '../../src/protocol/messages.js';
+
+export class TestClient {
+  readonly messages: ServerMessage[] = [];
+  readonly data: DataMessage[] = [];
+  /** Per channel, the last seq seen. */
+  readonly lastSeq = new Map<string, number>();
+  /** Continuity violations seen: must stay empty. */
+  readonly gaps: string[] = [];
+  frames = 0;
+  closeCode: number | undefined;
+  closeReason = '';
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (raw, isBinary) => {
+      if (isBinary) return;
+      this.frames++;
+      for (const m of parseServerFrame(raw.toString())) this.record(m);
+      this.wake();
+    });
+    ws.on('close', (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+      this.wake();
+    });
+    ws.on('error', () => undefined);
+  }
+
+  static async connect(url: string, options: WebSocket.ClientOptions = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...options });
+    const client = new TestClient(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+    await client.waitFor(() => client.messages.some((m) => m.type === 'welcome'), 5000, 'welcome');
+    return client;
+  }
+
+  private record(m: ServerMessage): void {
+    this.messages.push(m);
+    if (m.type !== 'message') return;
+    this.data.push(m);
+    const last = this.lastSeq.get(m.channel);
+    if (last !== undefined && m.prev !== last) {
+      this.gaps.push(`${m.channel}: expected prev ${last}, got prev ${m.prev} (seq ${m.seq})`);
+    }
+    this.lastSeq.set(m.channel, m.seq);
+  }
+
+  /** Forget continuity state for a channel (e.g. after recovered:false). */
+  resetChannel(channel: string): void {
+    this.lastSeq.delete(channel);
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  dataOn(channel: string): DataMessage[] {
+    return this.data.filter((m) => m.channel === channel);
+  }
+
+  ofType<T extends ServerMessage['type']>(type: T): Array<Extract<ServerMessage, { type: T }>> {
+    return this.messages.filter((m) => m.type === type) as Array<Extract<ServerMessage, { type: T }>>;
+  }
+
+  async subscribe(entries: unknown[], id: number | string = Math.floor(Math.random() * 1e9)): Promise<Extract<ServerMessage, { type: 'subscribed' }>[]> {
+    this.send({ type: 'subscribe', id, channels: entries });
+    const done = () => this.messages.filter((m) => (m.type === 'subscribed' || m.type === 'error') && 'id' in m && m.id === id);
+    await this.waitFor(() => done().length >= entries.length, 10_000, `subscribe ${id}`);
+    return done().filter((m) => m.type === 'subscribed') as Extract<ServerMessage, { type: 'subscribed' }>[];
+  }
+
+  async waitFor(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async waitClosed(timeoutMs = 10_000): Promise<number> {
+    await this.waitFor(() => this.closeCode !== undefined, timeoutMs, 'close');
+    return this.closeCode!;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+}
