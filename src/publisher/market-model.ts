@@ -1,6 +1,9 @@
 // The simulated market: the reference's tokens and starting prices, a random
 // walk with per-token volatility and occasional trend changes, 24 h volume and
 // change, and market statistics.
+import type { MarketStatistics, PriceUpdate } from '../client/market-payloads.js';
+
+export type { MarketStatistics, PriceUpdate };
 
 export interface TokenState {
   tokenId: string;
@@ -21,27 +24,6 @@ export const STARTING_PRICES: Readonly<Record<string, number>> = {
   SOL: 98.75,
   DOGE: 0.078,
 };
-
-export interface PriceUpdate {
-  type: 'price:update';
-  tokenId: string;
-  price: number;
-  volume24h: number;
-  marketCap: number;
-  priceChange24h: number;
-  timestamp: number;
-  source: string;
-  nonce: string;
-}
-
-export interface MarketStatistics {
-  type: 'market:statistics';
-  totalMarketCap: number;
-  totalVolume24h: number;
-  activeTokens: number;
-  topTokens: Array<{ tokenId: string; price: number; marketCap: number; priceChange24h: number }>;
-  timestamp: number;
-}
 
 export class MarketModel {
   readonly tokens = new Map<string, TokenState>();

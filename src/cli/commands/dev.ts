@@ -1,14 +1,21 @@
-// `odin dev` (what `npm start` runs): gateway + memory broker + market
-// simulator publishing at once, so a newcomer sees prices move.
+// `odin dev` (what `npm start` runs): gateway + memory broker (or NATS with
+// --nats) + the publisher engine publishing at once, so a newcomer sees prices
+// move. The publisher's control API listens on 3003 as in `odin publisher`;
+// when that port is taken, dev runs without it and says so.
 import { gatewayConfigFrom, gatewayOptionTable } from '../../config/gateway-options.js';
 import { describeOptions, resolveOptions, type OptionTable } from '../../config/option-parser.js';
-import { MarketSimulator } from '../../publisher/market-simulator.js';
+import { checkSimulation, simulationOptionTable } from '../../config/publisher-options.js';
+import type { Logger } from '../../observability/logger.js';
+import { Registry } from 'prom-client';
+import { startPublisher, type RunningPublisher } from '../../publisher/publisher-runtime.js';
+import { settingsFrom, type PublisherSettings } from '../../publisher/publisher-settings.js';
+import type { Broker } from '../../broker/broker.js';
 import { startGateway, stopOnSignals } from '../gateway-runtime.js';
 
 const devOptionTable = {
-  rate: { kind: 'number', flag: 'rate', env: 'PUBLISH_RATE', default: 20, min: 0, max: 100_000, description: 'simulator messages per second (0 = do not publish)' },
-  tokens: { kind: 'list', flag: 'tokens', env: 'TOKENS', default: ['BTC', 'ETH', 'ODIN', 'SOL', 'DOGE'], description: 'simulated tokens' },
-  statisticsIntervalMs: { kind: 'int', flag: 'statistics-interval-ms', env: 'STATISTICS_INTERVAL_MS', default: 30_000, min: 100, description: 'market statistics period' },
+  ...simulationOptionTable,
+  controlPort: { kind: 'int', flag: 'control-port', env: 'CONTROL_PORT', default: 3003, min: 0, max: 65535, description: 'publisher control API port (0 = any free port)' },
+  controlApi: { kind: 'bool', flag: 'control-api', env: 'CONTROL_API', default: true, description: 'serve the publisher control API (skipped with a warning when the port is taken)' },
 } satisfies OptionTable;
 
 export async function run(argv: string[]): Promise<void> {
@@ -19,14 +26,32 @@ export async function run(argv: string[]): Promise<void> {
   const devFlags = Object.values(devOptionTable).map((o) => o.flag);
   const gatewayFlags = Object.values(gatewayOptionTable).map((o) => o.flag);
   const dev = resolveOptions(devOptionTable, argv, process.env, gatewayFlags);
+  checkSimulation(dev);
   const config = gatewayConfigFrom(argv, process.env, devFlags);
   const { gateway, broker, logger } = await startGateway(config);
-  const simulator = new MarketSimulator(broker, { tokens: dev.tokens, messagesPerSecond: dev.rate, statisticsIntervalMs: dev.statisticsIntervalMs });
-  if (dev.rate > 0) simulator.start();
-  logger.info({ event: 'dev_ready', url: `http://localhost:${gateway.port}/`, ws: `ws://localhost:${gateway.port}/ws`, rate: dev.rate }, `Odin dev: open http://localhost:${gateway.port}/`);
+  const settings = settingsFrom(dev);
+  const publisher = await startDevPublisher(broker, logger, settings, config.instanceId, dev.controlApi ? { port: dev.controlPort, host: config.host } : undefined);
+  if (dev.rate > 0) publisher.service.start();
+  logger.info(
+    { event: 'dev_ready', url: `http://localhost:${gateway.port}/`, ws: `ws://localhost:${gateway.port}/ws`, rate: dev.rate, control: publisher.api ? `http://localhost:${publisher.api.port}/stats` : null },
+    `Odin dev: open http://localhost:${gateway.port}/`,
+  );
   stopOnSignals(logger, async () => {
-    simulator.stop();
+    await publisher.stop();
     await gateway.stop();
     await broker.close();
   });
+}
+
+/** Starts the publisher; when the control port is taken, starts it without the API rather than failing dev. */
+async function startDevPublisher(broker: Broker, logger: Logger, settings: PublisherSettings, instanceId: string, control: { port: number; host: string } | undefined): Promise<RunningPublisher> {
+  // Node's default metrics are on the gateway's /metrics already: the control API's /metrics has the publisher's only.
+  const base = { broker, logger: logger.child({ component: 'publisher' }), settings, instanceId: `${instanceId}-publisher` };
+  try {
+    return await startPublisher({ ...base, registry: new Registry(), control });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !control) throw err;
+    logger.warn({ event: 'control_api_port_taken', port: control.port }, `port ${control.port} is taken: publisher control API disabled (set --control-port)`);
+    return startPublisher({ ...base, registry: new Registry() });
+  }
 }

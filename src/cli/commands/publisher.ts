@@ -1,0 +1,39 @@
+// `odin publisher`: the market simulator as its own process, with the control
+// API on port 3003. Publishes to NATS/JetStream with --nats (else to an
+// embedded memory broker, useful only for trying the API). Waits for
+// `POST /control {"action":"start"}` unless --autostart.
+import { createBroker } from '../../broker/create-broker.js';
+import { describeOptions } from '../../config/option-parser.js';
+import { brokerConfigOf, publisherConfigFrom, publisherOptionTable } from '../../config/publisher-options.js';
+import { createLogger } from '../../observability/logger.js';
+import { createRegistry } from '../../observability/metrics.js';
+import { startPublisher } from '../../publisher/publisher-runtime.js';
+import { settingsFrom } from '../../publisher/publisher-settings.js';
+import { stopOnSignals } from '../gateway-runtime.js';
+
+export async function run(argv: string[]): Promise<void> {
+  if (argv.includes('--help')) {
+    process.stdout.write(`usage: odin publisher [options]\n\n${describeOptions(publisherOptionTable)}\n`);
+    return;
+  }
+  const config = publisherConfigFrom(argv);
+  const logger = createLogger(config.logLevel, { instance: config.instanceId, component: 'publisher' });
+  const broker = await createBroker(brokerConfigOf(config), logger);
+  if (broker.kind === 'memory') {
+    logger.warn({ event: 'publisher_memory_broker' }, 'no --nats/NATS_URL: publishing into a private memory broker that no gateway reads');
+  }
+  const publisher = await startPublisher({
+    broker,
+    logger,
+    registry: createRegistry(),
+    settings: settingsFrom(config),
+    instanceId: config.instanceId,
+    control: { port: config.port, host: config.host },
+  });
+  if (config.autostart) publisher.service.start();
+  else logger.info({ event: 'publisher_waiting', port: publisher.api?.port }, `waiting for POST http://localhost:${publisher.api?.port}/control {"action":"start"}`);
+  stopOnSignals(logger, async () => {
+    await publisher.stop();
+    await broker.close();
+  });
+}

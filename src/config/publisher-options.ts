@@ -1,0 +1,68 @@
+// Every setting of the publisher (`odin publisher`), with its flag, environment
+// variable and default. `odin dev` reuses the simulation part of this table.
+import { hostname } from 'node:os';
+import { defaultGatewayConfig, gatewayOptionTable, type GatewayConfig } from './gateway-options.js';
+import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
+
+/** The highest rate `--rate` and the control API accept, in messages per second. */
+export const MAX_PUBLISH_RATE = 100_000;
+
+export const DEFAULT_TOKENS = ['BTC', 'ETH', 'ODIN', 'SOL', 'DOGE'];
+export const DEFAULT_DEMO_USERS = ['alice', 'bob', 'carol'];
+
+/** A token id becomes one channel token: `token.<TOKEN>.price`. */
+export const TOKEN_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** What the simulator does: shared by `odin publisher` and `odin dev`. */
+export const simulationOptionTable = {
+  rate: { kind: 'number', flag: 'rate', env: 'PUBLISH_RATE', default: 20, min: 0, max: MAX_PUBLISH_RATE, description: 'price updates per second over all tokens' },
+  tokens: { kind: 'list', flag: 'tokens', env: 'TOKENS', default: DEFAULT_TOKENS, description: 'simulated tokens' },
+  duration: { kind: 'number', flag: 'duration', env: 'PUBLISH_DURATION', default: 0, min: 0, description: 'stop publishing after this many seconds (0 = never)' },
+  statisticsIntervalMs: { kind: 'int', flag: 'statistics-interval-ms', env: 'STATISTICS_INTERVAL_MS', default: 30_000, min: 100, description: 'market statistics period on market.statistics' },
+  tradeRate: { kind: 'number', flag: 'trade-rate', env: 'TRADE_RATE', default: 1, min: 0, max: 1000, description: 'simulated user trades per second on trades.user.<id> (0 = none)' },
+  users: { kind: 'list', flag: 'users', env: 'DEMO_USERS', default: DEFAULT_DEMO_USERS, description: 'demo users that trade' },
+  maxInFlight: { kind: 'int', flag: 'max-in-flight', env: 'PUBLISH_MAX_IN_FLIGHT', default: 10_000, min: 1, description: 'unacknowledged publishes allowed before the publisher waits' },
+} satisfies OptionTable;
+
+export const publisherOptionTable = {
+  port: { kind: 'int', flag: 'port', env: 'PORT', default: 3003, min: 0, max: 65535, description: 'control API port (0 = any free port)' },
+  host: { kind: 'string', flag: 'host', env: 'HOST', default: '0.0.0.0', description: 'address the control API listens on' },
+  autostart: { kind: 'bool', flag: 'autostart', env: 'AUTOSTART', default: false, description: 'publish at once instead of waiting for POST /control {"action":"start"}' },
+  ...simulationOptionTable,
+  natsUrl: gatewayOptionTable.natsUrl,
+  natsStream: gatewayOptionTable.natsStream,
+  natsReplicas: gatewayOptionTable.natsReplicas,
+  natsStorage: gatewayOptionTable.natsStorage,
+  instanceId: { ...gatewayOptionTable.instanceId, description: 'name of this publisher in logs and message ids [default: host-pid]' },
+  logLevel: gatewayOptionTable.logLevel,
+} satisfies OptionTable;
+
+export type SimulationConfig = OptionValues<typeof simulationOptionTable>;
+export type PublisherConfig = OptionValues<typeof publisherOptionTable> & { instanceId: string };
+
+/** Checks what the option table cannot: every token id must make a valid channel name. */
+export function checkSimulation(values: SimulationConfig): void {
+  const bad = values.tokens.find((t) => !TOKEN_ID_PATTERN.test(t));
+  if (bad !== undefined) throw new ConfigError(`--tokens/TOKENS: ${JSON.stringify(bad)} is not a token id ([A-Za-z0-9_-], 1 to 32 characters)`);
+  if (values.tokens.length === 0) throw new ConfigError('--tokens/TOKENS: at least one token is needed');
+  const badUser = values.users.find((u) => !TOKEN_ID_PATTERN.test(u));
+  if (badUser !== undefined) throw new ConfigError(`--users/DEMO_USERS: ${JSON.stringify(badUser)} is not a user id ([A-Za-z0-9_-], 1 to 32 characters)`);
+}
+
+export function publisherConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): PublisherConfig {
+  const values = resolveOptions(publisherOptionTable, argv, env);
+  checkSimulation(values);
+  return { ...values, instanceId: values.instanceId ?? `publisher-${hostname()}-${process.pid}` };
+}
+
+/** The broker settings of a publisher in the shape `createBroker` takes (a gateway's). */
+export function brokerConfigOf(config: PublisherConfig): GatewayConfig {
+  return defaultGatewayConfig({
+    natsUrl: config.natsUrl,
+    natsStream: config.natsStream,
+    natsReplicas: config.natsReplicas,
+    natsStorage: config.natsStorage,
+    instanceId: config.instanceId,
+    logLevel: config.logLevel,
+  });
+}

@@ -1,0 +1,31 @@
+// What the publisher is asked to do, and the changes `POST /control` may make.
+import type { SimulationConfig } from '../config/publisher-options.js';
+
+export interface PublisherSettings {
+  /** Price updates per second over all tokens. */
+  messagesPerSecond: number;
+  tokens: string[];
+  /** Seconds to publish after start (or after a configure that sets it); 0 = no limit. */
+  duration: number;
+  statisticsIntervalMs: number;
+  /** Simulated user trades per second over all demo users; 0 = none. */
+  tradeEventsPerSecond: number;
+  users: string[];
+  /** Unacknowledged publishes allowed before the publisher waits for acks. */
+  maxInFlight: number;
+}
+
+/** The fields a `start` or `configure` request may change. */
+export type SettingsChange = Partial<Pick<PublisherSettings, 'messagesPerSecond' | 'tokens' | 'duration' | 'statisticsIntervalMs' | 'tradeEventsPerSecond' | 'users'>>;
+
+export function settingsFrom(config: SimulationConfig): PublisherSettings {
+  return {
+    messagesPerSecond: config.rate,
+    tokens: [...config.tokens],
+    duration: config.duration,
+    statisticsIntervalMs: config.statisticsIntervalMs,
+    tradeEventsPerSecond: config.tradeRate,
+    users: [...config.users],
+    maxInFlight: config.maxInFlight,
+  };
+}
