@@ -22,4 +22,14 @@ export default tseslint.config(
     files: ['src/cli/**/*.ts', 'test/**/*.ts', 'src/load/**/*-report*.ts', 'src/bench/**/*-report*.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // node:test's test() returns a promise the runner itself awaits.
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] },
+      ],
+    },
+  },
 );

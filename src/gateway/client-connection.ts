@@ -66,13 +66,15 @@ export class ClientConnection {
   }
 
   /**
-   * Writes a ready-made frame. Over the byte bound the client is closed as
-   * slow (4000): it will resume from its last position, so nothing is lost,
-   * and its memory on the server stays bounded.
+   * Writes a ready-made frame. When the bytes already queued pass the bound,
+   * the client is closed as slow (4000): it will resume from its last
+   * position, so nothing is lost, and its memory on the server stays bounded
+   * by the limit plus one frame. (Checking before the write lets a single
+   * large batch through to a client that keeps up.)
    */
   writeFrame(frame: Buffer): boolean {
     if (this.closingSince !== 0) return false;
-    if (this.socket.writableLength + frame.length > this.limits.maxQueueBytes) {
+    if (this.socket.writableLength > this.limits.maxQueueBytes) {
       this.host.onSlowClient(this);
       this.close(CloseCode.SLOW_CLIENT);
       return false;

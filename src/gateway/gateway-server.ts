@@ -87,10 +87,15 @@ export class OdinGateway implements ConnectionHost {
     this.maxConnections = maxConnectionsFor(config.maxConnections, budget, config.connectionBudgetKb);
     this.metrics.connectionsMax.set(this.maxConnections);
     this.metrics.memoryLimitBytes.set(this.memoryLimitBytes);
+    // Labelled series exist from the start (at 0), so rates and alerts have data before the first event.
+    for (const reason of ['capacity', 'shutting_down', 'unauthorized', 'not_found']) this.metrics.connectionsFailed.inc({ reason }, 0);
+    for (const code of [...Object.values(ErrorCode), 'MESSAGE_TOO_BIG']) this.metrics.clientErrors.inc({ code }, 0);
+    for (const result of ['recovered', 'not_recovered', 'unavailable']) this.metrics.resumes.inc({ result }, 0);
+    for (const code of Object.values(CloseCode)) this.metrics.disconnections.inc({ code: closeCodeName(code) }, 0);
     this.jwtSecret = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
 
     this.hub = new SubscriptionHub(config.maxQueueBytes, {
-      onDelivered: (messages, frames, frameBytes) => this.countDelivery(messages, frames, frameBytes),
+      onDelivered: (messages, frames, bytes, receivers) => this.countDelivery(messages, frames, bytes, receivers),
       onSlowClient: (conn) => this.onSlowClient(conn),
     });
     this.subscribeContext = {
@@ -364,11 +369,11 @@ export class OdinGateway implements ConnectionHost {
     this.hub.publish(m);
   }
 
-  private countDelivery(messages: BrokerMessage[], frames: number, frameBytes: number): void {
-    if (frames === 0) return;
-    this.metrics.messagesSent.inc(messages.length * frames);
+  private countDelivery(messages: BrokerMessage[], frames: number, bytes: number, receivers: number): void {
+    if (receivers === 0) return;
+    this.metrics.messagesSent.inc(messages.length * receivers);
     this.metrics.framesSent.inc(frames);
-    this.metrics.bytesSent.inc(frameBytes * frames);
+    this.metrics.bytesSent.inc(bytes);
     const now = Date.now();
     for (const m of messages) this.metrics.deliveryLatency.observe((now - m.ts) / 1000);
   }

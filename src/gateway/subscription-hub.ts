@@ -10,17 +10,34 @@ import type { ClientConnection } from './client-connection.js';
 import type { Subscription } from './subscription.js';
 import { textFrame } from './text-frame.js';
 
-/** Replays are split into frames of about this size so one huge frame never blocks a socket. */
-const REPLAY_FRAME_BYTES = 64 * 1024;
+/** Batches are split into frames of about this size: bounds memory per write and keeps frames interleavable. */
+const MAX_BATCH_FRAME_BYTES = 64 * 1024;
 
 export interface HubObserver {
-  /** Called once per flushed channel batch. */
-  onDelivered(messages: BrokerMessage[], frames: number, frameBytes: number): void;
+  /** Called once per flushed channel batch, with totals over all receivers. */
+  onDelivered(messages: BrokerMessage[], frames: number, bytes: number, receivers: number): void;
   onSlowClient(conn: ClientConnection): void;
 }
 
 export function encoded(m: BrokerMessage): string {
   return (m.encoded ??= encodeDataMessage(m));
+}
+
+/** Encodes messages (once each, cached) into newline-separated batch frames of at most ~64 KiB. */
+export function batchFrames(messages: readonly BrokerMessage[]): Buffer[] {
+  const frames: Buffer[] = [];
+  let text = '';
+  for (const m of messages) {
+    const e = encoded(m);
+    if (text.length > 0 && text.length + e.length >= MAX_BATCH_FRAME_BYTES) {
+      frames.push(textFrame(text));
+      text = e;
+    } else {
+      text = text.length === 0 ? e : text + '\n' + e;
+    }
+  }
+  if (text.length > 0) frames.push(textFrame(text));
+  return frames;
 }
 
 export class SubscriptionHub {
@@ -90,39 +107,35 @@ export class SubscriptionHub {
     const exact = this.exact.get(channel);
     const wild = this.wildcards.size > 0 ? this.wildcardsFor(channel) : undefined;
     if (!exact && (!wild || wild.length === 0)) {
-      this.observer.onDelivered(messages, 0, 0);
+      this.observer.onDelivered(messages, 0, 0, 0);
       return;
     }
     const last = messages[messages.length - 1]!;
     const first = messages[0]!;
-    let text = encoded(first);
-    for (let i = 1; i < messages.length; i++) text += '\n' + encoded(messages[i]!);
-    const frame = textFrame(text);
+    const frames = batchFrames(messages);
+    let frameBytes = 0;
+    for (const f of frames) frameBytes += f.length;
     const stamp = ++this.stamp;
-    let frames = 0;
+    let receivers = 0;
     const deliver = (sub: Subscription): void => {
       const conn = sub.conn;
       if (!conn.isOpen || conn.flushStamp === stamp) return;
       if (sub.pending) {
-        this.holdPending(sub, messages, text.length);
+        this.holdPending(sub, messages, frameBytes);
         return;
       }
       const done = conn.delivered.get(channel) ?? 0;
       if (done >= last.seq) return;
-      if (done >= first.seq) {
-        // Part of this batch already went out (resume seam or overlapping patterns).
-        const rest = messages.filter((m) => m.seq > done);
-        if (!conn.writeFrame(textFrame(rest.map(encoded).join('\n')))) return;
-      } else if (!conn.writeFrame(frame)) {
-        return;
-      }
+      // Part of this batch may have gone out already (resume seam or overlapping patterns).
+      const out = done >= first.seq ? batchFrames(messages.filter((m) => m.seq > done)) : frames;
+      for (const frame of out) if (!conn.writeFrame(frame)) return;
       conn.delivered.set(channel, last.seq);
       conn.flushStamp = stamp;
-      frames++;
+      receivers++;
     };
     if (exact) for (const sub of exact) deliver(sub);
     if (wild) for (const sub of wild) deliver(sub);
-    this.observer.onDelivered(messages, frames, frame.length);
+    this.observer.onDelivered(messages, receivers * frames.length, receivers * frameBytes, receivers);
   }
 
   private holdPending(sub: Subscription, messages: BrokerMessage[], bytes: number): void {
@@ -165,18 +178,13 @@ export class SubscriptionHub {
 
   /** Writes messages to one connection, skipping what it already has, in frames of ~64 KiB. */
   private writeDirect(conn: ClientConnection, messages: BrokerMessage[]): void {
-    let text = '';
+    const fresh: BrokerMessage[] = [];
     for (const m of messages) {
       const done = conn.delivered.get(m.channel) ?? 0;
       if (m.seq <= done) continue;
       conn.delivered.set(m.channel, m.seq);
-      const e = encoded(m);
-      text = text.length === 0 ? e : text + '\n' + e;
-      if (text.length >= REPLAY_FRAME_BYTES) {
-        if (!conn.writeFrame(textFrame(text))) return;
-        text = '';
-      }
+      fresh.push(m);
     }
-    if (text.length > 0) conn.writeFrame(textFrame(text));
+    for (const frame of batchFrames(fresh)) if (!conn.writeFrame(frame)) return;
   }
 }

@@ -1,0 +1,92 @@
+// Fan-out: one encoding and one frame per channel batch, the same bytes for
+// every subscriber, a byte-bounded queue per client, and a stalled client that
+// cannot slow the others.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import type { Socket } from 'node:net';
+import type { MemoryBroker } from '../../src/broker/broker-memory.js';
+import { startTestGateway } from '../helpers/gateway-harness.js';
+import { fetchMetrics, metricValue } from '../helpers/metrics-reader.js';
+import { TestClient } from '../helpers/test-client.js';
+
+const CH = 'token.ETH.price';
+
+test('messages published in one event-loop turn reach each subscriber as one frame with identical bytes', async () => {
+  const h = await startTestGateway();
+  const broker = h.broker as MemoryBroker;
+  try {
+    const raws: string[][] = [];
+    const sockets = await Promise.all(
+      [0, 1, 2].map(async (k) => {
+        const ws = new WebSocket(h.url);
+        raws[k] = [];
+        ws.on('message', (d) => raws[k]!.push(d.toString()));
+        await new Promise((r) => ws.once('open', r));
+        ws.send(JSON.stringify({ type: 'subscribe', id: 1, channels: [CH] }));
+        return ws;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    for (const r of raws) r.length = 0; // drop welcome and subscribed
+    for (let i = 0; i < 20; i++) broker.publishNow(CH, { type: 'price:update', i });
+    await new Promise((r) => setTimeout(r, 200));
+    for (const r of raws) {
+      assert.equal(r.length, 1, 'one frame for the whole burst');
+      assert.equal(r[0]!.split('\n').length, 20);
+    }
+    assert.equal(raws[0]![0], raws[1]![0]);
+    assert.equal(raws[1]![0], raws[2]![0]);
+    const text = await fetchMetrics(h.httpUrl);
+    assert.equal(metricValue(text, 'ws_messages_sent_total'), 60);
+    assert.equal(metricValue(text, 'ws_frames_sent_total'), 3);
+    for (const ws of sockets) ws.close();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a stalled client is closed with 4000 once its queue passes the byte bound, and the others get everything', async () => {
+  const maxQueueBytes = 64 * 1024;
+  const h = await startTestGateway({ maxQueueBytes });
+  const broker = h.broker as MemoryBroker;
+  try {
+    const healthy = await TestClient.connect(h.url);
+    await healthy.subscribe([CH]);
+    const stalled = await TestClient.connect(h.url);
+    await stalled.subscribe([CH]);
+    // Stop reading: the kernel buffers fill, then the server-side queue grows.
+    (stalled.ws as unknown as { _socket: Socket })._socket.pause();
+
+    const payload = { type: 'price:update', pad: 'x'.repeat(1000) };
+    const total = 20_000; // ~20 MB: far beyond socket buffers + the 64 KiB bound
+    let sent = 0;
+    await new Promise<void>((resolve) => {
+      const burst = (): void => {
+        for (let i = 0; i < 200 && sent < total; i++, sent++) broker.publishNow(CH, { ...payload, i: sent });
+        if (sent < total) setImmediate(burst);
+        else resolve();
+      };
+      burst();
+    });
+    await healthy.waitFor(() => healthy.dataOn(CH).length === total, 30_000, 'all messages at the healthy client');
+    assert.deepEqual(healthy.gaps, []);
+    assert.equal(healthy.closeCode, undefined);
+
+    const conns = [...h.gateway.connections];
+    assert.equal(conns.filter((c) => c.isOpen).length, 1, 'only the healthy connection is still open');
+    // Bounded in bytes: the limit plus at most one batch frame (~64 KiB).
+    for (const c of conns) assert.ok(c.queuedBytes <= maxQueueBytes + 70 * 1024, `queued ${c.queuedBytes} bytes`);
+    const text = await fetchMetrics(h.httpUrl);
+    assert.equal(metricValue(text, 'ws_slow_clients_disconnected_total'), 1);
+
+    (stalled.ws as unknown as { _socket: Socket })._socket.resume();
+    const code = await stalled.waitClosed(20_000);
+    assert.ok(code === 4000 || code === 1006, `slow-client close (4000) or dropped, got ${code}`);
+    // Everything the stalled client did get is contiguous: nothing was skipped silently.
+    assert.deepEqual(stalled.gaps, []);
+    healthy.close();
+  } finally {
+    await h.stop();
+  }
+});
