@@ -1,0 +1,71 @@
+// `odin load light|medium|heavy|custom|realistic`: stress presets and the
+// trading simulation against a running gateway.
+import { writeFileSync } from 'node:fs';
+import { describeOptions } from '../../config/option-parser.js';
+import { loadConfigFrom, loadOptionTable, LOAD_PRESETS } from '../../config/load-options.js';
+import { printProgress, summaryText } from '../../load/console-report.js';
+import { renderHtmlReport } from '../../load/html-report.js';
+import type { LoadSummary } from '../../load/load-stats.js';
+import { healthUrlFor, runRealistic } from '../../load/realistic-run.js';
+import { runStress } from '../../load/stress-run.js';
+
+const USAGE = `usage: odin load <light|medium|heavy|custom|realistic> [options]
+
+presets: ${Object.entries(LOAD_PRESETS)
+  .filter(([n]) => n !== 'custom')
+  .map(([n, p]) => `${n} ${p.connections} connections / ${p.durationSec} s`)
+  .join(', ')}
+realistic: trader sessions, 70% reconnect and resume, peak hours, auto-balancing from /health
+
+`;
+
+export async function run(argv: string[]): Promise<void> {
+  if (argv.includes('--help')) {
+    process.stdout.write(`${USAGE}${describeOptions(loadOptionTable)}\n`);
+    return;
+  }
+  const config = loadConfigFrom(argv);
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const onProgress = config.quiet ? undefined : printProgress;
+  let summary: LoadSummary;
+  if (config.mode === 'realistic') {
+    summary = await runRealistic({
+      url: config.url,
+      healthUrl: config.healthUrl ?? healthUrlFor(config.url),
+      target: config.target,
+      min: config.min,
+      max: config.max,
+      durationMs: config.duration * 1000,
+      timeScale: config.timeScale,
+      channels: config.channels,
+      keepaliveMs: config.keepalive * 1000,
+      onProgress,
+      signal: abort.signal,
+    });
+  } else {
+    summary = await runStress({
+      mode: config.mode,
+      url: config.url,
+      connections: config.connections,
+      durationMs: config.duration * 1000,
+      channels: config.channels,
+      rampPerSec: config.ramp,
+      keepaliveMs: config.keepalive * 1000,
+      reconnectDelayMs: config.reconnectDelayMs,
+      onProgress,
+      signal: abort.signal,
+    });
+  }
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (!config.quiet && process.stderr.isTTY) process.stderr.write('\n');
+  if (config.json === '-') process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else process.stdout.write(summaryText(summary));
+  if (config.json && config.json !== '-') writeFileSync(config.json, `${JSON.stringify(summary, null, 2)}\n`);
+  if (config.report) writeFileSync(config.report, renderHtmlReport(summary));
+  // Loss is a failure: scripts and CI can rely on the exit code.
+  if (summary.gaps > 0 || summary.duplicates > 0) process.exitCode = 3;
+}

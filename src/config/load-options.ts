@@ -1,0 +1,48 @@
+// Every setting of `odin load`, with its flag, environment variable and
+// default. Presets (light, medium, heavy) fill connections and duration when
+// the flags leave them unset.
+import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
+
+export const LOAD_PRESETS = {
+  light: { connections: 100, durationSec: 30 },
+  medium: { connections: 500, durationSec: 60 },
+  heavy: { connections: 2000, durationSec: 120 },
+  custom: { connections: 100, durationSec: 30 },
+} as const;
+
+export type LoadMode = keyof typeof LOAD_PRESETS | 'realistic';
+export const LOAD_MODES: readonly LoadMode[] = ['light', 'medium', 'heavy', 'custom', 'realistic'];
+
+export const DEFAULT_CHANNELS = ['token.BTC.price', 'token.ETH.price', 'token.ODIN.price', 'token.SOL.price', 'token.DOGE.price'];
+
+export const loadOptionTable = {
+  url: { kind: 'string', flag: 'url', env: 'LOAD_URL', default: 'ws://127.0.0.1:3004/ws', description: 'gateway WebSocket URL' },
+  connections: { kind: 'int', flag: 'connections', env: 'CONNECTIONS', default: undefined, min: 1, max: 1_000_000, description: 'connections to open [default: from the preset]' },
+  duration: { kind: 'number', flag: 'duration', env: 'DURATION', default: undefined, min: 0.1, description: 'run time in seconds [default: from the preset; realistic: 300]' },
+  channels: { kind: 'list', flag: 'channels', env: 'LOAD_CHANNELS', default: DEFAULT_CHANNELS, description: 'channels each client subscribes to (realistic: traders pick 1-3, bots all)' },
+  ramp: { kind: 'number', flag: 'ramp', env: 'RAMP', default: 500, min: 0.1, description: 'connections opened per second' },
+  keepalive: { kind: 'number', flag: 'keepalive', env: 'KEEPALIVE_SEC', default: 20, min: 0, description: 'seconds between application pings per client (0 = none)' },
+  reconnectDelayMs: { kind: 'int', flag: 'reconnect-delay-ms', env: 'RECONNECT_DELAY_MS', default: 1000, min: 0, description: 'wait before a client closed by the server reconnects and resumes' },
+  json: { kind: 'string', flag: 'json', env: 'LOAD_JSON', default: undefined, description: 'write the summary as JSON to this file (- = stdout)' },
+  report: { kind: 'string', flag: 'report', env: 'LOAD_REPORT', default: undefined, description: 'write a self-contained HTML report with charts to this file' },
+  quiet: { kind: 'bool', flag: 'quiet', env: 'LOAD_QUIET', default: false, description: 'no progress line' },
+  target: { kind: 'int', flag: 'target', env: 'TARGET_CONNECTIONS', default: 500, min: 1, description: 'realistic: initial target of connections' },
+  min: { kind: 'int', flag: 'min', env: 'MIN_CONNECTIONS', default: 50, min: 0, description: 'realistic: never shed below this' },
+  max: { kind: 'int', flag: 'max', env: 'MAX_CONNECTIONS', default: 2000, min: 1, description: 'realistic: never grow above this' },
+  timeScale: { kind: 'number', flag: 'time-scale', env: 'TIME_SCALE', default: 1, min: 0.00001, max: 1, description: 'realistic: multiply every duration (0.01 = 100x faster, for CI)' },
+  healthUrl: { kind: 'string', flag: 'health-url', env: 'HEALTH_URL', default: undefined, description: 'realistic: gateway /health [default: from --url]' },
+} satisfies OptionTable;
+
+export type LoadConfig = OptionValues<typeof loadOptionTable> & { mode: LoadMode; connections: number; duration: number };
+
+export function loadConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadConfig {
+  const values = resolveOptions(loadOptionTable, argv, env);
+  const mode = (values._positionals[0] ?? 'custom') as LoadMode;
+  if (!LOAD_MODES.includes(mode)) throw new ConfigError(`unknown load mode ${JSON.stringify(mode)}; one of ${LOAD_MODES.join(', ')}`);
+  const preset = mode === 'realistic' ? { connections: values.target, durationSec: 300 } : LOAD_PRESETS[mode];
+  const url = new URL(values.url);
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError(`--url/LOAD_URL: expected ws:// or wss://, got ${JSON.stringify(values.url)}`);
+  if (values.min > values.max) throw new ConfigError(`--min (${values.min}) is above --max (${values.max})`);
+  if (values.channels.length === 0) throw new ConfigError('--channels/LOAD_CHANNELS: at least one channel');
+  return { ...values, mode, connections: values.connections ?? preset.connections, duration: values.duration ?? preset.durationSec };
+}

@@ -1,0 +1,41 @@
+// What `odin load` prints: a live progress line on stderr and the final summary on stdout.
+import type { LoadStats, LoadSummary, TimelinePoint } from './load-stats.js';
+
+export function progressLine(point: TimelinePoint, stats: LoadStats): string {
+  return (
+    `t=${point.t.toFixed(0)}s open=${point.open}${point.target !== undefined ? `/${point.target}` : ''} ` +
+    `attempted=${stats.attempted} failed=${stats.failed} msg/s=${point.messagesPerSec} ` +
+    `p50=${point.p50}ms p99=${point.p99}ms gaps=${stats.gaps} reconnects=${stats.reconnects}`
+  );
+}
+
+/** Rewrites one terminal line in place (or prints a line per second when not a TTY). */
+export function printProgress(point: TimelinePoint, stats: LoadStats): void {
+  const line = progressLine(point, stats);
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
+  else process.stderr.write(`${line}\n`);
+}
+
+export function summaryText(s: LoadSummary): string {
+  const c = s.connections;
+  const l = s.latencyMs;
+  const lines = [
+    `Odin load: ${s.mode} against ${s.url} for ${s.durationSec} s`,
+    `  connections   attempted ${c.attempted}, opened ${c.opened}, failed ${c.failed}, peak open ${c.peakOpen} (target ${c.target})`,
+    `  errors        ${Object.keys(c.errorsByCode).length ? JSON.stringify(c.errorsByCode) : 'none'}`,
+    `  server closes ${Object.keys(c.closesByCode).length ? JSON.stringify(c.closesByCode) : 'none'}`,
+    `  messages      ${s.messages.received} received, ${s.messages.perSec}/s, in ${s.messages.frames} frames`,
+    `  latency ms    p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}  max ${l.max}  (${l.count} samples, publish ts to receive)`,
+    `  gaps          ${s.gaps}${s.gaps === 0 ? ' (ok)' : ' (LOSS!)'}, duplicates ${s.duplicates}`,
+    `  reconnects    ${s.reconnects}; resumes requested ${s.resumes.requested}, recovered ${s.resumes.recovered}, not recovered ${s.resumes.notRecovered}, replayed ${s.resumes.replayed}`,
+    `  keepalives    sent ${s.keepalives.sent}, pongs ${s.keepalives.pongs}`,
+  ];
+  if (s.realistic) {
+    const r = s.realistic;
+    lines.push(
+      `  realistic     time scale ${r.timeScale}, final target ${r.finalTarget}, sessions ${JSON.stringify(r.sessionsStarted)}, ended ${r.sessionsEnded}, left ${r.leftForGood}`,
+      `  balancing     ${r.decisions.length} decisions${r.decisions.length ? `, last: ${r.decisions[r.decisions.length - 1]!.action} to ${r.decisions[r.decisions.length - 1]!.target} (${r.decisions[r.decisions.length - 1]!.reason})` : ''}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,202 @@
+// One simulated client of `odin load`: connects (from a chosen source
+// address), subscribes, resumes every channel from its last position after a
+// reconnect, checks continuity, records latency from each message's `ts`, and
+// sends keepalives. Its GapDetector outlives its connections, so loss across a
+// reconnect is caught too.
+import WebSocket from 'ws';
+import { closeCodeName } from '../protocol/codes.js';
+import type { SubscribeEntry } from '../protocol/messages.js';
+import { forEachLine, isDataText, scanDataLine } from './data-line-scanner.js';
+import { GapDetector } from './gap-detector.js';
+import { preciseNowMs } from './latency-recorder.js';
+import type { LoadStats } from './load-stats.js';
+
+export interface LoadClientOptions {
+  url: string;
+  channels: readonly string[];
+  localAddress?: string;
+  /** Application keepalive (`ping`) period; 0 = none. */
+  keepaliveMs: number;
+  connectTimeoutMs?: number;
+}
+
+/** The socket carries its client, so the listeners below need no closure per connection. */
+class LoadSocket extends WebSocket {
+  client!: LoadClient;
+  /** Per socket, not per client: an old socket may still be closing when the client reconnects. */
+  opened = false;
+  failed = false;
+}
+
+function onOpen(this: WebSocket): void {
+  (this as LoadSocket).client.handleOpen(this as LoadSocket);
+}
+function onMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+  if (!isBinary) (this as LoadSocket).client.handleFrame(data as Buffer);
+}
+function onClose(this: WebSocket, code: number): void {
+  (this as LoadSocket).client.handleClose(this as LoadSocket, code);
+}
+function onError(this: WebSocket, err: Error & { code?: string }): void {
+  (this as LoadSocket).client.handleError(this as LoadSocket, err.code ?? err.message);
+}
+function onUnexpectedResponse(this: WebSocket, _req: unknown, res: { statusCode?: number }): void {
+  const client = (this as LoadSocket).client;
+  client.handleError(this as LoadSocket, `HTTP ${res.statusCode ?? '?'}`);
+  this.terminate();
+}
+
+export class LoadClient {
+  readonly detector = new GapDetector();
+  ws: LoadSocket | undefined;
+  connected = false;
+  /** Set when we closed on purpose: the close is not an incident. */
+  private closingByUs = false;
+  /** Gaps seen on a channel while its resume is unanswered: forgiven if the server says recovered:false. */
+  private readonly provisionalGaps = new Map<string, number>();
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  onClosed: ((client: LoadClient, code: number, byUs: boolean) => void) | undefined;
+
+  constructor(
+    readonly options: LoadClientOptions,
+    private readonly stats: LoadStats,
+  ) {}
+
+  connect(): void {
+    this.closingByUs = false;
+    this.stats.attempted++;
+    const ws = new LoadSocket(this.options.url, {
+      perMessageDeflate: false,
+      handshakeTimeout: this.options.connectTimeoutMs ?? 10_000,
+      ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}),
+    });
+    ws.client = this;
+    ws.on('open', onOpen);
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+    ws.on('error', onError);
+    ws.on('unexpected-response', onUnexpectedResponse);
+    this.ws = ws;
+  }
+
+  /** Closes on purpose (end of session or run). */
+  close(code = 1000): void {
+    this.closingByUs = true;
+    const ws = this.ws;
+    if (!ws) return;
+    if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    else if (ws.readyState === WebSocket.OPEN) ws.close(code, 'load test done');
+  }
+
+  /** @internal */
+  handleOpen(ws: LoadSocket): void {
+    ws.opened = true;
+    if (ws !== this.ws) return;
+    this.connected = true;
+    this.stats.connectionOpened();
+    const entries: Array<string | SubscribeEntry> = [];
+    let resuming = false;
+    for (const channel of this.options.channels) {
+      const since = this.detector.position(channel);
+      if (since) {
+        resuming = true;
+        this.provisionalGaps.set(channel, 0);
+        entries.push({ channel, since });
+      } else {
+        entries.push(channel);
+      }
+    }
+    if (resuming) this.stats.resumeRequests++;
+    this.ws!.send(JSON.stringify({ type: 'subscribe', id: 1, channels: entries }));
+    if (this.options.keepaliveMs > 0) {
+      this.keepaliveTimer = setInterval(() => this.sendKeepalive(), this.options.keepaliveMs);
+      this.keepaliveTimer.unref();
+    }
+  }
+
+  private sendKeepalive(): void {
+    if (this.ws?.readyState !== WebSocket.OPEN) return;
+    this.ws.send('{"type":"ping"}');
+    this.stats.keepalivesSent++;
+  }
+
+  /** @internal */
+  handleFrame(data: Buffer): void {
+    const stats = this.stats;
+    stats.frames++;
+    stats.bytes += data.length;
+    const text = data.toString('utf8');
+    if (isDataText(text)) forEachLine(text, this.handleDataLine);
+    else this.handleControl(text);
+  }
+
+  private readonly handleDataLine = (line: string): void => {
+    const header = scanDataLine(line);
+    if (!header) return;
+    const stats = this.stats;
+    stats.messages++;
+    stats.recordLatency(preciseNowMs() - header.ts);
+    const result = this.detector.observe(header.channel, header.seq, header.prev, header.epoch);
+    if (result === 'duplicate') stats.duplicates++;
+    else if (result === 'gap') {
+      const provisional = this.provisionalGaps.get(header.channel);
+      if (provisional !== undefined) this.provisionalGaps.set(header.channel, provisional + 1);
+      else this.countGap();
+    }
+  };
+
+  private countGap(): void {
+    this.stats.gaps++;
+    const example = this.detector.examples[this.detector.examples.length - 1];
+    if (example && this.stats.gapExamples.length < 10) this.stats.gapExamples.push(example);
+  }
+
+  private handleControl(text: string): void {
+    let m: { type?: string; channel?: string; recovered?: boolean; replayed?: number };
+    try {
+      m = JSON.parse(text) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.type === 'pong') this.stats.pongs++;
+    else if (m.type === 'error') this.stats.serverErrors++;
+    else if (m.type === 'subscribed' && m.channel !== undefined) {
+      const provisional = this.provisionalGaps.get(m.channel);
+      this.provisionalGaps.delete(m.channel);
+      if (m.recovered === true) {
+        this.stats.resumesRecovered++;
+        this.stats.replayed += m.replayed ?? 0;
+        for (let i = 0; i < (provisional ?? 0); i++) this.countGap();
+      } else if (m.recovered === false) {
+        // Told explicitly: the client knows it lost messages and resyncs; not a silent gap.
+        this.stats.resumesNotRecovered++;
+      }
+    }
+  }
+
+  /** @internal */
+  handleError(ws: LoadSocket, code: string): void {
+    if (ws.opened || ws.failed) return;
+    ws.failed = true;
+    this.stats.failed++;
+    this.stats.count(this.stats.errorsByCode, code);
+  }
+
+  /** @internal */
+  handleClose(ws: LoadSocket, code: number): void {
+    if (ws.opened) {
+      this.stats.open--;
+      if (!this.closingByUs && ws === this.ws) this.stats.count(this.stats.closesByCode, `${code} ${closeCodeName(code)}`);
+    } else if (!ws.failed) {
+      ws.failed = true;
+      this.stats.failed++;
+      this.stats.count(this.stats.errorsByCode, `close ${code}`);
+    }
+    if (ws !== this.ws) return;
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    this.connected = false;
+    this.provisionalGaps.clear();
+    this.onClosed?.(this, code, this.closingByUs);
+  }
+}

@@ -1,0 +1,156 @@
+// What a load run counts, shared by every simulated client of the run, and
+// the per-second timeline the HTML report draws.
+import { LatencyRecorder, type LatencyPercentiles } from './latency-recorder.js';
+import type { GapEvent } from './gap-detector.js';
+
+export interface TimelinePoint {
+  /** Seconds since the run started. */
+  t: number;
+  open: number;
+  attempted: number;
+  failed: number;
+  messagesPerSec: number;
+  p50: number;
+  p99: number;
+  gaps: number;
+  /** The realistic simulation's target at that time. */
+  target?: number;
+}
+
+export class LoadStats {
+  readonly startedAt = Date.now();
+  attempted = 0;
+  opened = 0;
+  failed = 0;
+  open = 0;
+  peakOpen = 0;
+  readonly errorsByCode = new Map<string, number>();
+  readonly closesByCode = new Map<string, number>();
+  messages = 0;
+  frames = 0;
+  bytes = 0;
+  gaps = 0;
+  duplicates = 0;
+  readonly gapExamples: GapEvent[] = [];
+  reconnects = 0;
+  resumeRequests = 0;
+  resumesRecovered = 0;
+  resumesNotRecovered = 0;
+  replayed = 0;
+  keepalivesSent = 0;
+  pongs = 0;
+  serverErrors = 0;
+  readonly latency = new LatencyRecorder();
+  /** This second's latencies, for the timeline. */
+  readonly window = new LatencyRecorder();
+  readonly timeline: TimelinePoint[] = [];
+  private lastTickMessages = 0;
+  private lastTickAt = performance.now();
+
+  count(map: Map<string, number>, key: string): void {
+    map.set(key, (map.get(key) ?? 0) + 1);
+  }
+
+  recordLatency(ms: number): void {
+    this.latency.recordMs(ms);
+    this.window.recordMs(ms);
+  }
+
+  connectionOpened(): void {
+    this.opened++;
+    this.open++;
+    if (this.open > this.peakOpen) this.peakOpen = this.open;
+  }
+
+  /** Closes the current second: appends a timeline point and returns it. */
+  tick(target?: number): TimelinePoint {
+    const now = performance.now();
+    const seconds = Math.max(0.001, (now - this.lastTickAt) / 1000);
+    const w = this.window.percentiles();
+    const point: TimelinePoint = {
+      t: Math.round((Date.now() - this.startedAt) / 100) / 10,
+      open: this.open,
+      attempted: this.attempted,
+      failed: this.failed,
+      messagesPerSec: Math.round((this.messages - this.lastTickMessages) / seconds),
+      p50: w.p50,
+      p99: w.p99,
+      gaps: this.gaps,
+      ...(target !== undefined ? { target } : {}),
+    };
+    this.timeline.push(point);
+    this.window.reset();
+    this.lastTickMessages = this.messages;
+    this.lastTickAt = now;
+    return point;
+  }
+}
+
+export interface LoadSummary {
+  tool: 'odin load';
+  mode: string;
+  url: string;
+  startedAt: string;
+  durationSec: number;
+  connections: {
+    target: number;
+    attempted: number;
+    opened: number;
+    failed: number;
+    peakOpen: number;
+    openAtEnd: number;
+    errorsByCode: Record<string, number>;
+    closesByCode: Record<string, number>;
+  };
+  messages: { received: number; perSec: number; frames: number; bytes: number };
+  latencyMs: LatencyPercentiles;
+  gaps: number;
+  duplicates: number;
+  gapExamples: GapEvent[];
+  reconnects: number;
+  resumes: { requested: number; recovered: number; notRecovered: number; replayed: number };
+  keepalives: { sent: number; pongs: number };
+  serverErrors: number;
+  timeline: TimelinePoint[];
+  realistic?: RealisticSummary;
+}
+
+export interface RealisticSummary {
+  timeScale: number;
+  finalTarget: number;
+  sessionsStarted: Record<string, number>;
+  sessionsEnded: number;
+  leftForGood: number;
+  decisions: Array<{ t: number; action: string; target: number; reason: string }>;
+}
+
+export function summarize(stats: LoadStats, mode: string, url: string, target: number, openAtEnd: number): LoadSummary {
+  const durationSec = Math.max(0.001, (Date.now() - stats.startedAt) / 1000);
+  return {
+    tool: 'odin load',
+    mode,
+    url,
+    startedAt: new Date(stats.startedAt).toISOString(),
+    durationSec: Math.round(durationSec * 10) / 10,
+    connections: {
+      target,
+      attempted: stats.attempted,
+      opened: stats.opened,
+      failed: stats.failed,
+      peakOpen: stats.peakOpen,
+      openAtEnd,
+      errorsByCode: Object.fromEntries(stats.errorsByCode),
+      closesByCode: Object.fromEntries(stats.closesByCode),
+    },
+    messages: { received: stats.messages, perSec: Math.round(stats.messages / durationSec), frames: stats.frames, bytes: stats.bytes },
+    latencyMs: stats.latency.percentiles(),
+    gaps: stats.gaps,
+    duplicates: stats.duplicates,
+    gapExamples: stats.gapExamples,
+    reconnects: stats.reconnects,
+    resumes: { requested: stats.resumeRequests, recovered: stats.resumesRecovered, notRecovered: stats.resumesNotRecovered, replayed: stats.replayed },
+    keepalives: { sent: stats.keepalivesSent, pongs: stats.pongs },
+    serverErrors: stats.serverErrors,
+    timeline: stats.timeline,
+  };
+}
