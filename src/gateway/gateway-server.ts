@@ -46,6 +46,10 @@ function onSocketError(this: WebSocket, err: Error & { code?: string }): void {
   socket.gateway.handleSocketError(socket.conn, err);
 }
 
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 export interface GatewayDependencies {
   broker: Broker;
   logger: Logger;
@@ -236,7 +240,9 @@ export class OdinGateway implements ConnectionHost {
   }
 
   private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    socket.on('error', () => socket.destroy());
+    // A module-level listener, removed once ws owns the socket: a closure here
+    // would share this function's context and keep `req` alive per connection.
+    socket.on('error', destroyOnError);
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== '/ws') return this.refuseUpgrade(socket, 404, 'not_found');
     if (this.shuttingDown) return this.refuseUpgrade(socket, 503, 'shutting_down');
@@ -246,6 +252,7 @@ export class OdinGateway implements ConnectionHost {
     }
     const identity = await verifyIdentity(tokenFrom(req, url), this.jwtSecret, this.config.authRequired);
     if (socket.destroyed) return;
+    socket.off('error', destroyOnError);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws as ClientSocket, req, identity));
   }
 
