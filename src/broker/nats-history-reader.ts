@@ -1,0 +1,122 @@
+// history(pattern, since) over JetStream. Reads the retained messages after
+// `since` on the pattern, then decides whether that is *everything* after
+// `since` (recovered) or whether some message may have been removed by the
+// stream's limits meanwhile. The rule (docs/scaling.md, "The recovered rule"):
+//   1. since.epoch is the stream's epoch;
+//   2. nothing after since.seq was removed from the front of the stream
+//      (age limit): since.seq + 1 >= the stream's first seq, read after the
+//      messages were fetched;
+//   3. for every matching subject that is full (holds max_msgs_per_subject
+//      messages, so the per-subject limit may have removed something), the
+//      oldest message still retained on it is at or before since.seq, or its
+//      predecessor on the subject is known to be at or before since.seq.
+// JetStream removes a subject's messages oldest first (per-subject limit) and
+// the stream's messages oldest first (age), so these checks are sound;
+// explicit deletes or purges by an operator are not detected.
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgRequest } from '@nats-io/jetstream';
+import { SUBJECT_PREFIX } from '../protocol/channels.js';
+import type { BrokerMessage, HistoryResult, Position } from './broker.js';
+import type { NatsChannelView } from './nats-channel-view.js';
+import { channelOf, toBrokerMessage } from './nats-message.js';
+
+export class HistoryReadError extends Error {
+  override name = 'HistoryReadError';
+}
+
+export interface HistoryReadContext {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  stream: string;
+  epoch: string;
+  view: NatsChannelView;
+}
+
+const FETCH_BATCH = 1000;
+const FETCH_EXPIRES_MS = 5000;
+/** A history consumer left behind (crash mid-read) is removed by the server after this. */
+const READ_CONSUMER_INACTIVE_MS = 30_000;
+
+export async function readHistory(ctx: HistoryReadContext, pattern: string, since: Position): Promise<HistoryResult> {
+  const { view, epoch } = ctx;
+  // Read before anything else: every live message already taken in is <= top,
+  // and the gateway holds every later one in the subscription's pending list.
+  const top = view.top(pattern);
+  const s = since.seq;
+  if (since.epoch !== epoch) return notRecovered(top, epoch);
+
+  if (s >= top) {
+    // Every matching message this instance has taken in is at or before `s`;
+    // later ones reach the subscription live. Nothing to read. If the live
+    // consumer lags behind `s`, check that `s` exists at all.
+    if (s > view.cursor) {
+      const info = await ctx.jsm.streams.info(ctx.stream);
+      if (s > info.state.last_seq) return notRecovered(top, epoch);
+    }
+    return { recovered: true, messages: [], position: { seq: s, epoch } };
+  }
+
+  const fetched = await fetchFrom(ctx, pattern, Math.max(s, 1));
+  const info = await ctx.jsm.streams.info(ctx.stream, { subjects_filter: SUBJECT_PREFIX + pattern });
+  if (s + 1 < info.state.first_seq) return notRecovered(top, epoch);
+
+  // Chain prev links through what was read; the first message on a subject
+  // gets its prev from `since` itself (when it is on that subject) or from
+  // what the live consumer saw.
+  const lastOnSubject = new Map<string, number>();
+  const prevInRead = new Map<number, number>();
+  const messages: BrokerMessage[] = [];
+  for (const m of fetched) {
+    const channel = channelOf(m);
+    if (channel === undefined) continue;
+    if (m.seq <= s) {
+      if (m.seq === s) lastOnSubject.set(channel, s);
+      continue;
+    }
+    const prev = lastOnSubject.get(channel) ?? view.knownPrev(m.seq);
+    if (prev !== undefined) prevInRead.set(m.seq, prev);
+    messages.push(toBrokerMessage(m, channel, prev ?? 0, epoch));
+    lastOnSubject.set(channel, m.seq);
+  }
+
+  const perSubjectLimit = info.config.max_msgs_per_subject > 0 ? info.config.max_msgs_per_subject : Infinity;
+  for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
+    if (count < perSubjectLimit) continue;
+    const oldest = await ctx.jsm.streams.getMessage(ctx.stream, { next_by_subj: subject, seq: 0 } as unknown as MsgRequest);
+    if (!oldest || oldest.seq <= s) continue;
+    const prev = prevInRead.get(oldest.seq) ?? view.knownPrev(oldest.seq);
+    if (prev === undefined || prev > s) return notRecovered(top, epoch);
+  }
+
+  const newest = messages.length > 0 ? messages[messages.length - 1]!.seq : 0;
+  return { recovered: true, messages, position: { seq: Math.max(top, s, newest), epoch } };
+}
+
+function notRecovered(top: number, epoch: string): HistoryResult {
+  return { recovered: false, messages: [], position: { seq: top, epoch } };
+}
+
+/** Every message on the pattern from `startSeq` to the end of the stream at the time of the read. */
+async function fetchFrom(ctx: HistoryReadContext, pattern: string, startSeq: number): Promise<JsMsg[]> {
+  const consumer = await ctx.js.consumers.get(ctx.stream, {
+    filter_subjects: SUBJECT_PREFIX + pattern,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: startSeq,
+    inactive_threshold: READ_CONSUMER_INACTIVE_MS,
+  });
+  const out: JsMsg[] = [];
+  try {
+    // num_pending at creation: how many matching messages the stream held then.
+    const total = (await consumer.info(true)).num_pending;
+    while (out.length < total) {
+      const wanted = Math.min(FETCH_BATCH, total - out.length);
+      const before = out.length;
+      const batch = await consumer.fetch({ max_messages: wanted, expires: FETCH_EXPIRES_MS });
+      for await (const m of batch) out.push(m);
+      // Fewer than announced: some were removed meanwhile; the checks in readHistory decide.
+      if (out.length - before < wanted) break;
+    }
+  } finally {
+    consumer.delete().catch(() => undefined);
+  }
+  return out;
+}
