@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# The `odin` CLI in a small image: `docker run odin gateway --nats ...`,
+# `odin publisher ...`, `odin dev`. Two stages: the build stage compiles the
+# TypeScript with the dev dependencies; the runtime stage has only production
+# dependencies, the compiled JavaScript and the demo page, and runs as the
+# unprivileged `node` user. test/deploy/dockerfile.test.ts lints this file.
+
+# ---- build ----
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- runtime ----
+FROM node:22-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist/src ./dist/src
+COPY public ./public
+USER node
+# 3004: gateway (WebSocket /ws, /health, /metrics); 3003: publisher control API.
+EXPOSE 3004 3003
+ENTRYPOINT ["node", "dist/src/cli/main.js"]
+CMD ["gateway"]
