@@ -1,0 +1,598 @@
+// OdinClient: the typed client of protocol v1 (docs/protocol.md) for browsers
+// and Node 20+. It reconnects with backoff, resumes every subscription from the
+// last position it delivered, checks continuity per channel, and reports what
+// an app must know: state changes, `recovered:false` (resync), gaps (never
+// expected), server errors. docs/client.md is the guide.
+//
+// This module imports nothing outside src/client/ at run time (the protocol
+// imports are types only), so the compiled files load in a browser as plain
+// ES modules from the gateway's /sdk/.
+import type { DataMessage, ErrorMessage, PongMessage, Position, ServerMessage, SubscribedMessage, SubscribeEntry, WelcomeMessage } from '../protocol/messages.js';
+import { CLIENT_DROP_CODE, CloseCode } from './close-codes.js';
+import { ClientSubscription, type MessageHandler, type SubscribeResult } from './client-subscription.js';
+import { ContinuityTracker } from './continuity-tracker.js';
+import { ClientClosedError, HandlerError, NoWebSocketError, OdinClientError, ServerError, UnauthorizedError } from './errors.js';
+import { DEFAULT_HEARTBEAT, Heartbeat, type HeartbeatOptions } from './heartbeat.js';
+import type { PayloadOf } from './market-payloads.js';
+import { adviseReconnect, DEFAULT_RECONNECT, type ReconnectOptions } from './reconnect-policy.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+export type { DataMessage, Position, SubscribeResult, MessageHandler };
+export type { PriceUpdate, MarketStatistics, TradeEvent, PayloadOf } from './market-payloads.js';
+export { OdinClientError, UnauthorizedError, ServerError, NoWebSocketError, ClientClosedError, HandlerError };
+export { CloseCode };
+
+/** What the client needs of a WebSocket: the browser's, or the class exported by 'ws' in Node. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+export type WebSocketConstructor = new (url: string) => unknown;
+
+export interface OdinClientOptions {
+  /** e.g. `ws://localhost:3004/ws`. */
+  url: string;
+  /** A JWT, or a function returning a fresh one (called before every connection; lets 4003 be retried). */
+  token?: string | (() => string | Promise<string>);
+  /** The WebSocket class. Default: the global one (browsers, Node 22+); in Node 20 pass `WebSocket` from 'ws'. */
+  WebSocket?: WebSocketConstructor;
+  /** Backoff and per-close-code delays. */
+  reconnect?: Partial<ReconnectOptions>;
+  /** false: never reconnect on its own. Default true. */
+  autoReconnect?: boolean;
+  heartbeat?: Partial<HeartbeatOptions>;
+  /** Give up a connection attempt without a `welcome` after this long, ms. Default 10,000. */
+  connectTimeoutMs?: number;
+  /** A connection that lasted this long resets the backoff, ms. Default 5,000. */
+  stableAfterMs?: number;
+  /** Randomness for jitter (tests make it deterministic). */
+  random?: () => number;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface CloseInfo {
+  code: number;
+  reason: string;
+  /** True when the client will reconnect on its own after `delayMs`. */
+  willReconnect: boolean;
+  delayMs: number;
+}
+
+export interface GapInfo {
+  channel: string;
+  /** The seq the client last had on the channel. */
+  expectedPrev: number;
+  prev: number;
+  seq: number;
+  /** 'epoch' when the message belongs to another history without a resync. */
+  kind: 'gap' | 'epoch';
+}
+
+export interface ResyncInfo {
+  /** The subscription (channel or pattern) whose history was lost. */
+  channel: string;
+  /** How many latest values follow, to rebuild the app's state. */
+  replayed: number;
+}
+
+export interface ClientStats {
+  /** Data messages delivered to the app. */
+  messages: number;
+  /** Messages replayed by successful resumes. */
+  recovered: number;
+  /** Resumes answered `recovered:false`. */
+  resyncs: number;
+  /** Connections opened after the first. */
+  reconnects: number;
+  gaps: number;
+  /** Messages received twice (overlapping patterns) and dropped. */
+  duplicates: number;
+}
+
+export interface OdinClientEvents {
+  state: [state: ConnectionState, previous: ConnectionState];
+  open: [welcome: WelcomeMessage];
+  close: [info: CloseInfo];
+  subscribed: [result: SubscribeResult];
+  resync: [info: ResyncInfo];
+  gap: [info: GapInfo];
+  message: [message: DataMessage];
+  error: [error: OdinClientError];
+}
+
+export interface SubscribeOptions {
+  /** Deliver the channel's latest message at once (the current price). Default true. */
+  latest?: boolean;
+}
+
+export interface Subscription {
+  readonly channel: string;
+  /** Settles with the first `subscribed` answer, or rejects when the server refuses the channel. */
+  readonly ready: Promise<SubscribeResult>;
+  /** The position the subscription would resume from. */
+  readonly position: Position | undefined;
+  unsubscribe(): void;
+}
+
+const OPEN = 1;
+/** Errors after which the server sends no `subscribed` for the entry. */
+const REFUSALS = new Set(['INVALID_CHANNEL', 'FORBIDDEN', 'TOO_MANY_SUBSCRIPTIONS']);
+/** The server accepts at most this many entries per subscribe. */
+const MAX_ENTRIES = 100;
+
+export class OdinClient extends TypedEmitter<OdinClientEvents> {
+  readonly stats: ClientStats = { messages: 0, recovered: 0, resyncs: 0, reconnects: 0, gaps: 0, duplicates: 0 };
+  /** Session id and user of the current connection (from `welcome`). */
+  session: string | undefined;
+  user: string | null = null;
+  private currentState: ConnectionState = 'idle';
+  private readonly WebSocketClass: WebSocketConstructor;
+  private readonly reconnectOptions: ReconnectOptions;
+  private readonly heartbeat: Heartbeat;
+  private readonly tracker = new ContinuityTracker();
+  private readonly subscriptions = new Map<string, ClientSubscription>();
+  private ws: WebSocketLike | undefined;
+  private attempt = 0;
+  private openedAt = 0;
+  private everOpened = false;
+  private stopped = false;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private nextId = 1;
+  private flushQueued = false;
+  private readonly pings = new Map<number, { sentAt: number; resolve(rtt: number): void; reject(e: Error): void }>();
+  private readonly openWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
+
+  constructor(private readonly options: OdinClientOptions) {
+    super((err) => this.emit('error', err instanceof OdinClientError ? err : new HandlerError('(event listener)', err)));
+    const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!Ctor) throw new NoWebSocketError();
+    this.WebSocketClass = Ctor;
+    this.reconnectOptions = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    this.heartbeat = new Heartbeat(
+      { ...DEFAULT_HEARTBEAT, ...options.heartbeat },
+      () => this.sendJson({ type: 'ping', id: `hb-${this.nextId++}` }),
+      () => this.drop(CloseCode.KEEPALIVE_TIMEOUT, 'heartbeat timeout: no answer from the server'),
+    );
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** Opens the connection; resolves once the server's `welcome` arrived. Reconnects on its own afterwards. */
+  connect(): Promise<void> {
+    if (this.currentState === 'open') return Promise.resolve();
+    const opened = new Promise<void>((resolve, reject) => this.openWaiters.push({ resolve, reject }));
+    if (this.currentState === 'idle' || this.currentState === 'closed') {
+      this.stopped = false;
+      this.attempt = 0;
+      void this.openSocket();
+    }
+    return opened;
+  }
+
+  /** Closes for good: no reconnect. Subscriptions are kept, so `connect()` later resumes them. */
+  close(): void {
+    this.stopped = true;
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws) {
+      detach(ws);
+      ws.close(CloseCode.NORMAL, 'client closed');
+    }
+    this.afterDisconnect();
+    this.setState('closed');
+    this.rejectOpenWaiters(new ClientClosedError());
+  }
+
+  /**
+   * Drops the connection now and reconnects after `delayMs`, resuming every
+   * subscription: what a network outage does, on purpose (the demo's button,
+   * or to switch tokens).
+   */
+  reconnect(options: { delayMs?: number } = {}): void {
+    if (this.stopped) return;
+    this.drop(CLIENT_DROP_CODE, 'reconnect requested', options.delayMs ?? 0);
+  }
+
+  /**
+   * Subscribes `handler` to a channel or pattern. Handlers are typed by the
+   * name: `token.*.price` gives PriceUpdate, `market.statistics` gives
+   * MarketStatistics, `trades.user.<id>` gives TradeEvent.
+   */
+  subscribe<C extends string, T = PayloadOf<C>>(channel: C, handler: MessageHandler<T>, options: SubscribeOptions = {}): Subscription {
+    const latest = options.latest ?? true;
+    let sub = this.subscriptions.get(channel);
+    const h = handler as MessageHandler;
+    if (!sub) {
+      sub = new ClientSubscription(channel, latest);
+      this.subscriptions.set(channel, sub);
+      sub.handlers.add(h);
+      this.queueFlush();
+    } else {
+      sub.handlers.add(h);
+      // Already live: give the new handler the latest values this client holds.
+      if (latest && sub.phase === 'active') this.replayCached(sub, h);
+    }
+    const owner = sub;
+    return {
+      channel,
+      ready: owner.ready,
+      get position() {
+        return owner.position;
+      },
+      unsubscribe: () => this.removeHandler(owner, h),
+    };
+  }
+
+  /** Sends an application ping; resolves with the round trip in ms. */
+  ping(timeoutMs = 10_000): Promise<number> {
+    const id = this.nextId++;
+    return new Promise<number>((resolve, reject) => {
+      if (!this.sendJson({ type: 'ping', id })) return reject(new OdinClientError('NOT_CONNECTED', 'not connected'));
+      const timer = setTimeout(() => {
+        this.pings.delete(id);
+        reject(new OdinClientError('PING_TIMEOUT', `no pong within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pings.set(id, {
+        sentAt: Date.now(),
+        resolve: (rtt) => {
+          clearTimeout(timer);
+          resolve(rtt);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  // ---- connection life cycle ----
+
+  private async openSocket(): Promise<void> {
+    this.reconnectTimer = undefined;
+    this.setState(this.everOpened ? 'reconnecting' : 'connecting');
+    let url = this.options.url;
+    try {
+      const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+      if (token) url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+    } catch (err) {
+      this.emit('error', new OdinClientError('TOKEN_FAILED', `the token function failed: ${err instanceof Error ? err.message : String(err)}`));
+      this.scheduleReconnect(CloseCode.ABNORMAL, 'token function failed');
+      return;
+    }
+    if (this.stopped) return;
+    let ws: WebSocketLike;
+    try {
+      ws = new this.WebSocketClass(url) as WebSocketLike;
+    } catch (err) {
+      // A malformed URL will not get better by retrying.
+      this.stopped = true;
+      this.setState('closed');
+      const error = new OdinClientError('BAD_URL', err instanceof Error ? err.message : String(err));
+      this.rejectOpenWaiters(error);
+      this.emit('error', error);
+      return;
+    }
+    this.ws = ws;
+    ws.onmessage = (event) => {
+      if (this.ws === ws) this.onFrame(event.data);
+    };
+    ws.onclose = (event) => {
+      if (this.ws === ws) this.onSocketClosed(event.code, event.reason);
+    };
+    // A failed socket also fires `close`, which is where it is handled.
+    ws.onerror = () => undefined;
+    const connectTimeout = this.options.connectTimeoutMs ?? 10_000;
+    this.connectTimer = setTimeout(() => this.drop(CloseCode.ABNORMAL, `no welcome within ${connectTimeout} ms`), connectTimeout);
+  }
+
+  /** Abandons the current socket at once (a dead one may never report its close) and reconnects. */
+  private drop(code: number, reason: string, delayMs?: number): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = undefined;
+    detach(ws);
+    try {
+      ws.close(CLIENT_DROP_CODE, reason.slice(0, 100));
+    } catch {
+      // closing a socket that never opened may throw in some runtimes
+    }
+    (ws as { terminate?: () => void }).terminate?.();
+    this.onClosed(code, reason, delayMs);
+  }
+
+  private onSocketClosed(code: number, reason: string): void {
+    this.ws = undefined;
+    this.onClosed(code, reason);
+  }
+
+  private onClosed(code: number, reason: string, forcedDelayMs?: number): void {
+    if (this.openedAt > 0 && Date.now() - this.openedAt >= (this.options.stableAfterMs ?? 5000)) this.attempt = 0;
+    this.openedAt = 0;
+    this.afterDisconnect();
+    this.scheduleReconnect(code, reason, forcedDelayMs);
+  }
+
+  private scheduleReconnect(code: number, reason: string, forcedDelayMs?: number): void {
+    if (this.stopped) return;
+    const canRefresh = typeof this.options.token === 'function';
+    const advice = this.options.autoReconnect === false && forcedDelayMs === undefined
+      ? ({ reconnect: false, reason: 'automatic reconnect is off' } as const)
+      : forcedDelayMs !== undefined
+        ? ({ reconnect: true, delayMs: forcedDelayMs } as const)
+        : adviseReconnect(code, this.attempt, canRefresh, this.reconnectOptions, this.options.random);
+    if (!advice.reconnect) {
+      this.stopped = true;
+      this.emit('close', { code, reason, willReconnect: false, delayMs: 0 });
+      this.setState('closed');
+      const error = code === CloseCode.UNAUTHORIZED ? new UnauthorizedError(advice.reason) : new OdinClientError('CLOSED', `${advice.reason} (close ${code})`);
+      this.rejectOpenWaiters(error);
+      this.emit('error', error);
+      return;
+    }
+    this.attempt++;
+    this.emit('close', { code, reason, willReconnect: true, delayMs: advice.delayMs });
+    this.setState('reconnecting');
+    this.reconnectTimer = setTimeout(() => void this.openSocket(), advice.delayMs);
+  }
+
+  /** What every kind of disconnect shares: timers stop, half-done resumes are forgotten (they will be replayed). */
+  private afterDisconnect(): void {
+    this.heartbeat.stop();
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    for (const sub of this.subscriptions.values()) {
+      // Held messages were never delivered, so the position still points before them.
+      sub.held = [];
+      sub.resuming = false;
+      sub.phase = 'queued';
+      sub.requestId = undefined;
+    }
+    for (const ping of this.pings.values()) ping.reject(new OdinClientError('DISCONNECTED', 'connection closed before the pong'));
+    this.pings.clear();
+  }
+
+  private clearTimers(): void {
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    this.heartbeat.stop();
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.currentState) return;
+    const previous = this.currentState;
+    this.currentState = state;
+    this.emit('state', state, previous);
+  }
+
+  private rejectOpenWaiters(error: Error): void {
+    for (const w of this.openWaiters.splice(0)) w.reject(error);
+  }
+
+  // ---- incoming frames ----
+
+  private onFrame(data: unknown): void {
+    this.heartbeat.frameReceived();
+    if (typeof data !== 'string') return; // the protocol is text only
+    // A frame may carry several messages separated by '\n' (protocol: "Batches").
+    const parts = data.indexOf('\n') < 0 ? [data] : data.split('\n');
+    for (const part of parts) {
+      let message: ServerMessage;
+      try {
+        message = JSON.parse(part) as ServerMessage;
+      } catch {
+        this.emit('error', new OdinClientError('BAD_FRAME', 'the server sent a frame that is not JSON'));
+        continue;
+      }
+      this.onServerMessage(message);
+    }
+  }
+
+  private onServerMessage(m: ServerMessage): void {
+    switch (m.type) {
+      case 'message':
+        return this.onData(m);
+      case 'welcome':
+        return this.onWelcome(m);
+      case 'subscribed':
+        return this.onSubscribed(m);
+      case 'pong':
+        return this.onPong(m);
+      case 'error':
+        return this.onError(m);
+      default:
+        return; // unsubscribed, or a type from a newer protocol
+    }
+  }
+
+  private onWelcome(m: WelcomeMessage): void {
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    this.session = m.session;
+    this.user = m.user;
+    this.openedAt = Date.now();
+    if (this.everOpened) this.stats.reconnects++;
+    this.everOpened = true;
+    this.heartbeat.start();
+    this.setState('open');
+    this.emit('open', m);
+    for (const w of this.openWaiters.splice(0)) w.resolve();
+    this.flush();
+  }
+
+  private onPong(m: PongMessage): void {
+    if (typeof m.id !== 'number') return;
+    const ping = this.pings.get(m.id);
+    if (!ping) return;
+    this.pings.delete(m.id);
+    ping.resolve(Date.now() - ping.sentAt);
+  }
+
+  private onError(m: ErrorMessage): void {
+    const error = new ServerError(m.code, m.message, m.channel);
+    const sub = m.channel !== undefined ? this.subscriptions.get(m.channel) : undefined;
+    if (sub && sub.requestId === m.id && REFUSALS.has(m.code)) {
+      // Refused: the server will send no `subscribed`, and retrying would be refused again.
+      this.subscriptions.delete(sub.channel);
+      this.release(sub);
+      sub.failed(error);
+    }
+    this.emit('error', error);
+  }
+
+  private onSubscribed(m: SubscribedMessage): void {
+    const sub = this.subscriptions.get(m.channel);
+    if (!sub || sub.requestId === undefined || sub.requestId !== m.id) return; // answer to a replaced request
+    const resumed = sub.answered;
+    if (sub.resuming && m.recovered === false) {
+      // History is gone: continuity restarts from the latest values the server sent.
+      this.tracker.forget((channel) => sub.matches(channel) && !this.coveredByOther(sub, channel));
+      this.stats.resyncs++;
+      this.emit('resync', { channel: sub.channel, replayed: m.replayed });
+    } else if (sub.resuming && m.recovered === true) {
+      this.stats.recovered += m.replayed;
+    }
+    sub.phase = 'active';
+    sub.requestId = undefined;
+    sub.answered = true;
+    this.release(sub);
+    sub.advance(m.position);
+    const result: SubscribeResult = {
+      channel: m.channel,
+      ...(m.recovered !== undefined ? { recovered: m.recovered } : {}),
+      replayed: m.replayed,
+      resumed,
+      position: m.position,
+    };
+    sub.resolved(result);
+    this.emit('subscribed', result);
+  }
+
+  /** Ends a resume's hold: the messages that waited for the answer go through in order. */
+  private release(sub: ClientSubscription): void {
+    sub.resuming = false;
+    const held = sub.held;
+    sub.held = [];
+    for (const m of held) this.onData(m);
+  }
+
+  private onData(m: DataMessage): void {
+    // While a resume's outcome is unknown, its messages wait: after recovered:false they are a resync, not a gap.
+    for (const sub of this.subscriptions.values()) {
+      if (sub.resuming && sub.matches(m.channel)) {
+        sub.held.push(m);
+        return;
+      }
+    }
+    const continuity = this.tracker.check(m);
+    if (continuity === 'duplicate') {
+      this.stats.duplicates++;
+      // A new subscription's latest value may repeat what another one delivered: its handlers still want it.
+      for (const sub of this.subscriptions.values()) if (sub.phase === 'pending' && sub.matches(m.channel)) this.deliverTo(sub, m);
+      return;
+    }
+    if (continuity === 'gap' || continuity === 'epoch') {
+      this.stats.gaps++;
+      this.emit('gap', { channel: m.channel, expectedPrev: this.tracker.lastSeq(m.channel) ?? 0, prev: m.prev, seq: m.seq, kind: continuity });
+    }
+    this.tracker.record(m);
+    this.stats.messages++;
+    for (const sub of this.subscriptions.values()) if (sub.matches(m.channel)) this.deliverTo(sub, m);
+    this.emit('message', m);
+  }
+
+  private deliverTo(sub: ClientSubscription, m: DataMessage): void {
+    sub.advance(m);
+    for (const handler of sub.handlers) this.callHandler(handler, m);
+  }
+
+  private callHandler(handler: MessageHandler, m: DataMessage): void {
+    try {
+      handler(m.data, m);
+    } catch (err) {
+      this.emit('error', new HandlerError(m.channel, err));
+    }
+  }
+
+  private replayCached(sub: ClientSubscription, handler: MessageHandler): void {
+    const cached = this.tracker.lastMessages((channel) => sub.matches(channel));
+    // After the caller got its Subscription back, as a server answer would be.
+    queueMicrotask(() => {
+      if (!sub.handlers.has(handler)) return;
+      for (const m of cached) this.callHandler(handler, m);
+    });
+  }
+
+  private coveredByOther(sub: ClientSubscription, channel: string): boolean {
+    for (const other of this.subscriptions.values()) if (other !== sub && other.phase === 'active' && other.matches(channel)) return true;
+    return false;
+  }
+
+  // ---- outgoing requests ----
+
+  private removeHandler(sub: ClientSubscription, handler: MessageHandler): void {
+    if (!sub.handlers.delete(handler) || sub.handlers.size > 0) return;
+    if (this.subscriptions.get(sub.channel) !== sub) return;
+    this.subscriptions.delete(sub.channel);
+    this.release(sub);
+    // Continuity of channels no longer subscribed would give false gaps on a later subscribe.
+    this.tracker.forget((channel) => sub.matches(channel) && ![...this.subscriptions.values()].some((s) => s.matches(channel)));
+    if (sub.phase !== 'queued') this.sendJson({ type: 'unsubscribe', id: this.nextId++, channels: [sub.channel] });
+  }
+
+  /** Subscribes issued in one turn go out as one request: the server rate-limits requests, not entries. */
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
+  /** Sends every queued subscription: fresh ones, and after a reconnect all of them with `since`. */
+  private flush(): void {
+    if (this.currentState !== 'open') return;
+    const queued = [...this.subscriptions.values()].filter((s) => s.phase === 'queued');
+    for (let i = 0; i < queued.length; i += MAX_ENTRIES) {
+      const batch = queued.slice(i, i + MAX_ENTRIES);
+      const id = this.nextId++;
+      const channels: Array<string | SubscribeEntry> = [];
+      for (const sub of batch) {
+        const entry = sub.entry();
+        sub.phase = 'pending';
+        sub.requestId = id;
+        sub.resuming = typeof entry === 'object' && entry.since !== undefined;
+        channels.push(entry);
+      }
+      this.sendJson({ type: 'subscribe', id, channels });
+    }
+  }
+
+  private sendJson(message: unknown): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== OPEN) return false;
+    ws.send(JSON.stringify(message));
+    return true;
+  }
+}
+
+function detach(ws: WebSocketLike): void {
+  ws.onmessage = null;
+  ws.onclose = null;
+  ws.onopen = null;
+  // Keep swallowing errors: 'ws' throws an unhandled 'error' when no listener is left.
+  ws.onerror = () => undefined;
+}

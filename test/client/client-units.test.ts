@@ -1,0 +1,102 @@
+// The SDK's pure parts: backoff, the close-code policy, continuity, its copies
+// of protocol constants, and the rule that it loads in a browser unbundled.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { backoffDelay } from '../../src/client/backoff.js';
+import { channelMatches as clientMatches } from '../../src/client/channel-match.js';
+import { CloseCode as ClientCloseCode } from '../../src/client/close-codes.js';
+import { ContinuityTracker } from '../../src/client/continuity-tracker.js';
+import type { OdinClient } from '../../src/client/odin-client.js';
+import { adviseReconnect, DEFAULT_RECONNECT } from '../../src/client/reconnect-policy.js';
+import { channelMatches as serverMatches } from '../../src/protocol/channels.js';
+import { CloseCode } from '../../src/protocol/codes.js';
+import type { DataMessage } from '../../src/protocol/messages.js';
+
+describe('backoff', () => {
+  it('grows exponentially, is capped, and jitters within [d/2, d]', () => {
+    const opts = { baseMs: 100, maxMs: 2000 };
+    assert.equal(backoffDelay(0, opts, () => 1), 100);
+    assert.equal(backoffDelay(3, opts, () => 1), 800);
+    assert.equal(backoffDelay(20, opts, () => 1), 2000);
+    fc.assert(
+      fc.property(fc.nat(40), fc.double({ min: 0, max: 1, noNaN: true }), (attempt, r) => {
+        const full = Math.min(2000, 100 * 2 ** attempt);
+        const d = backoffDelay(attempt, opts, () => r);
+        return d >= Math.floor(full / 2) && d <= full;
+      }),
+    );
+  });
+});
+
+describe('reconnect policy by close code', () => {
+  const advise = (code: number, attempt = 0, canRefresh = false) => adviseReconnect(code, attempt, canRefresh, DEFAULT_RECONNECT, () => 0.5);
+  it('follows docs/protocol.md', () => {
+    assert.deepEqual(advise(CloseCode.UNAUTHORIZED).reconnect, false);
+    assert.ok(advise(CloseCode.UNAUTHORIZED, 0, true).reconnect);
+    for (const code of [CloseCode.POLICY_VIOLATION, CloseCode.MESSAGE_TOO_BIG]) {
+      const a = advise(code);
+      assert.ok(a.reconnect && a.delayMs >= 45_000, `${code} waits long`);
+    }
+    const capacity = advise(CloseCode.TRY_AGAIN_LATER);
+    assert.ok(capacity.reconnect && capacity.delayMs >= DEFAULT_RECONNECT.capacityMinDelayMs);
+    const slow = advise(CloseCode.SLOW_CLIENT);
+    assert.ok(slow.reconnect && slow.delayMs <= 100, 'resume at once after 4000');
+    const shutdown = advise(CloseCode.SERVER_SHUTDOWN);
+    assert.ok(shutdown.reconnect && shutdown.delayMs <= 1000);
+    const later = advise(1006, 4);
+    assert.ok(later.reconnect && later.delayMs === backoffDelay(4, DEFAULT_RECONNECT, () => 0.5));
+  });
+});
+
+describe('continuity', () => {
+  const msg = (channel: string, seq: number, prev: number, epoch = 'e1'): DataMessage => ({ type: 'message', channel, seq, prev, epoch, ts: 0, event: 'x', data: null });
+  it('tells next, duplicate, gap and epoch apart', () => {
+    const t = new ContinuityTracker();
+    assert.equal(t.check(msg('a', 5, 2)), 'first');
+    t.record(msg('a', 5, 2));
+    assert.equal(t.check(msg('a', 9, 5)), 'next');
+    assert.equal(t.check(msg('a', 5, 2)), 'duplicate');
+    assert.equal(t.check(msg('a', 12, 9)), 'gap');
+    assert.equal(t.check(msg('a', 1, 0, 'e2')), 'epoch');
+    assert.equal(t.check(msg('b', 6, 4)), 'first', 'channels are independent');
+    t.forget((c) => c === 'a');
+    assert.equal(t.check(msg('a', 12, 9)), 'first');
+  });
+});
+
+describe('SDK copies of protocol constants', () => {
+  it('has the close codes of src/protocol/codes.ts', () => {
+    for (const [name, code] of Object.entries(CloseCode)) {
+      assert.equal((ClientCloseCode as Record<string, number>)[name], code, name);
+    }
+  });
+
+  it('matches patterns exactly like the gateway', () => {
+    const token = fc.constantFrom('a', 'b', 'token', 'BTC', '*', '>');
+    const name = fc.array(token, { minLength: 1, maxLength: 4 }).map((t) => t.join('.'));
+    const concrete = fc.array(fc.constantFrom('a', 'b', 'token', 'BTC'), { minLength: 1, maxLength: 4 }).map((t) => t.join('.'));
+    fc.assert(fc.property(name, concrete, (p, c) => clientMatches(p, c) === serverMatches(p, c)));
+  });
+});
+
+describe('SDK packaging', () => {
+  it('imports nothing at run time outside its own folder, so /sdk/ works in a browser', () => {
+    const dir = join('dist', 'src', 'client');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      const specifiers = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2]!);
+      for (const s of specifiers) assert.match(s, /^\.\/[\w-]+\.js$/, `${file} imports ${s}`);
+    }
+  });
+});
+
+// Compile-time check: handlers are typed by the channel they subscribe to.
+export function typedHandlersCompile(client: OdinClient): void {
+  client.subscribe('token.*.price', (tick) => tick.price.toFixed(2));
+  client.subscribe('market.statistics', (stats) => stats.topTokens.map((t) => t.tokenId));
+  client.subscribe('trades.user.alice', (trade) => (trade.side === 'buy' ? trade.value : -trade.value));
+  client.subscribe<'custom.channel', { n: number }>('custom.channel', (d) => d.n + 1);
+}
