@@ -1,7 +1,9 @@
 // Shared pieces of the NATS tests: brokers on a test server, polling, and a
 // publisher that keeps publishing through outages by retrying with msgIds.
+import assert from 'node:assert/strict';
 import { NatsBroker, type NatsBrokerOptions } from '../../src/broker/broker-nats.js';
 import { createLogger } from '../../src/observability/logger.js';
+import type { TestClient } from '../helpers/test-client.js';
 
 let streamCounter = 0;
 
@@ -99,4 +101,52 @@ export class RetryingPublisher {
       this.sending = false;
     }
   }
+}
+
+/** The tick numbers a client received on a channel, in arrival order. */
+export function ticksOn(client: TestClient, channel: string): number[] {
+  return client.dataOn(channel).map((m) => (m.data as { n: number }).n);
+}
+
+/** Every tick the publisher sent on `channel`, in order. */
+export function expectedTicks(publisher: RetryingPublisher, channel: string): number[] {
+  const out: number[] = [];
+  for (let n = 1; n <= publisher.produced; n++) if (publisher.channelFor(n) === channel) out.push(n);
+  return out;
+}
+
+/** Subscribe entries that resume each channel from the client's last position on it. */
+export function resumeEntries(from: TestClient, channels: string[]): Array<{ channel: string; since: { seq: number; epoch: string } }> {
+  const epoch = from.data[0]?.epoch ?? '';
+  return channels.map((channel) => ({ channel, since: { seq: from.lastSeq.get(channel) ?? 0, epoch } }));
+}
+
+/**
+ * Asserts that what `first` got on a channel followed by what `second` got
+ * (after resuming) is exactly the publisher's sequence: nothing lost, nothing
+ * twice, `prev` continuous across the seam.
+ */
+export function assertSeamless(channel: string, expected: number[], first: TestClient, second?: TestClient): void {
+  const messages = [...first.dataOn(channel), ...(second?.dataOn(channel) ?? [])];
+  const ticks = messages.map((m) => (m.data as { n: number }).n);
+  assert.deepEqual(ticks, expected, `${channel}: every tick exactly once, in order`);
+  for (let i = 1; i < messages.length; i++) {
+    assert.equal(messages[i]!.prev, messages[i - 1]!.seq, `${channel}: prev continuous at message ${i}`);
+  }
+  assert.deepEqual(first.gaps, [], 'no gap seen by the first client');
+  if (second) assert.deepEqual(second.gaps, [], 'no gap seen by the resumed client');
+}
+
+/** ws_nats_connected from a gateway's /metrics. */
+export async function natsConnectedGauge(httpUrl: string): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const match = /^ws_nats_connected(?:\{[^}]*\})? (\S+)$/m.exec(text);
+  return match ? Number(match[1]) : NaN;
+}
+
+/** /health's HTTP status and its NATS check. */
+export async function healthOf(httpUrl: string): Promise<{ status: number; natsHealthy: boolean }> {
+  const res = await fetch(`${httpUrl}/health`);
+  const body = (await res.json()) as { checks: { nats: { healthy: boolean } } };
+  return { status: res.status, natsHealthy: body.checks.nats.healthy };
 }
