@@ -101,6 +101,7 @@ export class OdinGateway implements ConnectionHost {
     this.hub = new SubscriptionHub(config.maxQueueBytes, {
       onDelivered: (messages, frames, bytes, receivers) => this.countDelivery(messages, frames, bytes, receivers),
       onSlowClient: (conn) => this.onSlowClient(conn),
+      onFlushError: (channel, err) => this.logger.error({ event: 'flush_failed', channel, err: String(err) }, 'fan-out failed for a batch'),
     });
     this.subscribeContext = {
       broker: this.broker,

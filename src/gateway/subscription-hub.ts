@@ -17,6 +17,7 @@ export interface HubObserver {
   /** Called once per flushed channel batch, with totals over all receivers. */
   onDelivered(messages: BrokerMessage[], frames: number, bytes: number, receivers: number): void;
   onSlowClient(conn: ClientConnection): void;
+  onFlushError(channel: string, err: unknown): void;
 }
 
 export function encoded(m: BrokerMessage): string {
@@ -100,7 +101,14 @@ export class SubscriptionHub {
     this.flushScheduled = false;
     const queued = this.queued;
     this.queued = new Map();
-    for (const [channel, messages] of queued) this.flushChannel(channel, messages);
+    for (const [channel, messages] of queued) {
+      try {
+        this.flushChannel(channel, messages);
+      } catch (err) {
+        // A bug here must not take the process (and every client) down with it.
+        this.observer.onFlushError(channel, err);
+      }
+    }
   };
 
   private flushChannel(channel: string, messages: BrokerMessage[]): void {
