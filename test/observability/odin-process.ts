@@ -25,8 +25,16 @@ export function cliCommands(): string[] {
   return [...out.matchAll(/^ {2}(\S+)\s/gm)].map((m) => m[1]!);
 }
 
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  // Last resort when a test dies before its cleanup: leave no process behind.
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function startOdin(args: string[], env: Record<string, string> = {}): OdinChild {
   const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const lines: LogLine[] = [];
   let out = '';
   let err = '';
@@ -78,7 +86,13 @@ export function startOdin(args: string[], env: Record<string, string> = {}): Odi
 /** Starts `odin dev` or `odin gateway` on a free port and returns it with the port it logged. */
 export async function startOdinGateway(command: 'dev' | 'gateway', args: string[], env: Record<string, string> = {}): Promise<{ odin: OdinChild; port: number; httpUrl: string; wsUrl: string }> {
   const odin = startOdin([command, '--host', '127.0.0.1', '--port', '0', ...args], env);
-  const started = await odin.waitForLine((l) => l.event === 'gateway_started', 'gateway_started');
+  let started: LogLine;
+  try {
+    started = await odin.waitForLine((l) => l.event === 'gateway_started', 'gateway_started (logged at level info)');
+  } catch (err) {
+    await odin.stop();
+    throw err;
+  }
   const port = Number(started.port);
   return { odin, port, httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws` };
 }
