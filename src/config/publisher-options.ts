@@ -1,7 +1,7 @@
 // Every setting of the publisher (`odin publisher`), with its flag, environment
 // variable and default. `odin dev` reuses the simulation part of this table.
 import { hostname } from 'node:os';
-import { defaultGatewayConfig, gatewayOptionTable, type GatewayConfig } from './gateway-options.js';
+import { gatewayOptionTable } from './gateway-options.js';
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
 
 /** The highest rate `--rate` and the control API accept, in messages per second. */
@@ -33,6 +33,8 @@ export const publisherOptionTable = {
   natsStream: gatewayOptionTable.natsStream,
   natsReplicas: gatewayOptionTable.natsReplicas,
   natsStorage: gatewayOptionTable.natsStorage,
+  historySize: gatewayOptionTable.historySize,
+  historyMaxAgeSec: gatewayOptionTable.historyMaxAgeSec,
   instanceId: { ...gatewayOptionTable.instanceId, description: 'name of this publisher in logs and message ids [default: host-pid]' },
   logLevel: gatewayOptionTable.logLevel,
 } satisfies OptionTable;
@@ -53,16 +55,4 @@ export function publisherConfigFrom(argv: readonly string[], env: NodeJS.Process
   const values = resolveOptions(publisherOptionTable, argv, env);
   checkSimulation(values);
   return { ...values, instanceId: values.instanceId ?? `publisher-${hostname()}-${process.pid}` };
-}
-
-/** The broker settings of a publisher in the shape `createBroker` takes (a gateway's). */
-export function brokerConfigOf(config: PublisherConfig): GatewayConfig {
-  return defaultGatewayConfig({
-    natsUrl: config.natsUrl,
-    natsStream: config.natsStream,
-    natsReplicas: config.natsReplicas,
-    natsStorage: config.natsStorage,
-    instanceId: config.instanceId,
-    logLevel: config.logLevel,
-  });
 }

@@ -38,7 +38,7 @@ export interface PublisherStats {
   tradeEventsPublished: number;
   /** Publishes sent and not yet acknowledged. */
   inFlight: number;
-  /** Mean time from publish to acknowledgement over the last sample, ms. */
+  /** Mean time from publish to acknowledgement over the last second or so, ms. */
   publishLatencyMs: number;
   /** Seconds the current run has been publishing (0 when stopped). */
   runningSeconds: number;
@@ -162,7 +162,7 @@ export class PublisherService {
       statisticsPublished: this.counts.statistics,
       tradeEventsPublished: this.counts.trade,
       inFlight: this.inFlight,
-      publishLatencyMs: round3(this.lastLatencyMs),
+      publishLatencyMs: round3(this.latencyCount > 0 ? this.latencySumMs / this.latencyCount : this.lastLatencyMs),
       runningSeconds: round1(runningMs / 1000),
       lastError: this.lastError,
     };

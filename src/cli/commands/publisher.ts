@@ -2,11 +2,11 @@
 // API on port 3003. Publishes to NATS/JetStream with --nats (else to an
 // embedded memory broker, useful only for trying the API). Waits for
 // `POST /control {"action":"start"}` unless --autostart.
-import { createBroker } from '../../broker/create-broker.js';
 import { describeOptions } from '../../config/option-parser.js';
-import { brokerConfigOf, publisherConfigFrom, publisherOptionTable } from '../../config/publisher-options.js';
+import { publisherConfigFrom, publisherOptionTable } from '../../config/publisher-options.js';
 import { createLogger } from '../../observability/logger.js';
 import { createRegistry } from '../../observability/metrics.js';
+import { createPublisherBroker } from '../../publisher/publisher-broker.js';
 import { startPublisher } from '../../publisher/publisher-runtime.js';
 import { settingsFrom } from '../../publisher/publisher-settings.js';
 import { stopOnSignals } from '../gateway-runtime.js';
@@ -18,7 +18,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const config = publisherConfigFrom(argv);
   const logger = createLogger(config.logLevel, { instance: config.instanceId, component: 'publisher' });
-  const broker = await createBroker(brokerConfigOf(config), logger);
+  const broker = await createPublisherBroker(config, logger);
   if (broker.kind === 'memory') {
     logger.warn({ event: 'publisher_memory_broker' }, 'no --nats/NATS_URL: publishing into a private memory broker that no gateway reads');
   }
