@@ -35,7 +35,7 @@ export const publisherOptionTable = {
   natsStorage: gatewayOptionTable.natsStorage,
   historySize: gatewayOptionTable.historySize,
   historyMaxAgeSec: gatewayOptionTable.historyMaxAgeSec,
-  instanceId: { ...gatewayOptionTable.instanceId, description: 'name of this publisher in logs and message ids [default: host-pid]' },
+  instanceId: { ...gatewayOptionTable.instanceId, description: 'name of this publisher in logs and message ids (absent = publisher-host-pid)' },
   logLevel: gatewayOptionTable.logLevel,
 } satisfies OptionTable;
 
