@@ -13,7 +13,7 @@ import { TestClient } from '../helpers/test-client.js';
 import { repoRoot } from '../../src/observability/dashboards/write-dashboards.js';
 import { alternatives, lineMatches, parseLogQL, type LogQuery } from './logql.js';
 import { floodAndBadInput, fillToCapacity, resumeRound, sleep, slowClient, steadySubscribers, wrongPath, type ScenarioTarget } from './load-scenario.js';
-import { startOdinGateway, type OdinChild } from './odin-process.js';
+import { startOdin, startOdinGateway, type OdinChild } from './odin-process.js';
 
 const root = repoRoot();
 const MAX_CONNECTIONS = 8;
@@ -60,6 +60,8 @@ function eventsInSource(): Set<string> {
 describe('logs dashboard LogQL against a real gateway\'s log lines', () => {
   let gateway: { odin: OdinChild; port: number; httpUrl: string; wsUrl: string };
   let gatewayLines: string[] = [];
+  let publisher: OdinChild | undefined;
+  let publisherLines: string[] = [];
   const containers = composeContainers();
   const queries = dashboardQueries();
 
@@ -90,10 +92,24 @@ describe('logs dashboard LogQL against a real gateway\'s log lines', () => {
     await Promise.all(steady.map((c) => c.waitClosed()));
     await gateway.odin.stop();
     gatewayLines = gateway.odin.stdout().split('\n').filter((l) => l.trim() !== '');
+
+    // The publisher's lines: started, re-configured through its API, stopped.
+    publisher = startOdin(['publisher', '--autostart', '--host', '127.0.0.1', '--port', '0', '--rate', '5', '--log-level', 'info', '--instance-id', 'logs-test-pub']);
+    const port = Number((await publisher.waitForLine((l) => l.event === 'control_api_started', 'control_api_started')).port);
+    const control = async (body: object): Promise<void> => {
+      const res = await fetch(`http://127.0.0.1:${port}/control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(res.status, 200, await res.text());
+    };
+    await control({ action: 'configure', messagesPerSecond: 10 });
+    await control({ action: 'stop' });
+    await publisher.waitForLine((l) => l.event === 'publisher_stopped', 'publisher_stopped');
+    await publisher.stop();
+    publisherLines = publisher.stdout().split('\n').filter((l) => l.trim() !== '');
   });
 
   after(async () => {
     await gateway?.odin.stop();
+    await publisher?.stop();
   });
 
   it('writes one JSON object per line, each with level, time, msg and an event', () => {
@@ -157,6 +173,23 @@ describe('logs dashboard LogQL against a real gateway\'s log lines', () => {
       }
     }
     assert.ok(checked >= 5, `only ${checked} queries select gateway containers`);
+  });
+
+  it('every query over the publisher container matches real publisher lines', () => {
+    const container = containers.publisher!;
+    const seen = new Set(publisherLines.map((l) => String((JSON.parse(l) as Record<string, unknown>).event)));
+    for (const e of ['publisher_started', 'publisher_configured', 'publisher_stopped']) assert.ok(seen.has(e), `no ${e}; publisher events: ${[...seen].join(', ')}`);
+    let checked = 0;
+    for (const q of queries) {
+      if (!lineMatches({ selector: q.query.selector, stages: [] }, { container }, '')) continue;
+      checked++;
+      const hits = publisherLines.filter((line) => lineMatches(q.query, { container }, line));
+      assert.ok(hits.length > 0, `${q.panel}: ${q.expr} matches none of the publisher's ${publisherLines.length} lines`);
+    }
+    assert.ok(checked >= 3, `only ${checked} queries select the publisher`);
+    const priceUpdates = queries.find((x) => x.panel === 'Price updates')!;
+    const shown = new Set(publisherLines.filter((l) => lineMatches(priceUpdates.query, { container }, l)).map((l) => String((JSON.parse(l) as Record<string, unknown>).event)));
+    for (const e of ['publisher_started', 'publisher_configured', 'publisher_stopped']) assert.ok(shown.has(e), `Price updates misses ${e}`);
   });
 
   it('the delivery-problems panel sees each problem event the gateway really logged', () => {
