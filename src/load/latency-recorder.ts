@@ -38,6 +38,16 @@ export class LatencyRecorder {
     this.histogram.reset();
   }
 
+  /** A compact text form, to move a histogram between threads or processes. */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.histogram);
+  }
+
+  /** Adds the values of an `encode()`d histogram. */
+  addEncoded(encoded: string): void {
+    this.histogram.add(hdr.decodeFromCompressedBase64(encoded));
+  }
+
   /** Percentiles in milliseconds, rounded to microseconds; all 0 when empty. */
   percentiles(): LatencyPercentiles {
     const h = this.histogram;

@@ -1,5 +1,38 @@
-// `odin bench`: placeholder until the benchmark lands.
-export async function run(_argv: string[]): Promise<void> {
-  process.stderr.write('odin bench: not built yet\n');
-  process.exitCode = 2;
+// `odin bench`: Odin and its peers side by side on this machine, one run, ratios.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { benchConfigFrom, benchOptionTable } from '../../config/bench-options.js';
+import { describeOptions } from '../../config/option-parser.js';
+import { benchPlan } from '../../bench/bench-plan.js';
+import { printBenchTable } from '../../bench/bench-report.js';
+import { runBench } from '../../bench/bench-suite.js';
+
+const USAGE = `usage: odin bench [--quick] [options]
+
+Starts each system in its own process with the same clients, channels,
+~200-byte price ticks and publish pattern, and measures deliveries/s and
+publish-to-receive latency at a fixed rate, the maximum sustained
+deliveries/s, RSS per idle connection, and Odin's resume latency.
+Systems: odin (memory broker), odin-nats (when this build has the NATS
+broker), nats-ws (nats-server's WebSocket listener), ws-loop (JSON.stringify
++ send per client), socketio (rooms). Needs \`npm run build\` first.
+
+`;
+
+export async function run(argv: string[]): Promise<void> {
+  if (argv.includes('--help')) {
+    process.stdout.write(`${USAGE}${describeOptions(benchOptionTable)}\n`);
+    return;
+  }
+  const config = benchConfigFrom(argv);
+  const mode = config.tiny ? 'tiny' : config.quick ? 'quick' : 'full';
+  const plan = benchPlan(mode, { warmupMs: config.warmupMs, measureMs: config.measureMs, workers: config.workers, sampleEvery: config.sampleEvery, scenarios: config.scenarios });
+  if (config.cpuProf) mkdirSync(config.cpuProf, { recursive: true });
+  const jsonToStdout = config.json === '-';
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const out = await runBench(plan, { systems: config.systems, repeat: config.repeat, ...(config.cpuProf ? { cpuProfileDir: config.cpuProf } : {}), log });
+  printBenchTable(out, jsonToStdout);
+  if (jsonToStdout) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  else if (config.json) writeFileSync(config.json, `${JSON.stringify(out, null, 2)}\n`);
+  // A system that lost messages is a finding, and a failure for scripts.
+  if (out.rows.some((r) => r.gaps > 0)) process.exitCode = 3;
 }

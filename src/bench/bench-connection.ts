@@ -1,0 +1,224 @@
+// One benchmark client connection, speaking the system's own protocol, and
+// counting deliveries as cheaply as that protocol allows: Odin batch frames
+// by their '\n' separators, NATS MSG lines by skipping payload bytes unread,
+// one message per frame for the ws loop and socket.io. Only sampled
+// connections read the payload (latency and per-channel continuity).
+import { LatencyRecorder, preciseNowMs } from '../load/latency-recorder.js';
+import type { ClientKind } from './bench-systems.js';
+import { forEachTick } from './price-tick.js';
+import { RawWebSocket } from './raw-websocket.js';
+
+export interface ConnectionSpec {
+  url: string;
+  channel: string;
+  localAddress?: string;
+  sampled: boolean;
+}
+
+/** Shared by every connection of one worker. */
+export class WorkerCounters {
+  received = 0;
+  ready = 0;
+  failed = 0;
+  closes = 0;
+  gaps = 0;
+  measuring = false;
+  readonly latency = new LatencyRecorder();
+  readonly errors = new Map<string, number>();
+}
+
+const ODIN_DATA = Buffer.from('{"type":"message"');
+const NEWLINE = 10;
+const NATS_CONNECT = 'CONNECT {"verbose":false,"pedantic":false,"tls_required":false,"name":"odin-bench","lang":"node","version":"1.0.0","protocol":1,"headers":false,"no_responders":false}\r\n';
+
+export class BenchConnection {
+  ws: RawWebSocket | undefined;
+  isReady = false;
+  wasOpened = false;
+  /** Last `n` per token seen by a sampled connection. */
+  private readonly lastN = new Map<string, number>();
+  // NATS stream state: a control line split across frames, payload bytes still to skip.
+  private natsPending = '';
+  private natsSkip = 0;
+  private natsPayload = '';
+  onSettled: (() => void) | undefined;
+  onLost: ((conn: BenchConnection) => void) | undefined;
+
+  constructor(
+    readonly kind: ClientKind,
+    readonly spec: ConnectionSpec,
+    private readonly counters: WorkerCounters,
+  ) {}
+
+  connect(): void {
+    this.isReady = false;
+    this.wasOpened = false;
+    this.natsPending = '';
+    this.natsSkip = 0;
+    this.natsPayload = '';
+    this.lastN.clear();
+    const ws: RawWebSocket = new RawWebSocket(this.spec.url, this.spec.localAddress, {
+      onOpen: () => this.handleOpen(),
+      onText: (payload) => this.handleFrame(payload),
+      onClose: () => this.handleClose(ws),
+      onError: (code) => this.handleError(code),
+    });
+    this.ws = ws;
+  }
+
+  close(): void {
+    this.onLost = undefined;
+    this.ws?.terminate();
+  }
+
+  private markReady(): void {
+    if (this.isReady) return;
+    this.isReady = true;
+    this.counters.ready++;
+    this.onSettled?.();
+  }
+
+  /** @internal */
+  handleOpen(): void {
+    this.wasOpened = true;
+    if (this.kind === 'odin') this.ws!.send(JSON.stringify({ type: 'subscribe', id: 1, channels: [this.spec.channel] }));
+  }
+
+  /** @internal */
+  handleError(code: string): void {
+    if (this.wasOpened) return;
+    this.counters.failed++;
+    this.counters.errors.set(code, (this.counters.errors.get(code) ?? 0) + 1);
+  }
+
+  /** @internal */
+  handleClose(ws: RawWebSocket): void {
+    if (ws !== this.ws) return;
+    if (this.isReady) this.counters.ready--;
+    if (this.wasOpened) this.counters.closes++;
+    const wasReady = this.isReady;
+    this.isReady = false;
+    if (!wasReady && !this.wasOpened) this.onSettled?.();
+    this.onLost?.(this);
+  }
+
+  /** @internal */
+  handleFrame(data: Buffer): void {
+    switch (this.kind) {
+      case 'odin':
+        return this.odinFrame(data);
+      case 'ws-loop':
+        return this.wsLoopFrame(data);
+      case 'socketio':
+        return this.socketIoFrame(data);
+      case 'nats-ws':
+        return this.natsFrame(data);
+    }
+  }
+
+  private deliveries(count: number, text: string | undefined): void {
+    this.counters.received += count;
+    if (text !== undefined) this.sample(text);
+  }
+
+  /** Latency and continuity from the payload(s), on sampled connections only. */
+  private sample(text: string): void {
+    const now = preciseNowMs();
+    forEachTick(text, (n, token, ts) => {
+      const last = this.lastN.get(token);
+      if (last !== undefined && n !== last + 1) this.counters.gaps++;
+      this.lastN.set(token, n);
+      if (this.counters.measuring) this.counters.latency.recordMs(now - ts);
+    });
+  }
+
+  private odinFrame(data: Buffer): void {
+    if (data.length > ODIN_DATA.length && data.compare(ODIN_DATA, 0, ODIN_DATA.length, 0, ODIN_DATA.length) === 0) {
+      let count = 1;
+      for (let i = data.indexOf(NEWLINE); i >= 0; i = data.indexOf(NEWLINE, i + 1)) count++;
+      this.deliveries(count, this.spec.sampled ? data.toString('utf8') : undefined);
+      return;
+    }
+    const text = data.toString('utf8');
+    if (text.includes('"type":"subscribed"')) this.markReady();
+  }
+
+  private wsLoopFrame(data: Buffer): void {
+    if (!this.isReady) {
+      this.markReady();
+      return;
+    }
+    this.deliveries(1, this.spec.sampled ? data.toString('utf8') : undefined);
+  }
+
+  private socketIoFrame(data: Buffer): void {
+    // Engine.IO v4 packets: 0 open, 2 ping, 4 message; Socket.IO 0 connect, 2 event.
+    const c0 = data[0];
+    const c1 = data[1];
+    if (c0 === 0x34 && c1 === 0x32) {
+      this.deliveries(1, this.spec.sampled ? data.toString('utf8') : undefined);
+    } else if (c0 === 0x32) {
+      this.ws!.send('3');
+    } else if (c0 === 0x30) {
+      this.ws!.send('40');
+    } else if (c0 === 0x34 && c1 === 0x30) {
+      this.markReady();
+    }
+  }
+
+  private natsFrame(data: Buffer): void {
+    let text = data.toString('latin1');
+    let i = 0;
+    if (this.natsSkip > 0) {
+      const take = Math.min(this.natsSkip, text.length);
+      if (this.spec.sampled) this.natsPayload += text.slice(0, take);
+      this.natsSkip -= take;
+      i = take;
+      if (this.natsSkip === 0 && this.spec.sampled) {
+        this.sample(this.natsPayload);
+        this.natsPayload = '';
+      }
+    }
+    if (this.natsPending.length > 0) {
+      text = this.natsPending + text.slice(i);
+      this.natsPending = '';
+      i = 0;
+    }
+    let messages = 0;
+    while (i < text.length) {
+      const nl = text.indexOf('\r\n', i);
+      if (nl < 0) {
+        this.natsPending = text.slice(i);
+        break;
+      }
+      const c = text.charCodeAt(i);
+      if (c === 0x4d /* M */) {
+        // MSG <subject> <sid> [reply] <bytes>: skip the payload and its CRLF without reading it.
+        const size = Number(text.slice(text.lastIndexOf(' ', nl) + 1, nl));
+        messages++;
+        const start = nl + 2;
+        const end = start + size + 2;
+        if (end <= text.length) {
+          if (this.spec.sampled) this.sample(text.slice(start, start + size));
+          i = end;
+        } else {
+          if (this.spec.sampled) this.natsPayload = text.slice(start, start + size);
+          this.natsSkip = end - text.length;
+          if (this.natsSkip <= 2 && this.spec.sampled) {
+            this.sample(this.natsPayload);
+            this.natsPayload = '';
+          }
+          i = text.length;
+        }
+        continue;
+      }
+      const line = text.slice(i, nl);
+      i = nl + 2;
+      if (line === 'PING') this.ws!.send('PONG\r\n');
+      else if (line === 'PONG') this.markReady();
+      else if (line.startsWith('INFO')) this.ws!.send(`${NATS_CONNECT}SUB odin.${this.spec.channel} 1\r\nPING\r\n`);
+      else if (line.startsWith('-ERR')) this.counters.errors.set(line, (this.counters.errors.get(line) ?? 0) + 1);
+    }
+    if (messages > 0) this.counters.received += messages;
+  }
+}

@@ -1,0 +1,48 @@
+// What a benchmark run contains, by mode: the scenarios, their rates and
+// the measurement timing. Full: the figures for BENCHMARKS.md. Quick: a
+// routine check under a minute. Tiny: a smoke run for the tests.
+import type { Scenario, Timing } from './bench-scenario.js';
+
+export type BenchMode = 'full' | 'quick' | 'tiny';
+
+export interface BenchPlan {
+  mode: BenchMode;
+  scenarios: Scenario[];
+  timing: Timing;
+  /** Resume of `missed` messages, `rounds` times, on Odin. */
+  resume?: { missed: number; rounds: number };
+}
+
+const FULL: Scenario[] = [
+  { name: 'one-channel', title: '500 clients, one channel', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 2, ceiling: 50_000_000 } },
+  { name: 'fifty-channels', title: '5,000 clients over 50 channels', clients: 5000, channels: 50, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 1, ceiling: 50_000_000 } },
+  { name: 'idle', title: '10,000 idle subscribed connections', clients: 10_000, channels: 50, idle: true },
+];
+
+const QUICK: Scenario[] = [
+  { name: 'one-channel', title: '500 clients, one channel', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 100_000, factor: 4, refinements: 1, ceiling: 50_000_000 } },
+  { name: 'idle', title: '1,000 idle subscribed connections', clients: 1000, channels: 50, idle: true },
+];
+
+const TINY: Scenario[] = [
+  { name: 'tiny', title: '20 clients, one channel', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
+];
+
+export function benchPlan(mode: BenchMode, overrides: { warmupMs?: number | undefined; measureMs?: number | undefined; workers: number; sampleEvery: number; scenarios?: readonly string[] }): BenchPlan {
+  const base = mode === 'full' ? FULL : mode === 'quick' ? QUICK : TINY;
+  const scenarios = overrides.scenarios && overrides.scenarios.length > 0 ? base.filter((s) => overrides.scenarios!.includes(s.name)) : base;
+  const defaults =
+    mode === 'full' ? { primeMs: 3000, warmupMs: 1000, measureMs: 2000 } : mode === 'quick' ? { primeMs: 1000, warmupMs: 300, measureMs: 700 } : { primeMs: 300, warmupMs: 200, measureMs: 500 };
+  return {
+    mode,
+    scenarios,
+    timing: {
+      primeMs: defaults.primeMs,
+      warmupMs: overrides.warmupMs ?? defaults.warmupMs,
+      measureMs: overrides.measureMs ?? defaults.measureMs,
+      workers: overrides.workers,
+      sampleEvery: mode === 'tiny' ? 1 : overrides.sampleEvery,
+    },
+    resume: mode === 'full' ? { missed: 100, rounds: 500 } : mode === 'quick' ? { missed: 100, rounds: 100 } : { missed: 100, rounds: 10 },
+  };
+}

@@ -1,0 +1,151 @@
+// Runs one scenario against one system: start it, connect the clients,
+// measure at a fixed rate, search the maximum sustained rate, or (idle
+// scenario) measure the server's RSS per subscribed connection.
+import type { LatencyPercentiles } from '../load/latency-recorder.js';
+import type { RunningSystem, SystemSpec } from './bench-systems.js';
+import { ClientPool, type PoolMeasurement } from './client-pool.js';
+import { MaxSearch, type StepResult } from './max-search.js';
+import { benchChannels } from './price-tick.js';
+import { cpuSeconds, rssKiB } from './proc-stats.js';
+
+export interface Scenario {
+  name: string;
+  title: string;
+  clients: number;
+  channels: number;
+  /** Deliveries per second for the fixed-rate measurement (absent: none). */
+  fixedDeliveriesPerSec?: number;
+  maxSearch?: { start: number; factor: number; refinements: number; ceiling: number };
+  /** Only connect and measure memory. */
+  idle?: boolean;
+}
+
+export interface Timing {
+  /** Once per system, before the first measurement: JIT-compiles the server's and the generator's hot paths. */
+  primeMs: number;
+  warmupMs: number;
+  measureMs: number;
+  workers: number;
+  sampleEvery: number;
+}
+
+export interface RateMeasurement {
+  offered: number;
+  delivered: number;
+  latencyMs: LatencyPercentiles;
+  gaps: number;
+  closes: number;
+  serverCpuPercent: number;
+  generatorUtilization: number[];
+  drained: boolean;
+}
+
+export interface SystemResult {
+  system: string;
+  scenario: string;
+  status: 'ok' | 'skipped' | 'failed';
+  note?: string;
+  connections?: { wanted: number; ready: number; failed: number; errors: Record<string, number> };
+  fixed?: RateMeasurement;
+  max?: { deliveriesPerSec: number; at?: RateMeasurement; steps: Array<StepResult & { sustained: boolean }> };
+  rss?: { beforeKiB: number; afterKiB: number; perConnectionKiB: number };
+  resume?: LatencyPercentiles;
+  /** Messages missing in a channel's sequence, seen by sampled connections over the whole run (must be 0). */
+  gaps?: number;
+  /** Connections the server closed during the run (e.g. as too slow). */
+  closes?: number;
+  /** Deliveries counted over the whole run. */
+  received?: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function measureRate(system: RunningSystem, pool: ClientPool, scenario: Scenario, offered: number, timing: Timing): Promise<RateMeasurement> {
+  const channels = benchChannels(scenario.channels);
+  const fanout = scenario.clients / scenario.channels;
+  system.setRate(offered / fanout, channels);
+  await sleep(timing.warmupMs);
+  const cpuBefore = cpuSeconds(system.serverPid);
+  const started = performance.now();
+  pool.startMeasuring();
+  await sleep(timing.measureMs);
+  const m: PoolMeasurement = await pool.stopMeasuring();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(system.serverPid) - cpuBefore;
+  system.setRate(0, channels);
+  const drained = await pool.drain();
+  if (m.closes > 0) await pool.waitReady(scenario.clients);
+  return {
+    offered: Math.round(offered),
+    delivered: Math.round(m.perSecond),
+    latencyMs: m.latency.percentiles(),
+    gaps: m.gaps,
+    closes: m.closes,
+    serverCpuPercent: Math.round((cpu / seconds) * 100),
+    generatorUtilization: m.generatorUtilization,
+    drained,
+  };
+}
+
+export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: Timing, options: { cpuProfileDir?: string; log?: (line: string) => void } = {}): Promise<SystemResult> {
+  const log = options.log ?? ((): void => undefined);
+  const result: SystemResult = { system: spec.name, scenario: scenario.name, status: 'ok' };
+  let system: RunningSystem;
+  try {
+    system = await spec.start({ ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { ...result, status: /not in this build/.test(message) ? 'skipped' : 'failed', note: message };
+  }
+  let pool: ClientPool | undefined;
+  try {
+    await system.collectGarbage();
+    const rssBefore = rssKiB(system.serverPid);
+    pool = await ClientPool.open(system, { clients: scenario.clients, channels: benchChannels(scenario.channels), workers: timing.workers, sampleEvery: timing.sampleEvery });
+    result.connections = { wanted: scenario.clients, ready: pool.ready, failed: pool.failed, errors: pool.errors };
+    log(`  ${spec.name}: ${pool.ready}/${scenario.clients} connections subscribed`);
+    if (pool.ready < scenario.clients) result.note = `${scenario.clients - pool.ready} connections failed: ${JSON.stringify(pool.errors)}`;
+    if (scenario.idle) {
+      await sleep(1000);
+      await system.collectGarbage();
+      const after = rssKiB(system.serverPid);
+      result.rss = { beforeKiB: rssBefore, afterKiB: after, perConnectionKiB: Math.round(((after - rssBefore) / Math.max(1, pool.ready)) * 100) / 100 };
+      log(`  ${spec.name}: RSS ${rssBefore} -> ${after} KiB, ${result.rss.perConnectionKiB} KiB per connection`);
+    }
+    const firstRate = scenario.fixedDeliveriesPerSec ?? scenario.maxSearch?.start;
+    if (firstRate !== undefined && timing.primeMs > 0) {
+      system.setRate(firstRate / (scenario.clients / scenario.channels), benchChannels(scenario.channels));
+      await sleep(timing.primeMs);
+      system.setRate(0, benchChannels(scenario.channels));
+      await pool.drain();
+    }
+    if (scenario.fixedDeliveriesPerSec) {
+      result.fixed = await measureRate(system, pool, scenario, scenario.fixedDeliveriesPerSec, timing);
+      log(`  ${spec.name}: fixed ${result.fixed.offered}/s -> ${result.fixed.delivered}/s, p50 ${result.fixed.latencyMs.p50} ms, p99 ${result.fixed.latencyMs.p99} ms, server cpu ${result.fixed.serverCpuPercent}%, gen ${result.fixed.generatorUtilization.join('/')}`);
+    }
+    if (scenario.maxSearch) {
+      const s = scenario.maxSearch;
+      const search = new MaxSearch(s.start, s.factor, s.refinements, s.ceiling);
+      let at: RateMeasurement | undefined;
+      for (let offered = search.next(); offered !== undefined; offered = search.next()) {
+        const m = await measureRate(system, pool, scenario, offered, timing);
+        search.record({ offered: m.offered, delivered: m.delivered, p99Ms: m.latencyMs.p99, closes: m.closes });
+        const step = search.steps[search.steps.length - 1]!;
+        if (step.sustained && (!at || m.delivered > at.delivered)) at = m;
+        log(`  ${spec.name}: offered ${m.offered}/s -> ${m.delivered}/s p99 ${m.latencyMs.p99} ms cpu ${m.serverCpuPercent}% gen ${m.generatorUtilization.join('/')} ${step.sustained ? 'ok' : 'NOT sustained'}`);
+      }
+      result.max = { deliveriesPerSec: search.best, ...(at ? { at } : {}), steps: search.steps };
+    }
+    const totals = await pool.counts();
+    result.gaps = totals.gaps;
+    result.closes = totals.closes;
+    result.received = totals.received;
+  } catch (err) {
+    result.status = 'failed';
+    result.note = err instanceof Error ? err.message : String(err);
+  } finally {
+    await pool?.close();
+    await system.stop();
+  }
+  return result;
+}

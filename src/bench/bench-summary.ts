@@ -1,0 +1,97 @@
+// Turns raw per-run results into one row per (scenario, system) with medians
+// over repeated runs, and the ratios of Odin to each peer.
+import type { SystemResult } from './bench-scenario.js';
+
+export interface SummaryRow {
+  scenario: string;
+  system: string;
+  runs: number;
+  status: 'ok' | 'skipped' | 'failed';
+  note?: string;
+  fixedOffered?: number;
+  fixedDelivered?: number;
+  p50?: number;
+  p99?: number;
+  p999?: number;
+  maxDeliveriesPerSec?: number;
+  serverCpuAtMax?: number;
+  /** The busiest generator thread at the max step (1 = saturated: the generator, not the server, may be the limit). */
+  generatorAtMax?: number;
+  rssPerConnectionKiB?: number;
+  gaps: number;
+}
+
+export interface Ratio {
+  scenario: string;
+  peer: string;
+  /** Odin's max deliveries/s divided by the peer's (higher is better for Odin). */
+  maxDeliveries?: number;
+  /** The peer's p99 divided by Odin's at the fixed rate (higher is better for Odin). */
+  p99?: number;
+  /** The peer's RSS per connection divided by Odin's (higher is better for Odin). */
+  rssPerConnection?: number;
+}
+
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function defined(values: Array<number | undefined>): number[] {
+  return values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+}
+
+export function summarizeResults(results: readonly SystemResult[]): SummaryRow[] {
+  const groups = new Map<string, SystemResult[]>();
+  for (const r of results) {
+    const key = `${r.scenario}\u0000${r.system}`;
+    const list = groups.get(key);
+    if (list) list.push(r);
+    else groups.set(key, [r]);
+  }
+  const rows: SummaryRow[] = [];
+  for (const runs of groups.values()) {
+    const ok = runs.filter((r) => r.status === 'ok');
+    const first = runs[0]!;
+    const m = (pick: (r: SystemResult) => number | undefined): number | undefined => median(defined(ok.map(pick)));
+    const notes = [...new Set(runs.map((r) => r.note).filter((n): n is string => !!n))];
+    rows.push({
+      scenario: first.scenario,
+      system: first.system,
+      runs: runs.length,
+      status: ok.length > 0 ? 'ok' : first.status,
+      ...(notes.length ? { note: notes.join('; ') } : {}),
+      fixedOffered: m((r) => r.fixed?.offered),
+      fixedDelivered: m((r) => r.fixed?.delivered),
+      p50: m((r) => r.fixed?.latencyMs.p50),
+      p99: m((r) => r.fixed?.latencyMs.p99),
+      p999: m((r) => r.fixed?.latencyMs.p999),
+      maxDeliveriesPerSec: m((r) => r.max?.deliveriesPerSec),
+      serverCpuAtMax: m((r) => r.max?.at?.serverCpuPercent),
+      generatorAtMax: m((r) => (r.max?.at ? Math.max(...r.max.at.generatorUtilization) : undefined)),
+      rssPerConnectionKiB: m((r) => r.rss?.perConnectionKiB),
+      gaps: ok.reduce((n, r) => n + (r.gaps ?? 0), 0),
+    });
+  }
+  return rows;
+}
+
+const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : undefined);
+
+export function odinRatios(rows: readonly SummaryRow[], odinName = 'odin'): Ratio[] {
+  const out: Ratio[] = [];
+  for (const odin of rows.filter((r) => r.system === odinName && r.status === 'ok')) {
+    for (const peer of rows.filter((r) => r.scenario === odin.scenario && r.system !== odinName && !r.system.startsWith('odin') && r.status === 'ok')) {
+      out.push({
+        scenario: odin.scenario,
+        peer: peer.system,
+        maxDeliveries: ratio(odin.maxDeliveriesPerSec, peer.maxDeliveriesPerSec),
+        p99: ratio(peer.p99, odin.p99),
+        rssPerConnection: ratio(peer.rssPerConnectionKiB, odin.rssPerConnectionKiB),
+      });
+    }
+  }
+  return out;
+}

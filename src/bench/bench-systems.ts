@@ -1,0 +1,171 @@
+// The systems under test. Each runs in its own process(es), started here and
+// driven over IPC: Odin (memory broker; over NATS when this build has it),
+// nats-server's own WebSocket listener, a plain `ws` loop, socket.io rooms.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { stopChild, trackChild } from './child-registry.js';
+import { startNatsServer, type NatsServerProcess } from './nats-server-process.js';
+import type { ParentToServer, ServerToParent } from './server-ipc.js';
+
+export type ClientKind = 'odin' | 'nats-ws' | 'ws-loop' | 'socketio';
+
+export interface RunningSystem {
+  name: string;
+  kind: ClientKind;
+  /** The process whose RSS and CPU are the system's. */
+  serverPid: number;
+  urlFor(channel: string): string;
+  setRate(perSec: number, channels: string[]): void;
+  /** Publishes `count` messages at once on a channel; resolves with the position before them. */
+  burst(channel: string, count: number): Promise<{ before: number; epoch: string }>;
+  /** Full GC in the server process when it is Node (so RSS is not garbage). */
+  collectGarbage(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SystemSpec {
+  name: string;
+  description: string;
+  kind: ClientKind;
+  start(options: { cpuProfileDir?: string }): Promise<RunningSystem>;
+}
+
+function script(name: string): string {
+  return fileURLToPath(new URL(`./servers/${name}.js`, import.meta.url));
+}
+
+/** A forked server child speaking the server-ipc protocol. */
+class ServerChild {
+  private readonly waiters: Array<(m: ServerToParent) => boolean> = [];
+
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (m: ServerToParent) => {
+      const i = this.waiters.findIndex((w) => w(m));
+      if (i >= 0) this.waiters.splice(i, 1);
+    });
+  }
+
+  static async fork(name: string, args: string[], cpuProfileDir?: string): Promise<{ server: ServerChild; port: number }> {
+    const execArgv = ['--expose-gc', ...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir, '--cpu-prof-name', `${name}-${Date.now()}.cpuprofile`] : [])];
+    const child = trackChild(fork(script(name), args, { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+    const server = new ServerChild(child);
+    const ready = await server.next((m) => m.type === 'ready' || m.type === 'error', 15_000);
+    if (ready.type !== 'ready') throw new Error(`${name}: ${ready.type === 'error' ? ready.message : 'failed to start'}`);
+    return { server, port: ready.port };
+  }
+
+  send(m: ParentToServer): void {
+    if (this.child.connected) this.child.send(m);
+  }
+
+  next(match: (m: ServerToParent) => boolean, timeoutMs = 10_000): Promise<ServerToParent> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('server child did not answer')), timeoutMs);
+      const onExit = (code: number | null): void => reject(new Error(`server child exited (${code})`));
+      this.child.once('exit', onExit);
+      this.waiters.push((m) => {
+        if (!match(m)) return false;
+        clearTimeout(timer);
+        this.child.off('exit', onExit);
+        resolve(m);
+        return true;
+      });
+    });
+  }
+
+  async burst(channel: string, count: number): Promise<{ before: number; epoch: string }> {
+    const done = this.next((m) => m.type === 'burst-done');
+    this.send({ type: 'burst', channel, count });
+    const m = await done;
+    return m.type === 'burst-done' ? { before: m.before, epoch: m.epoch } : { before: 0, epoch: '' };
+  }
+
+  async gc(): Promise<void> {
+    const done = this.next((m) => m.type === 'gc-done');
+    this.send({ type: 'gc' });
+    await done;
+  }
+}
+
+function nodeSystem(name: string, kind: ClientKind, url: (port: number, channel: string) => string, server: ServerChild, port: number, extraStop?: () => Promise<void>): RunningSystem {
+  return {
+    name,
+    kind,
+    serverPid: server.child.pid!,
+    urlFor: (channel) => url(port, channel),
+    setRate: (perSec, channels) => server.send({ type: 'rate', perSec, channels }),
+    burst: (channel, count) => server.burst(channel, count),
+    collectGarbage: () => server.gc(),
+    async stop() {
+      await stopChild(server.child);
+      await extraStop?.();
+    },
+  };
+}
+
+const odinUrl = (port: number): string => `ws://127.0.0.1:${port}/ws`;
+
+export const ODIN_MEMORY: SystemSpec = {
+  name: 'odin',
+  description: 'Odin gateway + memory broker (one process, publishNow)',
+  kind: 'odin',
+  async start({ cpuProfileDir }) {
+    const { server, port } = await ServerChild.fork('odin-bench-server', [], cpuProfileDir);
+    return nodeSystem('odin', 'odin', odinUrl, server, port);
+  },
+};
+
+export const ODIN_NATS: SystemSpec = {
+  name: 'odin-nats',
+  description: 'Odin gateway over NATS (JetStream history), publishing through the broker',
+  kind: 'odin',
+  async start({ cpuProfileDir }) {
+    const nats = await startNatsServer({ jetstream: true });
+    try {
+      const { server, port } = await ServerChild.fork('odin-bench-server', ['--nats', nats.tcpUrl], cpuProfileDir);
+      return nodeSystem('odin-nats', 'odin', odinUrl, server, port, () => nats.stop());
+    } catch (err) {
+      await nats.stop();
+      throw err;
+    }
+  },
+};
+
+export const NATS_WS: SystemSpec = {
+  name: 'nats-ws',
+  description: "nats-server's own WebSocket listener; publisher over NATS TCP in its own process",
+  kind: 'nats-ws',
+  async start({ cpuProfileDir }) {
+    const nats: NatsServerProcess = await startNatsServer();
+    try {
+      const { server } = await ServerChild.fork('nats-publisher', [nats.tcpUrl, String(nats.wsPort)], cpuProfileDir);
+      const system = nodeSystem('nats-ws', 'nats-ws', (port) => `ws://127.0.0.1:${port}`, server, nats.wsPort, () => nats.stop());
+      return { ...system, serverPid: nats.pid, collectGarbage: async () => undefined };
+    } catch (err) {
+      await nats.stop();
+      throw err;
+    }
+  },
+};
+
+export const WS_LOOP: SystemSpec = {
+  name: 'ws-loop',
+  description: 'plain ws server: JSON.stringify + send per client',
+  kind: 'ws-loop',
+  async start({ cpuProfileDir }) {
+    const { server, port } = await ServerChild.fork('ws-loop-server', [], cpuProfileDir);
+    return nodeSystem('ws-loop', 'ws-loop', (p, channel) => `ws://127.0.0.1:${p}/?channel=${encodeURIComponent(channel)}`, server, port);
+  },
+};
+
+export const SOCKET_IO: SystemSpec = {
+  name: 'socketio',
+  description: 'socket.io, a room per channel, WebSocket transport only',
+  kind: 'socketio',
+  async start({ cpuProfileDir }) {
+    const { server, port } = await ServerChild.fork('socketio-server', [], cpuProfileDir);
+    return nodeSystem('socketio', 'socketio', (p, channel) => `ws://127.0.0.1:${p}/socket.io/?EIO=4&transport=websocket&channel=${encodeURIComponent(channel)}`, server, port);
+  },
+};
+
+export const ALL_SYSTEMS: readonly SystemSpec[] = [ODIN_MEMORY, ODIN_NATS, NATS_WS, WS_LOOP, SOCKET_IO];

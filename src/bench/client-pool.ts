@@ -1,0 +1,149 @@
+// The parent's side of the load generator: spreads connections over worker
+// threads (and over 127.0.0.x source addresses), waits until every connection
+// is subscribed, and gathers counts and latency from all workers.
+import { Worker } from 'node:worker_threads';
+import { LatencyRecorder } from '../load/latency-recorder.js';
+import { sourceAddresses, sourceAddressFor } from '../load/source-addresses.js';
+import type { ConnectionSpec } from './bench-connection.js';
+import type { RunningSystem } from './bench-systems.js';
+import type { PoolToWorker, WorkerInput, WorkerMeasurement, WorkerToPool } from './client-worker.js';
+
+export interface PoolMeasurement {
+  received: number;
+  /** Deliveries per second: each thread's count over its own window, summed. */
+  perSecond: number;
+  latency: LatencyRecorder;
+  gaps: number;
+  /** Event-loop utilisation of each generator thread over the window (1 = saturated). */
+  generatorUtilization: number[];
+  closes: number;
+}
+
+export interface PoolOptions {
+  clients: number;
+  channels: readonly string[];
+  workers: number;
+  /** Every n-th connection reads payloads for latency and continuity. */
+  sampleEvery: number;
+}
+
+const WORKER_SCRIPT = new URL('./client-worker.js', import.meta.url);
+
+class WorkerHandle {
+  private readonly waiters: Array<(m: WorkerToPool) => boolean> = [];
+  constructor(readonly worker: Worker) {
+    worker.on('message', (m: WorkerToPool) => {
+      const i = this.waiters.findIndex((w) => w(m));
+      if (i >= 0) this.waiters.splice(i, 1);
+    });
+  }
+  ask<T extends WorkerToPool['type']>(message: PoolToWorker | undefined, type: T, timeoutMs = 20_000): Promise<Extract<WorkerToPool, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`generator worker did not answer ${type}`)), timeoutMs);
+      this.waiters.push((m) => {
+        if (m.type !== type) return false;
+        clearTimeout(timer);
+        resolve(m as Extract<WorkerToPool, { type: T }>);
+        return true;
+      });
+      if (message) this.worker.postMessage(message);
+    });
+  }
+}
+
+export class ClientPool {
+  private constructor(
+    private readonly handles: WorkerHandle[],
+    readonly ready: number,
+    readonly failed: number,
+    readonly errors: Record<string, number>,
+  ) {}
+
+  /** Opens `clients` connections to `system`, client i on channel i mod channels; resolves when all settled. */
+  static async open(system: RunningSystem, options: PoolOptions, timeoutMs = 120_000): Promise<ClientPool> {
+    // Fresh source addresses per run: the previous system's TIME_WAIT ports stay out of the way.
+    const addresses = sourceAddresses('127.0.0.1', options.clients, undefined, options.clients >= 2000);
+    const perWorker: ConnectionSpec[][] = Array.from({ length: options.workers }, () => []);
+    for (let i = 0; i < options.clients; i++) {
+      const channel = options.channels[i % options.channels.length]!;
+      const localAddress = sourceAddressFor(addresses, i);
+      perWorker[i % options.workers]!.push({ url: system.urlFor(channel), channel, sampled: i % options.sampleEvery === 0, ...(localAddress ? { localAddress } : {}) });
+    }
+    const handles = perWorker.map((connections) => new WorkerHandle(new Worker(WORKER_SCRIPT, { workerData: { kind: system.kind, connections } satisfies WorkerInput })));
+    try {
+      const settled = await Promise.all(handles.map((h) => h.ask(undefined, 'settled', timeoutMs)));
+      const errors: Record<string, number> = {};
+      for (const s of settled) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
+      return new ClientPool(
+        handles,
+        settled.reduce((n, s) => n + s.ready, 0),
+        settled.reduce((n, s) => n + s.failed, 0),
+        errors,
+      );
+    } catch (err) {
+      await Promise.all(handles.map((h) => h.worker.terminate()));
+      throw err;
+    }
+  }
+
+  async counts(): Promise<{ received: number; ready: number; closes: number; gaps: number }> {
+    const all = await Promise.all(this.handles.map((h) => h.ask({ type: 'count' }, 'count')));
+    const sum = (pick: (c: (typeof all)[number]) => number): number => all.reduce((n, c) => n + pick(c), 0);
+    return { received: sum((c) => c.received), ready: sum((c) => c.ready), closes: sum((c) => c.closes), gaps: sum((c) => c.gaps) };
+  }
+
+  startMeasuring(): void {
+    for (const h of this.handles) h.worker.postMessage({ type: 'measure-start' } satisfies PoolToWorker);
+  }
+
+  async stopMeasuring(): Promise<PoolMeasurement> {
+    const all: WorkerMeasurement[] = (await Promise.all(this.handles.map((h) => h.ask({ type: 'measure-stop' }, 'measured')))).map((m) => m.measurement);
+    const latency = new LatencyRecorder();
+    for (const m of all) latency.addEncoded(m.histogram);
+    return {
+      received: all.reduce((n, m) => n + m.received, 0),
+      perSecond: all.reduce((n, m) => n + m.received / Math.max(0.001, m.seconds), 0),
+      latency,
+      gaps: all.reduce((n, m) => n + m.gaps, 0),
+      generatorUtilization: all.map((m) => Math.round(m.eventLoopUtilization * 100) / 100),
+      closes: all.reduce((n, m) => n + m.closes, 0),
+    };
+  }
+
+  /** Waits until deliveries stop arriving (quiet for `quietMs`), at most `maxMs`; true when drained. */
+  async drain(quietMs = 300, maxMs = 8000): Promise<boolean> {
+    const deadline = Date.now() + maxMs;
+    let last = (await this.counts()).received;
+    let quietSince = Date.now();
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = (await this.counts()).received;
+      if (now !== last) {
+        last = now;
+        quietSince = Date.now();
+      } else if (Date.now() - quietSince >= quietMs) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Waits until `expected` connections are ready again (after drops), at most `maxMs`. */
+  async waitReady(expected: number, maxMs = 10_000): Promise<number> {
+    const deadline = Date.now() + maxMs;
+    for (;;) {
+      const { ready } = await this.counts();
+      if (ready >= expected || Date.now() > deadline) return ready;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.handles.map(async (h) => {
+        await h.ask({ type: 'close' }, 'closed', 10_000).catch(() => undefined);
+        await h.worker.terminate();
+      }),
+    );
+  }
+}

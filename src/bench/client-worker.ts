@@ -1,0 +1,114 @@
+// A load-generator thread: opens its share of the benchmark's connections
+// (a bounded number of handshakes in flight), keeps them open (reconnecting
+// any the server drops), and reports counts, sampled latency and how busy its
+// event loop was over a measurement window.
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { BenchConnection, WorkerCounters, type ConnectionSpec } from './bench-connection.js';
+import type { ClientKind } from './bench-systems.js';
+
+export interface WorkerInput {
+  kind: ClientKind;
+  connections: ConnectionSpec[];
+}
+
+export type PoolToWorker = { type: 'measure-start' } | { type: 'measure-stop' } | { type: 'count' } | { type: 'close' };
+
+export interface WorkerMeasurement {
+  received: number;
+  /** The window as this thread saw it: rates are computed per thread, free of messaging delays. */
+  seconds: number;
+  histogram: string;
+  gaps: number;
+  eventLoopUtilization: number;
+  closes: number;
+}
+
+export type WorkerToPool =
+  | { type: 'settled'; ready: number; failed: number; errors: Record<string, number> }
+  | { type: 'count'; received: number; ready: number; closes: number; gaps: number }
+  | { type: 'measured'; measurement: WorkerMeasurement }
+  | { type: 'closed' };
+
+const MAX_HANDSHAKES_IN_FLIGHT = 200;
+const RECONNECT_DELAY_MS = 200;
+
+function run(input: WorkerInput, port: NonNullable<typeof parentPort>): void {
+  const counters = new WorkerCounters();
+  const connections = input.connections.map((spec) => new BenchConnection(input.kind, spec, counters));
+  let next = 0;
+  let inFlight = 0;
+  let settled = 0;
+  let closing = false;
+
+  const reconnect = (conn: BenchConnection): void => {
+    if (closing) return;
+    setTimeout(() => {
+      if (closing) return;
+      conn.onSettled = undefined;
+      conn.connect();
+    }, RECONNECT_DELAY_MS);
+  };
+  const onSettled = function (this: void): void {
+    inFlight--;
+    settled++;
+    openMore();
+    if (settled === connections.length) {
+      port.postMessage({ type: 'settled', ready: counters.ready, failed: counters.failed, errors: Object.fromEntries(counters.errors) } satisfies WorkerToPool);
+    }
+  };
+  const openMore = (): void => {
+    while (inFlight < MAX_HANDSHAKES_IN_FLIGHT && next < connections.length) {
+      const conn = connections[next++]!;
+      inFlight++;
+      let once = false;
+      conn.onSettled = () => {
+        if (once) return;
+        once = true;
+        onSettled();
+        // From now on a lost connection comes back (a slow-client close, for example).
+        conn.onLost = reconnect;
+      };
+      conn.connect();
+    }
+  };
+  if (connections.length === 0) port.postMessage({ type: 'settled', ready: 0, failed: 0, errors: {} } satisfies WorkerToPool);
+  openMore();
+
+  let eluStart = performance.eventLoopUtilization();
+  let receivedStart = 0;
+  let gapsStart = 0;
+  let closesStart = 0;
+  let measureStartedAt = 0;
+  port.on('message', (m: PoolToWorker) => {
+    if (m.type === 'measure-start') {
+      counters.latency.reset();
+      counters.measuring = true;
+      eluStart = performance.eventLoopUtilization();
+      receivedStart = counters.received;
+      gapsStart = counters.gaps;
+      closesStart = counters.closes;
+      measureStartedAt = performance.now();
+    } else if (m.type === 'measure-stop') {
+      counters.measuring = false;
+      const elu = performance.eventLoopUtilization(eluStart);
+      const measurement: WorkerMeasurement = {
+        received: counters.received - receivedStart,
+        seconds: (performance.now() - measureStartedAt) / 1000,
+        histogram: counters.latency.encode(),
+        gaps: counters.gaps - gapsStart,
+        eventLoopUtilization: elu.utilization,
+        closes: counters.closes - closesStart,
+      };
+      port.postMessage({ type: 'measured', measurement } satisfies WorkerToPool);
+    } else if (m.type === 'count') {
+      port.postMessage({ type: 'count', received: counters.received, ready: counters.ready, closes: counters.closes, gaps: counters.gaps } satisfies WorkerToPool);
+    } else if (m.type === 'close') {
+      closing = true;
+      for (const c of connections) c.close();
+      port.postMessage({ type: 'closed' } satisfies WorkerToPool);
+    }
+  });
+}
+
+if (parentPort) run(workerData as WorkerInput, parentPort);

@@ -1,0 +1,47 @@
+// The messages between `odin bench` and each system's server child (over
+// Node's IPC channel). Every server child runs the same loop: report ready,
+// then publish at the rate it is told, until the parent goes away.
+import { PublishPacer, type PublishOne } from './publish-pacer.js';
+
+export type ParentToServer =
+  | { type: 'rate'; perSec: number; channels: string[] }
+  | { type: 'burst'; channel: string; count: number }
+  | { type: 'count' }
+  | { type: 'gc' };
+
+export type ServerToParent =
+  | { type: 'ready'; port: number }
+  | { type: 'published'; total: number }
+  | { type: 'burst-done'; before: number; epoch: string }
+  | { type: 'gc-done' }
+  | { type: 'error'; message: string };
+
+export function sendToParent(message: ServerToParent): void {
+  process.send?.(message);
+}
+
+/**
+ * Runs a server child's control loop. `beforeBurst` lets a system report the
+ * position before a burst (Odin, for resume). The child exits when the parent
+ * disconnects, so a crashed benchmark leaves no server behind.
+ */
+export function serveParent(publish: PublishOne, options: { beforeBurst?: (channel: string) => { before: number; epoch: string } } = {}): PublishPacer {
+  const pacer = new PublishPacer(publish);
+  process.on('message', (raw: unknown) => {
+    const m = raw as ParentToServer;
+    if (m.type === 'rate') pacer.setRate(m.perSec, m.channels);
+    else if (m.type === 'count') sendToParent({ type: 'published', total: pacer.published });
+    else if (m.type === 'gc') {
+      // RSS is compared after a full collection, so garbage is not counted as connection cost.
+      (globalThis as { gc?: () => void }).gc?.();
+      sendToParent({ type: 'gc-done' });
+    }
+    else if (m.type === 'burst') {
+      const position = options.beforeBurst?.(m.channel) ?? { before: 0, epoch: '' };
+      pacer.burst(m.channel, m.count);
+      sendToParent({ type: 'burst-done', ...position });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  return pacer;
+}

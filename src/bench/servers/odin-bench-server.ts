@@ -1,0 +1,51 @@
+// Bench server child: Odin's gateway with its broker in one process, fed by
+// the shared publish pacer. Memory broker: `publishNow`, synchronously, as the
+// embedded simulator does. With `--nats URL`: the NATS broker, publishing
+// through it (skipped by the bench when this build has no NATS broker).
+import { MemoryBroker } from '../../broker/broker-memory.js';
+import { createBroker } from '../../broker/create-broker.js';
+import { defaultGatewayConfig } from '../../config/gateway-options.js';
+import { OdinGateway } from '../../gateway/gateway-server.js';
+import { createLogger } from '../../observability/logger.js';
+import { sendToParent, serveParent } from '../server-ipc.js';
+import type { PriceTick } from '../price-tick.js';
+
+async function main(): Promise<void> {
+  const natsAt = process.argv.indexOf('--nats');
+  const natsUrl = natsAt >= 0 ? process.argv[natsAt + 1] : undefined;
+  const config = defaultGatewayConfig({
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    maxConnections: 200_000,
+    shutdownTimeoutMs: 0,
+    instanceId: 'bench',
+    // The resume measurement re-subscribes hundreds of times on one connection.
+    rateLimitBurst: 100_000,
+    rateLimitPerSec: 100_000,
+    ...(natsUrl ? { natsUrl, natsStream: `BENCH${process.pid}`, natsStorage: 'memory' } : {}),
+  });
+  const logger = createLogger('silent');
+  const broker = await createBroker(config, logger);
+  const gateway = new OdinGateway(config, { broker, logger });
+  const port = await gateway.start();
+  let lastSeq = 0;
+  const publish =
+    broker instanceof MemoryBroker
+      ? (channel: string, tick: PriceTick): void => {
+          lastSeq = broker.publishNow(channel, tick).seq;
+        }
+      : (channel: string, tick: PriceTick): void => {
+          broker.publish(channel, tick).then(
+            (p) => (lastSeq = Math.max(lastSeq, p.seq)),
+            () => undefined,
+          );
+        };
+  serveParent(publish, { beforeBurst: () => ({ before: lastSeq, epoch: broker.epoch() }) });
+  sendToParent({ type: 'ready', port });
+}
+
+main().catch((err: unknown) => {
+  sendToParent({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+});

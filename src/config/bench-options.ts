@@ -1,0 +1,31 @@
+// Every setting of `odin bench`, with its flag, environment variable and default.
+import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
+
+export const BENCH_SYSTEM_NAMES = ['odin', 'odin-nats', 'nats-ws', 'ws-loop', 'socketio'] as const;
+
+export const benchOptionTable = {
+  quick: { kind: 'bool', flag: 'quick', env: 'BENCH_QUICK', default: false, description: 'short run (under a minute): 500 clients on one channel, 1,000 idle connections, resume' },
+  tiny: { kind: 'bool', flag: 'tiny', env: 'BENCH_TINY', default: false, description: 'smoke run for tests: 20 clients for about 2 s per system' },
+  systems: { kind: 'list', flag: 'systems', env: 'BENCH_SYSTEMS', default: [...BENCH_SYSTEM_NAMES], description: 'systems to run' },
+  scenarios: { kind: 'list', flag: 'scenarios', env: 'BENCH_SCENARIOS', default: [], description: 'scenarios to run (default: all of the chosen mode)' },
+  repeat: { kind: 'int', flag: 'repeat', env: 'BENCH_REPEAT', default: 1, min: 1, max: 20, description: 'run everything this many times and report medians' },
+  workers: { kind: 'int', flag: 'workers', env: 'BENCH_WORKERS', default: 2, min: 1, max: 32, description: 'load-generator threads' },
+  warmupMs: { kind: 'int', flag: 'warmup-ms', env: 'BENCH_WARMUP_MS', default: undefined, min: 0, description: 'warm-up at each rate before measuring [default: by mode]' },
+  measureMs: { kind: 'int', flag: 'measure-ms', env: 'BENCH_MEASURE_MS', default: undefined, min: 100, description: 'measurement window per rate [default: by mode]' },
+  sampleEvery: { kind: 'int', flag: 'sample-every', env: 'BENCH_SAMPLE_EVERY', default: 10, min: 1, description: 'every n-th connection reads payloads for latency and loss checks' },
+  json: { kind: 'string', flag: 'json', env: 'BENCH_JSON', default: undefined, description: 'write all results as JSON to this file (- = stdout, table to stderr)' },
+  cpuProf: { kind: 'string', flag: 'cpu-prof', env: 'BENCH_CPU_PROF', default: undefined, description: 'write a V8 CPU profile of each Node server process into this directory' },
+} satisfies OptionTable;
+
+export type BenchConfig = OptionValues<typeof benchOptionTable>;
+
+export function benchConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const values = resolveOptions(benchOptionTable, argv, env);
+  for (const s of values.systems) {
+    if (!(BENCH_SYSTEM_NAMES as readonly string[]).includes(s)) throw new ConfigError(`--systems/BENCH_SYSTEMS: unknown system ${JSON.stringify(s)}; one of ${BENCH_SYSTEM_NAMES.join(', ')}`);
+  }
+  if (values._positionals.length > 0) throw new ConfigError(`odin bench takes no positional arguments, got ${JSON.stringify(values._positionals)}`);
+  const { _positionals, ...config } = values;
+  void _positionals;
+  return config;
+}
