@@ -4,7 +4,7 @@
 // one ordered consumer per instance (nats-live-consumer.ts), history from
 // short-lived consumers (nats-history-reader.ts), latest values from the local
 // view the live consumer keeps (nats-channel-view.ts).
-import { jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../observability/logger.js';
 import { channelToSubject, checkChannel } from '../protocol/channels.js';
@@ -12,7 +12,7 @@ import type { Broker, BrokerMessage, BrokerStatus, HistoryResult, LatestResult, 
 import { NatsChannelView } from './nats-channel-view.js';
 import { HistoryReadError, readHistory } from './nats-history-reader.js';
 import { NatsLiveConsumer } from './nats-live-consumer.js';
-import { channelOf, toBrokerMessage } from './nats-message.js';
+import { channelOf, recordOfJsMsg, toBrokerMessage } from './nats-message.js';
 import { ensureStream, epochFromCreated, type StreamSettings } from './nats-stream-setup.js';
 
 export interface NatsBrokerOptions extends StreamSettings {
@@ -31,6 +31,25 @@ export interface NatsBrokerOptions extends StreamSettings {
   seedTimeoutMs?: number;
 }
 
+/** History reads try a consumer first; a create that takes longer falls back to direct reads. */
+const HISTORY_CONSUMER_TIMEOUT_MS = 1500;
+
+const CLOSE_STEP_MS = 3000;
+const STREAM_CHECK_ATTEMPTS = 10;
+const STREAM_CHECK_RETRY_MS = 2000;
+
+/** Resolves with the promise's value, or undefined after `ms` or on failure. */
+async function withinMs<T>(promise: Promise<T> | undefined, ms: number): Promise<T | undefined> {
+  if (!promise) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class NatsBrokerError extends Error {
   override name = 'NatsBrokerError';
 }
@@ -40,6 +59,7 @@ export class NatsBroker implements Broker {
   private nc: NatsConnection | undefined;
   private jsm: JetStreamManager | undefined;
   private js: JetStreamClient | undefined;
+  private readJs: JetStreamClient | undefined;
   private currentEpoch = '';
   private state: BrokerStatus = 'disconnected';
   private readonly view = new NatsChannelView();
@@ -67,6 +87,7 @@ export class NatsBroker implements Broker {
     this.nc = nc;
     this.jsm = await jetstreamManager(nc);
     this.js = this.jsm.jetstream();
+    this.readJs = jetstream(nc, { timeout: HISTORY_CONSUMER_TIMEOUT_MS });
     const info = await ensureStream(this.jsm, this.options, this.logger);
     this.currentEpoch = epochFromCreated(info.created);
     void this.followConnection(nc);
@@ -77,8 +98,10 @@ export class NatsBroker implements Broker {
 
   async close(): Promise<void> {
     if (this.state === 'closed') return;
-    await this.live?.stop();
-    await this.nc?.drain().catch(() => this.nc?.close());
+    // Neither step may hang a shutdown when NATS is unreachable.
+    await withinMs(this.live?.stop(), CLOSE_STEP_MS);
+    const nc = this.nc;
+    if (nc && !(await withinMs(nc.drain().then(() => true), CLOSE_STEP_MS))) await nc.close().catch(() => undefined);
     this.setStatus('closed');
   }
 
@@ -110,9 +133,10 @@ export class NatsBroker implements Broker {
   }
 
   async history(pattern: string, since: Position): Promise<HistoryResult> {
-    const { js, jsm } = this.ready();
+    const { jsm } = this.ready();
+    const readJs = this.readJs!;
     try {
-      return await readHistory({ js, jsm, stream: this.options.name, epoch: this.currentEpoch, view: this.view }, pattern, since);
+      return await readHistory({ readJs, jsm, stream: this.options.name, epoch: this.currentEpoch, view: this.view }, pattern, since);
     } catch (err) {
       if (err instanceof HistoryReadError) throw err;
       throw new HistoryReadError(`history of ${pattern} after ${since.seq} could not be read (NATS ${this.state}): ${String(err)}`, { cause: err });
@@ -168,11 +192,12 @@ export class NatsBroker implements Broker {
 
   /** One stream message, in stream order, exactly once. */
   private take(m: JsMsg): void {
-    const channel = channelOf(m);
+    const record = recordOfJsMsg(m);
+    const channel = channelOf(record);
     if (channel === undefined) return;
     const seed = m.seq <= this.seedBoundary;
     const last = this.view.lastSeqOf(channel);
-    const message = toBrokerMessage(m, channel, last, this.currentEpoch);
+    const message = toBrokerMessage(record, channel, last, this.currentEpoch);
     // In the seeding pass older messages of a subject are skipped, so the
     // first one seen there has an unknown predecessor.
     this.view.record(message, last > 0 || !seed);
@@ -210,7 +235,7 @@ export class NatsBroker implements Broker {
    * server): recreate it, and when it is a new stream, start over with a new
    * epoch so that no position of the old history is honoured.
    */
-  private async checkStreamAfterReconnect(): Promise<void> {
+  private async checkStreamAfterReconnect(attempt = 1): Promise<void> {
     if (!this.jsm || this.state === 'closed') return;
     try {
       const info = await ensureStream(this.jsm, this.options, this.logger);
@@ -225,7 +250,10 @@ export class NatsBroker implements Broker {
         await this.startLive();
       }
     } catch (err) {
-      this.logger.warn({ event: 'nats_stream_check_failed', err: String(err) }, 'could not check the stream after reconnect');
+      // In a cluster the JetStream API is slow to answer while a leader is re-elected.
+      const retry = attempt < STREAM_CHECK_ATTEMPTS && this.state === 'connected';
+      this.logger.warn({ event: 'nats_stream_check_failed', err: String(err), attempt, retry }, 'could not check the stream after reconnect');
+      if (retry) setTimeout(() => void this.checkStreamAfterReconnect(attempt + 1), STREAM_CHECK_RETRY_MS).unref();
     }
   }
 }

@@ -13,18 +13,19 @@
 // JetStream removes a subject's messages oldest first (per-subject limit) and
 // the stream's messages oldest first (age), so these checks are sound;
 // explicit deletes or purges by an operator are not detected.
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgRequest } from '@nats-io/jetstream';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type MsgRequest } from '@nats-io/jetstream';
 import { SUBJECT_PREFIX } from '../protocol/channels.js';
 import type { BrokerMessage, HistoryResult, Position } from './broker.js';
 import type { NatsChannelView } from './nats-channel-view.js';
-import { channelOf, toBrokerMessage } from './nats-message.js';
+import { channelOf, recordOfJsMsg, recordOfStoredMsg, toBrokerMessage, type StreamRecord } from './nats-message.js';
 
 export class HistoryReadError extends Error {
   override name = 'HistoryReadError';
 }
 
 export interface HistoryReadContext {
-  js: JetStreamClient;
+  /** For the read consumer: a short request timeout, because a failed create falls back to direct reads. */
+  readJs: JetStreamClient;
   jsm: JetStreamManager;
   stream: string;
   epoch: string;
@@ -32,7 +33,7 @@ export interface HistoryReadContext {
 }
 
 const FETCH_BATCH = 1000;
-const FETCH_EXPIRES_MS = 5000;
+const FETCH_EXPIRES_MS = 2000;
 /** A history consumer left behind (crash mid-read) is removed by the server after this. */
 const READ_CONSUMER_INACTIVE_MS = 30_000;
 
@@ -41,6 +42,7 @@ export async function readHistory(ctx: HistoryReadContext, pattern: string, sinc
   // Read before anything else: every live message already taken in is <= top,
   // and the gateway holds every later one in the subscription's pending list.
   const top = view.top(pattern);
+  const takenIn = view.cursor;
   const s = since.seq;
   if (since.epoch !== epoch) return notRecovered(top, epoch);
 
@@ -55,7 +57,7 @@ export async function readHistory(ctx: HistoryReadContext, pattern: string, sinc
     return { recovered: true, messages: [], position: { seq: s, epoch } };
   }
 
-  const fetched = await fetchFrom(ctx, pattern, Math.max(s, 1));
+  const fetched = await readRange(ctx, SUBJECT_PREFIX + pattern, Math.max(s, 1), takenIn);
   const info = await ctx.jsm.streams.info(ctx.stream, { subjects_filter: SUBJECT_PREFIX + pattern });
   if (s + 1 < info.state.first_seq) return notRecovered(top, epoch);
 
@@ -95,28 +97,52 @@ function notRecovered(top: number, epoch: string): HistoryResult {
   return { recovered: false, messages: [], position: { seq: top, epoch } };
 }
 
-/** Every message on the pattern from `startSeq` to the end of the stream at the time of the read. */
-async function fetchFrom(ctx: HistoryReadContext, pattern: string, startSeq: number): Promise<JsMsg[]> {
-  const consumer = await ctx.js.consumers.get(ctx.stream, {
-    filter_subjects: SUBJECT_PREFIX + pattern,
+/**
+ * Every message on `filter` from `startSeq` up to at least `upTo` (the last
+ * seq the live consumer had taken in: later ones reach the subscription live).
+ * Fast path: a short-lived ordered consumer. In a cluster such a consumer can
+ * be placed on a dead node and never answer; then, or when it stops early,
+ * the rest is read message by message from the stream leader.
+ */
+async function readRange(ctx: HistoryReadContext, filter: string, startSeq: number, upTo: number): Promise<StreamRecord[]> {
+  const out: StreamRecord[] = [];
+  const complete = await readWithConsumer(ctx, filter, startSeq, out).catch(() => false);
+  if (complete) return out;
+  let next = out.length > 0 ? out[out.length - 1]!.seq + 1 : startSeq;
+  while (next <= upTo) {
+    const m = await ctx.jsm.streams.getMessage(ctx.stream, { next_by_subj: filter, seq: next } as unknown as MsgRequest);
+    if (!m || m.seq > upTo) break;
+    out.push(recordOfStoredMsg(m));
+    next = m.seq + 1;
+  }
+  return out;
+}
+
+/** Reads with an ordered consumer into `out`; true when it got every message it announced. */
+async function readWithConsumer(ctx: HistoryReadContext, filter: string, startSeq: number, out: StreamRecord[]): Promise<boolean> {
+  const consumer = await ctx.readJs.consumers.get(ctx.stream, {
+    filter_subjects: filter,
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: startSeq,
     inactive_threshold: READ_CONSUMER_INACTIVE_MS,
   });
-  const out: JsMsg[] = [];
+  let got = 0;
   try {
     // num_pending at creation: how many matching messages the stream held then.
     const total = (await consumer.info(true)).num_pending;
-    while (out.length < total) {
-      const wanted = Math.min(FETCH_BATCH, total - out.length);
-      const before = out.length;
+    while (got < total) {
+      const wanted = Math.min(FETCH_BATCH, total - got);
+      const before = got;
       const batch = await consumer.fetch({ max_messages: wanted, expires: FETCH_EXPIRES_MS });
-      for await (const m of batch) out.push(m);
-      // Fewer than announced: some were removed meanwhile; the checks in readHistory decide.
-      if (out.length - before < wanted) break;
+      for await (const m of batch) {
+        out.push(recordOfJsMsg(m));
+        got++;
+      }
+      // Fewer than announced: removed meanwhile, or the consumer failed.
+      if (got - before < wanted) return false;
     }
+    return true;
   } finally {
     consumer.delete().catch(() => undefined);
   }
-  return out;
 }

@@ -2,7 +2,7 @@
 // publish on `odin.>`, so the payload is checked here: the gateway splices it
 // into frames unparsed and splits batches on newlines, so it must be valid
 // JSON without raw newlines.
-import type { JsMsg } from '@nats-io/jetstream';
+import type { JsMsg, StoredMsg } from '@nats-io/jetstream';
 import { subjectToChannel } from '../protocol/channels.js';
 import { eventOf } from '../protocol/data-message-encoder.js';
 import type { BrokerMessage } from './broker.js';
@@ -24,22 +24,30 @@ export function normalisePayload(bytes: Uint8Array): { payload: string; event: s
   return { payload, event: eventOf(parsed) };
 }
 
+/** What the broker needs of a stored message, however it was read (consumer or direct request). */
+export interface StreamRecord {
+  seq: number;
+  subject: string;
+  data: Uint8Array;
+  /** The stream's timestamp, ms since the Unix epoch: the same on every gateway instance. */
+  ts: number;
+}
+
+export function recordOfJsMsg(m: JsMsg): StreamRecord {
+  return { seq: m.seq, subject: m.subject, data: m.data, ts: Number(m.timestampNanos / 1_000_000n) };
+}
+
+export function recordOfStoredMsg(m: StoredMsg): StreamRecord {
+  return { seq: m.seq, subject: m.subject, data: m.data, ts: m.time.getTime() };
+}
+
 /** The channel of a stream message, or undefined for a subject outside `odin.`. */
-export function channelOf(m: JsMsg): string | undefined {
-  return subjectToChannel(m.subject);
+export function channelOf(r: StreamRecord): string | undefined {
+  return subjectToChannel(r.subject);
 }
 
 /** Builds the broker message; `prev` comes from whoever knows the subject's previous seq. */
-export function toBrokerMessage(m: JsMsg, channel: string, prev: number, epoch: string): BrokerMessage {
-  const { payload, event } = normalisePayload(m.data);
-  return {
-    channel,
-    seq: m.seq,
-    prev,
-    epoch,
-    // The stream's own timestamp: the same on every gateway instance.
-    ts: Number(m.timestampNanos / 1_000_000n),
-    event,
-    payload,
-  };
+export function toBrokerMessage(r: StreamRecord, channel: string, prev: number, epoch: string): BrokerMessage {
+  const { payload, event } = normalisePayload(r.data);
+  return { channel, seq: r.seq, prev, epoch, ts: r.ts, event, payload };
 }

@@ -42,17 +42,29 @@ function isExecutable(path: string): boolean {
   }
 }
 
-/** A TCP port that was free a moment ago (for configs that must name their ports up front). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+/**
+ * `count` distinct TCP ports that were free a moment ago (for configs that
+ * must name their ports up front). All are held open until all are picked,
+ * so none is handed out twice.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = [];
+  const ports: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+      ports.push(typeof address === 'object' && address ? address.port : 0);
+    }
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+  return ports;
 }
 
 export interface NatsServerOptions {
@@ -77,11 +89,14 @@ export class NatsServer {
   httpPort = -1;
   readonly dir: string;
   readonly storeDir: string;
+  /** server_name, as JetStream reports it (e.g. as a stream's cluster leader). */
+  readonly serverName: string;
   private exited: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: NatsServerOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'odin-nats-'));
     this.storeDir = join(this.dir, 'jetstream');
+    this.serverName = options.serverName ?? `odin-test-${process.pid}-${this.dir.slice(-6)}`;
     this.port = options.port ?? -1;
     this.httpPort = options.httpPort ?? -1;
   }
@@ -131,7 +146,7 @@ export class NatsServer {
 
   private config(): string {
     const lines = [
-      `server_name: ${JSON.stringify(this.options.serverName ?? `odin-test-${process.pid}-${this.dir.slice(-6)}`)}`,
+      `server_name: ${JSON.stringify(this.serverName)}`,
       'host: "127.0.0.1"',
       `port: ${this.port}`,
       `http: "127.0.0.1:${this.httpPort}"`,
@@ -215,8 +230,8 @@ export interface NatsCluster {
 
 /** Starts an N-node JetStream cluster (3 by default) on ports picked up front, so members can restart on them. */
 export async function startNatsCluster(size = 3): Promise<NatsCluster> {
-  const clusterPorts: number[] = [];
-  for (let i = 0; i < size; i++) clusterPorts.push(await freePort());
+  const ports = await freePorts(size * 3);
+  const clusterPorts = ports.slice(0, size);
   const name = `odin-test-${process.pid}-${clusterPorts[0]}`;
   const servers: NatsServer[] = [];
   const cleanup = async (): Promise<void> => {
@@ -225,7 +240,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   try {
     for (let i = 0; i < size; i++) {
       const routes = clusterPorts.filter((_, j) => j !== i);
-      servers.push(await NatsServer.start({ port: await freePort(), httpPort: await freePort(), serverName: `${name}-n${i + 1}`, cluster: { name, port: clusterPorts[i]!, routes } }));
+      servers.push(await NatsServer.start({ port: ports[size + i]!, httpPort: ports[2 * size + i]!, serverName: `${name}-n${i + 1}`, cluster: { name, port: clusterPorts[i]!, routes } }));
     }
     await Promise.all(servers.map((s) => s.waitHealthy(30_000)));
   } catch (err) {

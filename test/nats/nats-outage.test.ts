@@ -12,11 +12,12 @@ import { assertSeamless, expectedTicks, healthOf, natsBroker, natsConnectedGauge
 
 const CHANNELS = ['token.AAA.price', 'token.BBB.price'];
 
-test('nats-server killed and restarted on the same store: clients get every message once, in order; health reports the outage', async () => {
+test('nats-server killed and restarted on the same store: clients get every message once, in order; health reports the outage', { timeout: 90_000 }, async () => {
   const server = await NatsServer.start();
   const brokers: NatsBroker[] = [];
   const gateways: GatewayHarness[] = [];
   const clients: TestClient[] = [];
+  const stopOnExit: Array<() => void> = [];
   try {
     for (let i = 0; i < 2; i++) {
       const broker = natsBroker(server.url, { reconnectTimeWaitMs: 200 });
@@ -34,6 +35,7 @@ test('nats-server killed and restarted on the same store: clients get every mess
     brokers.push(publisherBroker);
     await publisherBroker.start();
     const publisher = new RetryingPublisher(publisherBroker, CHANNELS, 10);
+    stopOnExit.push(() => publisher.stop());
     publisher.start();
     await waitUntil(() => exactOnA.data.length >= 40, 10_000, 'traffic before the outage');
 
@@ -67,6 +69,7 @@ test('nats-server killed and restarted on the same store: clients get every mess
     assert.equal(exactOnA.closeCode, undefined);
     assert.equal(wildOnB.closeCode, undefined);
   } finally {
+    for (const stop of stopOnExit) stop();
     for (const c of clients) c.ws.terminate();
     for (const g of gateways) await g.stop();
     for (const b of brokers) await b.close().catch(() => undefined);

@@ -77,6 +77,12 @@ export class RetryingPublisher {
     this.stopped = true;
   }
 
+  /** Stops at once (test cleanup), acknowledged or not. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.stopped = true;
+  }
+
   /** Total messages published (each goes to one channel, round robin). */
   channelFor(n: number): string {
     return this.channels[(n - 1) % this.channels.length]!;

@@ -11,11 +11,12 @@ import { assertSeamless, expectedTicks, natsBroker, resumeEntries, RetryingPubli
 
 const CHANNELS = ['token.AAA.price', 'token.BBB.price', 'token.CCC.price'];
 
-test('two gateways over one NATS: both deliver everything; clients resume on the other instance seamlessly', async () => {
+test('two gateways over one NATS: both deliver everything; clients resume on the other instance seamlessly', { timeout: 90_000 }, async () => {
   const server = await NatsServer.start();
   const brokers: NatsBroker[] = [];
   const gateways: GatewayHarness[] = [];
   const clients: TestClient[] = [];
+  const stopOnExit: Array<() => void> = [];
   try {
     for (let i = 0; i < 2; i++) {
       const broker = natsBroker(server.url);
@@ -37,6 +38,7 @@ test('two gateways over one NATS: both deliver everything; clients resume on the
     brokers.push(publisherBroker);
     await publisherBroker.start();
     const publisher = new RetryingPublisher(publisherBroker, CHANNELS, 4);
+    stopOnExit.push(() => publisher.stop());
     publisher.start();
 
     await waitUntil(() => leaverExact.data.length >= 60 && leaverWild.data.length >= 60, 15_000, 'traffic before the move');
@@ -72,6 +74,7 @@ test('two gateways over one NATS: both deliver everything; clients resume on the
     const positions = (c: TestClient) => c.data.map((m) => `${m.channel}@${m.seq}/${m.epoch}`).sort();
     assert.deepEqual(positions(onA), positions(onB));
   } finally {
+    for (const stop of stopOnExit) stop();
     for (const c of clients) c.ws.terminate();
     for (const g of gateways) await g.stop();
     for (const b of brokers) await b.close().catch(() => undefined);

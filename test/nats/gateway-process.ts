@@ -1,0 +1,67 @@
+// A gateway as a real child process (`odin gateway`), so that a test can kill
+// it with SIGKILL. Its port is learnt from the `gateway_started` log line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  httpUrl: string;
+  /** Every JSON log line so far. */
+  lines: Array<Record<string, unknown>>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startGatewayProcess(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [CLI, 'gateway', '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  let partial = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const started = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start in ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited (${code}) before starting; stderr: ${stderr}`));
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      partial += chunk.toString();
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl);
+        partial = partial.slice(nl + 1);
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        lines.push(parsed);
+        if (parsed.event === 'gateway_started') {
+          clearTimeout(timer);
+          resolve(Number(parsed.port));
+        }
+      }
+    });
+  });
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  let port: number;
+  try {
+    port = await started;
+  } catch (err) {
+    await kill('SIGKILL');
+    throw err;
+  }
+  return { child, port, url: `ws://127.0.0.1:${port}/ws`, httpUrl: `http://127.0.0.1:${port}`, lines, kill };
+}
