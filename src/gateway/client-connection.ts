@@ -25,14 +25,12 @@ export interface ConnectionHost {
 export class ClientConnection {
   /** Subscriptions by the pattern or channel the client asked for. */
   readonly subscriptions = new Map<string, Subscription>();
-  /** Newest seq delivered per concrete channel: makes delivery exactly-once at resume seams and across overlapping patterns. */
-  readonly delivered = new Map<string, number>();
+  /** True when two of its subscriptions can match the same channel: delivery then de-duplicates (slow path). */
+  overlapping = false;
   /** Set by any frame from the client; cleared by the keepalive sweep when it pings. */
   alive = true;
   /** When the server started closing this connection (0 = open). */
   closingSince = 0;
-  /** Stamp of the last hub flush that wrote to this connection (dedupe across patterns). */
-  flushStamp = 0;
   /** The close code the server chose (the 'close' event only reports the peer's). */
   serverCloseCode: number | undefined;
   rateLimitedCount = 0;

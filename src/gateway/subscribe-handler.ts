@@ -3,7 +3,7 @@
 // it), read history or the latest value from the broker, then activate: replay,
 // `subscribed`, then the waiting live messages newer than the seam.
 import type { Broker, BrokerMessage } from '../broker/broker.js';
-import { channelMatches, checkChannel, mayRead } from '../protocol/channels.js';
+import { checkChannel, mayRead, patternsIntersect } from '../protocol/channels.js';
 import { ErrorCode } from '../protocol/codes.js';
 import type { RequestId, SubscribeEntry, SubscribeRequest, SubscribedMessage, UnsubscribeRequest } from '../protocol/messages.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -50,13 +50,7 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
   conn.subscriptions.set(channel, sub);
   ctx.hub.add(sub);
   ctx.metrics.subscriptionsActive.inc();
-  // A (re)subscription starts the channel's delivery record afresh: a resume
-  // from an older position must replay what this connection saw before.
-  if (check.wildcard) {
-    for (const ch of [...conn.delivered.keys()]) if (channelMatches(channel, ch)) conn.delivered.delete(ch);
-  } else {
-    conn.delivered.delete(channel);
-  }
+  conn.overlapping = hasOverlap(conn);
 
   const started = performance.now();
   let replay: BrokerMessage[] = [];
@@ -92,6 +86,8 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
   }
   for (const m of replay) if (m.seq > seam) seam = m.seq;
   const positionSeq = seam;
+  // A complete replay covers everything after `since`; otherwise the subscription covers what comes after the seam.
+  const coveredFrom = recovered && since ? since.seq + 1 : seam + 1;
   if (conn.subscriptions.get(channel) !== sub) return; // unsubscribed or replaced meanwhile
   const answer: SubscribedMessage = {
     type: 'subscribed',
@@ -101,7 +97,7 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
     replayed: replay.length,
     position: { seq: positionSeq, epoch: ctx.broker.epoch() },
   };
-  ctx.hub.activate(sub, replay, seam, answer);
+  ctx.hub.activate(sub, replay, seam, coveredFrom, answer);
   ctx.metrics.historyReplayed.inc(replay.length);
   if (since) ctx.metrics.resumeDuration.observe((performance.now() - started) / 1000);
 }
@@ -114,6 +110,7 @@ export function handleUnsubscribe(ctx: SubscribeContext, conn: ClientConnection,
     conn.subscriptions.delete(channel);
     ctx.metrics.subscriptionsActive.dec();
   }
+  conn.overlapping = hasOverlap(conn);
   conn.send({ type: 'unsubscribed', ...(request.id !== undefined ? { id: request.id } : {}), channels: request.channels });
 }
 
@@ -124,4 +121,13 @@ export function removeAllSubscriptions(ctx: SubscribeContext, conn: ClientConnec
     ctx.metrics.subscriptionsActive.dec();
   }
   conn.subscriptions.clear();
+}
+
+/** Can two subscriptions of this connection match the same channel? (At most 100 subscriptions: pairwise is fine.) */
+function hasOverlap(conn: ClientConnection): boolean {
+  const patterns = [...conn.subscriptions.keys()];
+  for (let i = 0; i < patterns.length; i++) {
+    for (let j = i + 1; j < patterns.length; j++) if (patternsIntersect(patterns[i]!, patterns[j]!)) return true;
+  }
+  return false;
 }

@@ -10,6 +10,13 @@ export class Subscription {
    */
   pending: BrokerMessage[] | null = [];
   pendingBytes = 0;
+  /**
+   * The subscription has delivered every matching message with
+   * from <= seq <= lastSeq (Infinity until it is live). Used to de-duplicate
+   * overlapping subscriptions of one connection.
+   */
+  from = Infinity;
+  lastSeq = 0;
 
   constructor(
     readonly conn: ClientConnection,

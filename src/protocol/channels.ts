@@ -44,6 +44,20 @@ export function channelMatches(pattern: string, channel: string): boolean {
   return p.length === c.length;
 }
 
+/** True when some concrete channel matches both patterns (or names). */
+export function patternsIntersect(a: string, b: string): boolean {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; ; i++) {
+    const s = x[i];
+    const t = y[i];
+    if (s === '>' ) return t !== undefined;
+    if (t === '>') return s !== undefined;
+    if (s === undefined || t === undefined) return s === t;
+    if (s !== '*' && t !== '*' && s !== t) return false;
+  }
+}
+
 export function channelToSubject(channel: string): string {
   return SUBJECT_PREFIX + channel;
 }

@@ -3,7 +3,6 @@
 // cannot slow the others.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import type { Socket } from 'node:net';
 import type { MemoryBroker } from '../../src/broker/broker-memory.js';
 import { startTestGateway } from '../helpers/gateway-harness.js';
@@ -16,21 +15,12 @@ test('messages published in one event-loop turn reach each subscriber as one fra
   const h = await startTestGateway();
   const broker = h.broker as MemoryBroker;
   try {
-    const raws: string[][] = [];
-    const sockets = await Promise.all(
-      [0, 1, 2].map(async (k) => {
-        const ws = new WebSocket(h.url);
-        raws[k] = [];
-        ws.on('message', (d) => raws[k]!.push(d.toString()));
-        await new Promise((r) => ws.once('open', r));
-        ws.send(JSON.stringify({ type: 'subscribe', id: 1, channels: [CH] }));
-        return ws;
-      }),
-    );
-    await new Promise((r) => setTimeout(r, 200));
-    for (const r of raws) r.length = 0; // drop welcome and subscribed
+    const clients = await Promise.all([0, 1, 2].map(() => TestClient.connect(h.url)));
+    for (const c of clients) await c.subscribe([CH]);
+    const raws: string[][] = clients.map(() => []);
+    clients.forEach((c, k) => c.ws.on('message', (d) => raws[k]!.push(d.toString())));
     for (let i = 0; i < 20; i++) broker.publishNow(CH, { type: 'price:update', i });
-    await new Promise((r) => setTimeout(r, 200));
+    for (const c of clients) await c.waitFor(() => c.dataOn(CH).length === 20);
     for (const r of raws) {
       assert.equal(r.length, 1, 'one frame for the whole burst');
       assert.equal(r[0]!.split('\n').length, 20);
@@ -40,7 +30,47 @@ test('messages published in one event-loop turn reach each subscriber as one fra
     const text = await fetchMetrics(h.httpUrl);
     assert.equal(metricValue(text, 'ws_messages_sent_total'), 60);
     assert.equal(metricValue(text, 'ws_frames_sent_total'), 3);
-    for (const ws of sockets) ws.close();
+    for (const c of clients) c.close();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a wildcard subscriber gets one seq-ordered batch per turn across channels, so any prefix is safe to resume from', async () => {
+  const h = await startTestGateway();
+  const broker = h.broker as MemoryBroker;
+  try {
+    const c = await TestClient.connect(h.url);
+    await c.subscribe(['token.*.price']);
+    const raws: string[] = [];
+    c.ws.on('message', (d) => raws.push(d.toString()));
+    for (let i = 0; i < 30; i++) broker.publishNow(['token.A.price', 'token.B.price', 'token.C.price'][i % 3]!, { i });
+    await c.waitFor(() => c.data.length === 30);
+    assert.equal(raws.length, 1);
+    const seqs = c.data.map((m) => m.seq);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'in broker order across channels');
+    c.close();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('overlapping subscriptions on one connection deliver each message once', async () => {
+  const h = await startTestGateway();
+  const broker = h.broker as MemoryBroker;
+  try {
+    const c = await TestClient.connect(h.url);
+    await c.subscribe(['token.BTC.price']);
+    broker.publishNow('token.BTC.price', { i: 0 });
+    await c.waitFor(() => c.data.length === 1);
+    await c.subscribe([{ channel: 'token.*.price', latest: true }]);
+    for (let i = 1; i <= 5; i++) broker.publishNow(i % 2 ? 'token.BTC.price' : 'token.ETH.price', { i });
+    await c.waitFor(() => c.data.length >= 6);
+    await new Promise((r) => setTimeout(r, 100));
+    // Each message once; per channel in order (across channels, each subscription's batch is written in turn).
+    assert.deepEqual(c.data.map((m) => (m.data as { i: number }).i).sort(), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(c.gaps, []);
+    c.close();
   } finally {
     await h.stop();
   }
