@@ -13,10 +13,19 @@ export interface GatewayProcess {
   httpUrl: string;
   /** Every JSON log line so far. */
   lines: Array<Record<string, unknown>>;
-  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends the signal and resolves with the exit code once the process is gone. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startGatewayProcess(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<GatewayProcess> {
+export interface GatewayProcessOptions {
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** How many `gateway_started` lines mean "up" (one per worker with --workers). */
+  instances?: number;
+}
+
+export async function startGatewayProcess(args: string[], options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
+  const { env = {}, timeoutMs = 20_000, instances = 1 } = options;
   const child = spawn(process.execPath, [CLI, 'gateway', '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -24,8 +33,9 @@ export async function startGatewayProcess(args: string[], env: Record<string, st
   const lines: Array<Record<string, unknown>> = [];
   let stderr = '';
   let partial = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let startedCount = 0;
   const started = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start in ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
     child.once('exit', (code) => {
@@ -45,16 +55,16 @@ export async function startGatewayProcess(args: string[], env: Record<string, st
           continue;
         }
         lines.push(parsed);
-        if (parsed.event === 'gateway_started') {
+        if (parsed.event === 'gateway_started' && ++startedCount === instances) {
           clearTimeout(timer);
           resolve(Number(parsed.port));
         }
       }
     });
   });
-  const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
+    return exited;
   };
   let port: number;
   try {

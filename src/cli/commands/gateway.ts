@@ -1,6 +1,7 @@
-// `odin gateway`: the WebSocket gateway alone.
+// `odin gateway`: the WebSocket gateway alone (with --workers N: N processes on one port).
 import { gatewayConfigFrom, gatewayOptionTable } from '../../config/gateway-options.js';
 import { describeOptions } from '../../config/option-parser.js';
+import { isClusterWorker, runClusterPrimary, workerConfig } from '../gateway-cluster.js';
 import { startGateway, stopOnSignals } from '../gateway-runtime.js';
 
 export async function run(argv: string[]): Promise<void> {
@@ -8,7 +9,14 @@ export async function run(argv: string[]): Promise<void> {
     process.stdout.write(`usage: odin gateway [options]\n\n${describeOptions(gatewayOptionTable)}\n`);
     return;
   }
-  const config = gatewayConfigFrom(argv);
+  let config = gatewayConfigFrom(argv);
+  if (config.workers > 1) {
+    if (!isClusterWorker()) {
+      runClusterPrimary(config);
+      return;
+    }
+    config = workerConfig(config);
+  }
   const { gateway, broker, logger } = await startGateway(config);
   stopOnSignals(logger, async () => {
     await gateway.stop();
