@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CloseCode, closeCodeName, ErrorCode } from '../protocol/codes.js';
 import type { RequestId, ServerMessage } from '../protocol/messages.js';
-import type { Subscription } from './subscription.js';
+import { SubscriptionList } from './subscription-list.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface ConnectionLimits {
@@ -24,7 +24,7 @@ export interface ConnectionHost {
 
 export class ClientConnection {
   /** Subscriptions by the pattern or channel the client asked for. */
-  readonly subscriptions = new Map<string, Subscription>();
+  readonly subscriptions = new SubscriptionList();
   /** True when two of its subscriptions can match the same channel: delivery then de-duplicates (slow path). */
   overlapping = false;
   /** Set by any frame from the client; cleared by the keepalive sweep when it pings. */

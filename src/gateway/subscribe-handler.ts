@@ -47,7 +47,7 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
   }
   if (previous) ctx.hub.remove(previous);
   const sub = new Subscription(conn, channel, check.wildcard);
-  conn.subscriptions.set(channel, sub);
+  conn.subscriptions.set(sub);
   ctx.hub.add(sub);
   ctx.metrics.subscriptionsActive.inc();
   conn.overlapping = hasOverlap(conn);
@@ -125,7 +125,7 @@ export function removeAllSubscriptions(ctx: SubscribeContext, conn: ClientConnec
 
 /** Can two subscriptions of this connection match the same channel? (At most 100 subscriptions: pairwise is fine.) */
 function hasOverlap(conn: ClientConnection): boolean {
-  const patterns = [...conn.subscriptions.keys()];
+  const patterns = conn.subscriptions.values().map((s) => s.pattern);
   for (let i = 0; i < patterns.length; i++) {
     for (let j = i + 1; j < patterns.length; j++) if (patternsIntersect(patterns[i]!, patterns[j]!)) return true;
   }
