@@ -4,11 +4,13 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { BrokerMessage } from '../../src/broker/broker.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { natsBroker, sleep, uniqueStream, waitUntil } from './nats-test-kit.js';
 import type { NatsBroker } from '../../src/broker/broker-nats.js';
+import { NatsChannelView } from '../../src/broker/nats-channel-view.js';
+import { readHistory } from '../../src/broker/nats-history-reader.js';
 
 let server: NatsServer;
 const brokers: NatsBroker[] = [];
@@ -213,4 +215,27 @@ test('the epoch changes when the stream is recreated', async () => {
   assert.notEqual(b.epoch(), before);
   const r = await b.history('token.E.price', { seq: 0, epoch: before });
   assert.equal(r.recovered, false);
+});
+
+test('history falls back to reading from the stream leader when the read consumer cannot be created', async () => {
+  const stream = uniqueStream();
+  const a = await started(stream);
+  for (let i = 1; i <= 12; i++) await a.publish(`token.F${i % 3}.price`, { type: 'price:update', i });
+  const normal = await a.history('token.*.price', { seq: 4, epoch: a.epoch() });
+  // A view as a live consumer would have built it.
+  const view = new NatsChannelView();
+  for (const m of (await a.history('token.*.price', { seq: 0, epoch: a.epoch() })).messages) view.record(m, true);
+  const nc = await connect({ servers: server.url });
+  const broken = await connect({ servers: server.url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const readJs = jetstream(broken);
+    await broken.close(); // every consumer request on it fails at once
+    const fallback = await readHistory({ readJs, jsm, stream, epoch: a.epoch(), view }, 'token.*.price', { seq: 4, epoch: a.epoch() });
+    assert.equal(fallback.recovered, true);
+    assert.deepEqual(fallback.messages.map((m) => [m.channel, m.seq, m.prev, m.payload]), normal.messages.map((m) => [m.channel, m.seq, m.prev, m.payload]));
+    assert.deepEqual(fallback.messages.map((m) => m.seq), [5, 6, 7, 8, 9, 10, 11, 12]);
+  } finally {
+    await nc.close();
+  }
 });
