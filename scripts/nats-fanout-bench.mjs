@@ -8,6 +8,7 @@
 // after a warm-up. Needs a build first (npm run build).
 //
 //   node scripts/nats-fanout-bench.mjs --processes 1 --clients 200 --rate 1000 --seconds 10
+/* global process, performance, setInterval, clearInterval, setTimeout */
 import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
