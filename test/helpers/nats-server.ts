@@ -243,11 +243,36 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       servers.push(await NatsServer.start({ port: ports[size + i]!, httpPort: ports[2 * size + i]!, serverName: `${name}-n${i + 1}`, cluster: { name, port: clusterPorts[i]!, routes } }));
     }
     await Promise.all(servers.map((s) => s.waitHealthy(30_000)));
+    await waitMetaCluster(servers, 30_000);
   } catch (err) {
     await cleanup();
     throw err;
   }
   return { servers, urls: servers.map((s) => s.url).join(','), cleanup };
+}
+
+/**
+ * Healthy nodes are not enough for replicated streams: the meta leader must
+ * know every peer as current, or creating an R3 stream fails with "no
+ * suitable peers for placement".
+ */
+async function waitMetaCluster(servers: NatsServer[], timeoutMs: number): Promise<void> {
+  type Jsz = { meta_cluster?: { leader?: string; replicas?: Array<{ current?: boolean; offline?: boolean }> } };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // Only the meta leader reports its peers.
+    for (const node of servers) {
+      try {
+        const meta = ((await (await fetch(`${node.monitorUrl}/jsz`)).json()) as Jsz).meta_cluster;
+        const peers = meta?.replicas ?? [];
+        if (meta?.leader === node.serverName && peers.length === servers.length - 1 && peers.every((p) => p.current && !p.offline)) return;
+      } catch {
+        // not answering yet
+      }
+    }
+    if (Date.now() > deadline) throw new NatsServerStartError(`JetStream meta cluster did not form with ${servers.length} current peers in ${timeoutMs} ms`);
+    await sleep(100);
+  }
 }
 
 function sleep(ms: number): Promise<void> {
