@@ -14,7 +14,7 @@ export interface MemoryBrokerOptions {
 export class MemoryBroker implements Broker {
   readonly kind = 'memory' as const;
   /** A new epoch per process: a restart loses history, and clients must be told. */
-  private readonly currentEpoch = randomBytes(6).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x');
+  private currentEpoch = newEpoch();
   private seq = 0;
   private readonly channels = new Map<string, ChannelHistory>();
   private readonly handlers: Array<(m: BrokerMessage) => void> = [];
@@ -24,6 +24,14 @@ export class MemoryBroker implements Broker {
   constructor(private readonly options: MemoryBrokerOptions) {}
 
   async start(): Promise<void> {}
+
+  /** Drops all history and starts a new epoch: what a restart does, without one. */
+  resetHistory(): void {
+    this.channels.clear();
+    this.dedupe.clear();
+    this.seq = 0;
+    this.currentEpoch = newEpoch();
+  }
 
   async close(): Promise<void> {
     this.state = 'closed';
@@ -132,6 +140,10 @@ export class MemoryBroker implements Broker {
       if (oldest !== undefined) this.dedupe.delete(oldest);
     }
   }
+}
+
+function newEpoch(): string {
+  return randomBytes(6).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x');
 }
 
 function bySeq(a: BrokerMessage, b: BrokerMessage): number {

@@ -35,6 +35,7 @@ export function adviseReconnect(code: number, attempt: number, canRefreshToken: 
       // Nothing is lost: resume at once, but back off if it keeps happening.
       return { reconnect: true, delayMs: attempt === 0 ? Math.round(random() * 100) : backoff };
     case CloseCode.SERVER_SHUTDOWN:
+    case CloseCode.HISTORY_RESET:
       // Every client of the instance hears this at once: spread them out.
       return { reconnect: true, delayMs: attempt === 0 ? Math.round(random() * 1000) : backoff };
     default:

@@ -74,6 +74,8 @@ export class OdinGateway implements ConnectionHost {
   private readonly jwtSecret: Uint8Array | undefined;
   private readonly startedAt = Date.now();
   private shuttingDown = false;
+  /** The broker epoch the connected clients' positions belong to. */
+  private epoch: string;
   private stopping: Promise<void> | undefined;
   private sessionCounter = 0;
   private readonly sessionPrefix = randomBytes(3).toString('hex');
@@ -83,6 +85,7 @@ export class OdinGateway implements ConnectionHost {
     deps: GatewayDependencies,
   ) {
     this.broker = deps.broker;
+    this.epoch = deps.broker.epoch();
     this.logger = deps.logger;
     this.registry = deps.registry ?? createRegistry();
     this.metrics = createGatewayMetrics(this.registry);
@@ -374,7 +377,20 @@ export class OdinGateway implements ConnectionHost {
 
   private onBrokerMessage(m: BrokerMessage): void {
     this.metrics.brokerMessages.inc();
+    if (m.epoch !== this.epoch) this.onEpochChanged(m.epoch);
     this.hub.publish(m);
+  }
+
+  /**
+   * A new epoch: the broker's history was reset, so every position clients
+   * and subscriptions hold is void. Close everyone with 1012; they come back,
+   * resubscribe, learn recovered:false and resync.
+   */
+  private onEpochChanged(epoch: string): void {
+    const previous = this.epoch;
+    this.epoch = epoch;
+    this.logger.warn({ event: 'epoch_changed', previous, epoch, connections: this.connections.size }, 'broker history was reset: closing clients so they resync');
+    for (const conn of this.connections) conn.close(CloseCode.HISTORY_RESET);
   }
 
   private countDelivery(messages: BrokerMessage[], frames: number, bytes: number, receivers: number): void {

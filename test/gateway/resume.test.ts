@@ -175,3 +175,28 @@ test('wildcard subscriptions deliver concrete channels and resume across all of 
     await h.stop();
   }
 });
+
+test('when the broker history is reset (new epoch), clients are closed with 1012 and a resume says recovered:false', async () => {
+  const h = await startTestGateway();
+  const broker = h.broker as MemoryBroker;
+  try {
+    const a = await TestClient.connect(h.url);
+    await a.subscribe([CH]);
+    publish(broker, 3);
+    await a.waitFor(() => a.dataOn(CH).length === 3);
+    const last = a.dataOn(CH).at(-1)!;
+    broker.resetHistory();
+    publish(broker, 1, CH, 100); // seq 1 of the new epoch
+    assert.equal(await a.waitClosed(), 1012);
+    const b = await TestClient.connect(h.url);
+    const [answer] = await b.subscribe([{ channel: CH, since: { seq: last.seq, epoch: last.epoch } }]);
+    assert.equal(answer!.recovered, false);
+    assert.notEqual(answer!.position.epoch, last.epoch);
+    assert.equal((b.dataOn(CH)[0]!.data as { i: number }).i, 100, 'the latest value of the new history');
+    publish(broker, 1, CH, 101);
+    await b.waitFor(() => b.dataOn(CH).length === 2, 5000, 'live messages of the new epoch');
+    b.close();
+  } finally {
+    await h.stop();
+  }
+});
