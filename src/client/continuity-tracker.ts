@@ -21,7 +21,8 @@ export class ContinuityTracker {
     if (!state) return 'first';
     if (state.epoch !== m.epoch) return 'epoch';
     if (m.seq <= state.seq) return 'duplicate';
-    return m.prev === state.seq ? 'next' : 'gap';
+    // prev 0 is "unknown" (protocol.md, Positions): unverifiable, but never a sign of loss.
+    return m.prev === state.seq || m.prev === 0 ? 'next' : 'gap';
   }
 
   record(m: DataMessage): void {
