@@ -29,7 +29,7 @@ export class MaxSearch {
   private lastPass: StepResult | undefined;
   private firstFail: number | undefined;
   private refinementsLeft: number;
-  private downStepsLeft = 2;
+  private downStepsLeft = 4;
   private nextOffer: number | undefined;
 
   constructor(

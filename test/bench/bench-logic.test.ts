@@ -1,0 +1,134 @@
+// The benchmark's own logic: the max-sustained search, medians and ratios,
+// the table, the tick reader and the publish pacer.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { benchTable } from '../../src/bench/bench-report.js';
+import type { SystemResult } from '../../src/bench/bench-scenario.js';
+import type { BenchOutput } from '../../src/bench/bench-suite.js';
+import { median, odinRatios, summarizeResults } from '../../src/bench/bench-summary.js';
+import { isSustained, MaxSearch } from '../../src/bench/max-search.js';
+import { forEachTick, priceTick } from '../../src/bench/price-tick.js';
+import { PublishPacer } from '../../src/bench/publish-pacer.js';
+import { benchConfigFrom } from '../../src/config/bench-options.js';
+
+/** Drives a search against a system that sustains up to `capacity` deliveries/s. */
+function search(capacity: number, start: number, factor: number, refinements: number): MaxSearch {
+  const s = new MaxSearch(start, factor, refinements, 1e9);
+  for (let offered = s.next(), guard = 0; offered !== undefined && guard < 50; offered = s.next(), guard++) {
+    const delivered = Math.min(offered, capacity);
+    s.record({ offered, delivered, p99Ms: offered <= capacity ? 5 : 900, closes: 0 });
+  }
+  return s;
+}
+
+describe('max sustained search', () => {
+  it('doubles while sustained, then bisects between the last pass and the first failure', () => {
+    const s = search(300_000, 50_000, 2, 2);
+    assert.deepEqual(
+      s.steps.map((x) => [Math.round(x.offered), x.sustained]),
+      [
+        [50_000, true],
+        [100_000, true],
+        [200_000, true],
+        [400_000, false],
+        [282_843, true],
+        [336_359, false],
+      ],
+    );
+    assert.equal(Math.round(s.best), 282_843);
+  });
+
+  it('steps down when the first rate already fails, and ends at the ceiling', () => {
+    const down = search(30_000, 100_000, 4, 0);
+    assert.equal(down.steps[1]!.offered, 25_000);
+    assert.equal(down.best, 25_000);
+    const capped = new MaxSearch(10, 2, 0, 40);
+    for (let o = capped.next(); o !== undefined; o = capped.next()) capped.record({ offered: o, delivered: o, p99Ms: 1, closes: 0 });
+    assert.deepEqual(capped.steps.map((x) => x.offered), [10, 20, 40]);
+  });
+
+  it('calls a step sustained only with >= 95% delivered, p99 <= 200 ms and no closes', () => {
+    assert.equal(isSustained({ offered: 100, delivered: 96, p99Ms: 10, closes: 0 }), true);
+    assert.equal(isSustained({ offered: 100, delivered: 90, p99Ms: 10, closes: 0 }), false);
+    assert.equal(isSustained({ offered: 100, delivered: 100, p99Ms: 250, closes: 0 }), false);
+    assert.equal(isSustained({ offered: 100, delivered: 100, p99Ms: 10, closes: 1 }), false);
+  });
+});
+
+function result(system: string, max: number, p99: number, rss?: number): SystemResult {
+  const latencyMs = { count: 1, p50: p99 / 2, p90: p99, p99, p999: p99, max: p99, mean: p99 / 2 };
+  return {
+    system,
+    scenario: 's',
+    status: 'ok',
+    fixed: { offered: 100, delivered: 100, latencyMs, gaps: 0, closes: 0, serverCpuPercent: 50, generatorUtilization: [0.5], drained: true },
+    max: { deliveriesPerSec: max, steps: [] },
+    ...(rss !== undefined ? { rss: { beforeKiB: 0, afterKiB: 0, perConnectionKiB: rss } } : {}),
+    gaps: 0,
+  };
+}
+
+describe('medians and ratios', () => {
+  it('takes the median of repeated runs', () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.equal(median([]), undefined);
+    const rows = summarizeResults([result('odin', 900, 2), result('odin', 1000, 4), result('odin', 1100, 3)]);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.runs, 3);
+    assert.equal(rows[0]!.maxDeliveriesPerSec, 1000);
+    assert.equal(rows[0]!.p99, 3);
+  });
+
+  it('divides Odin by each peer (and peers by Odin where lower is better), skipping other Odin variants', () => {
+    const rows = summarizeResults([result('odin', 1000, 2, 4), result('nats-ws', 500, 6, 40), result('ws-loop', 20, 1, 2), result('odin-nats', 800, 3)]);
+    const ratios = odinRatios(rows);
+    assert.deepEqual(
+      ratios.map((r) => [r.peer, r.maxDeliveries, r.p99, r.rssPerConnection]),
+      [
+        ['nats-ws', 2, 3, 10],
+        ['ws-loop', 50, 0.5, 0.5],
+      ],
+    );
+    const table = benchTable({ tool: 'odin bench', mode: 'tiny', startedAt: '', durationSec: 1, machine: { cpus: 2, cpuModel: 'x', node: 'v20', platform: 'linux' }, timing: { primeMs: 0, warmupMs: 0, measureMs: 0, workers: 1, sampleEvery: 1 }, scenarios: [], rows, ratios, results: [] } satisfies BenchOutput);
+    assert.match(table, /\| s +\| odin +\|/);
+    assert.match(table, /2\.00x/);
+    assert.match(table, /50\.00x/);
+  });
+});
+
+describe('ticks and pacing', () => {
+  it('makes ~200-byte ticks and reads n, token and timestamp back from any framing', () => {
+    const tick = priceTick('T0', 7);
+    const json = JSON.stringify(tick);
+    assert.ok(json.length >= 180 && json.length <= 240, `tick is ${json.length} bytes`);
+    const seen: Array<[number, string, number]> = [];
+    const odinBatch = `{"type":"message","data":${json}}\n{"type":"message","data":${JSON.stringify(priceTick('T0', 8))}}`;
+    forEachTick(odinBatch, (n, token, ts) => seen.push([n, token, ts]));
+    forEachTick(`42["tick",${json}]`, (n, token, ts) => seen.push([n, token, ts]));
+    assert.deepEqual(seen.map(([n, token]) => [n, token]), [
+      [7, 'T0'],
+      [8, 'T0'],
+      [7, 'T0'],
+    ]);
+    assert.equal(seen[0]![2], tick.timestamp);
+  });
+
+  it('publishes the requested rate round-robin over the channels with per-channel counters', async () => {
+    const got: Array<[string, number]> = [];
+    const pacer = new PublishPacer((channel, tick) => got.push([channel, tick.n]));
+    pacer.setRate(1000, ['token.A.price', 'token.B.price']);
+    await new Promise((r) => setTimeout(r, 200));
+    pacer.setRate(0, []);
+    assert.ok(got.length >= 100 && got.length <= 260, `published ${got.length} in ~200 ms at 1000/s`);
+    const a = got.filter(([c]) => c === 'token.A.price').map(([, n]) => n);
+    assert.deepEqual(a, a.map((_, i) => i + 1), 'per-channel n is contiguous');
+  });
+});
+
+describe('bench options', () => {
+  it('validates system names', () => {
+    assert.deepEqual(benchConfigFrom(['--systems', 'odin,nats-ws'], {}).systems, ['odin', 'nats-ws']);
+    assert.throws(() => benchConfigFrom(['--systems', 'kafka'], {}), /unknown system "kafka"/);
+  });
+});
