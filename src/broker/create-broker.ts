@@ -1,27 +1,43 @@
 // Picks the broker from the configuration: NATS when a URL is given, else the
-// embedded memory broker.
-import type { GatewayConfig } from '../config/gateway-options.js';
+// embedded memory broker. Gateways and publishers share this, so both apply
+// the same stream settings (the stream is theirs together).
 import type { Logger } from '../observability/logger.js';
 import type { Broker } from './broker.js';
 import { MemoryBroker } from './broker-memory.js';
 import { NatsBroker } from './broker-nats.js';
 
-export async function createBroker(config: GatewayConfig, logger: Logger): Promise<Broker> {
-  if (config.natsUrl) {
-    const broker = new NatsBroker({
-      servers: natsServers(config.natsUrl),
-      name: config.natsStream,
-      historySize: config.historySize,
-      historyMaxAgeSec: config.historyMaxAgeSec,
-      replicas: config.natsReplicas,
-      storage: config.natsStorage === 'memory' ? 'memory' : 'file',
-      logger,
-      connectionName: `odin-gateway ${config.instanceId}`,
-    });
-    await broker.start();
-    return broker;
-  }
-  const broker = new MemoryBroker({ historySize: config.historySize, historyMaxAgeMs: config.historyMaxAgeSec * 1000 });
+/** The settings a broker needs; GatewayConfig and PublisherConfig both carry them. */
+export interface BrokerSettings {
+  natsUrl: string | undefined;
+  natsStream: string;
+  natsReplicas: number;
+  natsStorage: string;
+  historySize: number;
+  historyMaxAgeSec: number;
+  instanceId: string;
+}
+
+export interface BrokerRole {
+  /** Shown in NATS connection names. */
+  role: 'gateway' | 'publisher';
+  /** false for a publish-only NATS broker: no live consumer, since a publisher reads nothing back. */
+  consume: boolean;
+}
+
+export async function createBroker(settings: BrokerSettings, logger: Logger, role: BrokerRole = { role: 'gateway', consume: true }): Promise<Broker> {
+  const broker = settings.natsUrl
+    ? new NatsBroker({
+        servers: natsServers(settings.natsUrl),
+        name: settings.natsStream,
+        historySize: settings.historySize,
+        historyMaxAgeSec: settings.historyMaxAgeSec,
+        replicas: settings.natsReplicas,
+        storage: settings.natsStorage === 'memory' ? 'memory' : 'file',
+        logger,
+        connectionName: `odin-${role.role} ${settings.instanceId}`,
+        consume: role.consume,
+      })
+    : new MemoryBroker({ historySize: settings.historySize, historyMaxAgeMs: settings.historyMaxAgeSec * 1000 });
   await broker.start();
   return broker;
 }
