@@ -19,6 +19,8 @@ export const gatewayOptionTable = {
   rateLimitPerSec: { kind: 'number', flag: 'rate-limit-per-sec', env: 'RATE_LIMIT_PER_SEC', default: 10, min: 0.01, description: 'inbound messages per second per connection after the burst' },
   abuseBurst: { kind: 'int', flag: 'abuse-burst', env: 'ABUSE_BURST', default: 20, min: 1, description: 'errors a connection may cause in a burst before it is closed (1008)' },
   abusePerSec: { kind: 'number', flag: 'abuse-per-sec', env: 'ABUSE_PER_SEC', default: 1, min: 0.001, description: 'error budget refill per second' },
+  connectRatePerIp: { kind: 'number', flag: 'connect-rate-per-ip', env: 'CONNECT_RATE_PER_IP', default: 0, min: 0, description: 'new connections per second per remote address (HTTP 429 over it); 0 = off (behind a proxy all clients share one address)' },
+  connectBurstPerIp: { kind: 'int', flag: 'connect-burst-per-ip', env: 'CONNECT_BURST_PER_IP', default: 50, min: 1, description: 'connection burst per remote address when the rate is on' },
   maxConnections: { kind: 'int', flag: 'max-connections', env: 'MAX_CONNECTIONS', default: 0, min: 0, description: 'connection limit; 0 = derived from the memory budget' },
   memoryLimitMb: { kind: 'int', flag: 'memory-limit-mb', env: 'MEMORY_LIMIT_MB', default: 0, min: 0, description: 'memory budget in MiB; 0 = cgroup limit, else 512' },
   connectionBudgetKb: { kind: 'int', flag: 'connection-budget-kb', env: 'CONNECTION_BUDGET_KB', default: 16, min: 1, description: 'memory budgeted per connection when deriving the limit' },

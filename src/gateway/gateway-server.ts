@@ -14,6 +14,7 @@ import { createGatewayMetrics, createRegistry, type GatewayMetrics } from '../ob
 import { parseClientMessage } from '../protocol/client-message-parser.js';
 import { CloseCode, closeCodeName, ErrorCode, PROTOCOL_VERSION } from '../protocol/codes.js';
 import { ClientConnection, type ConnectionHost } from './client-connection.js';
+import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { tokenFrom, verifyIdentity, type Identity } from './client-identity.js';
 import { healthReport, type HealthReport } from './health-report.js';
 import { KeepaliveSweep } from './keepalive-sweep.js';
@@ -70,6 +71,7 @@ export class OdinGateway implements ConnectionHost {
   private readonly wss: WebSocketServer;
   private readonly sweep: KeepaliveSweep;
   private readonly sampler = new ResourceSampler();
+  private readonly connectLimiter: ConnectionRateLimiter;
   private readonly subscribeContext: SubscribeContext;
   private readonly jwtSecret: Uint8Array | undefined;
   private readonly startedAt = Date.now();
@@ -95,10 +97,11 @@ export class OdinGateway implements ConnectionHost {
     this.metrics.connectionsMax.set(this.maxConnections);
     this.metrics.memoryLimitBytes.set(this.memoryLimitBytes);
     // Labelled series exist from the start (at 0), so rates and alerts have data before the first event.
-    for (const reason of ['capacity', 'shutting_down', 'unauthorized', 'not_found']) this.metrics.connectionsFailed.inc({ reason }, 0);
+    for (const reason of ['capacity', 'connection_rate', 'shutting_down', 'unauthorized', 'not_found']) this.metrics.connectionsFailed.inc({ reason }, 0);
     for (const code of [...Object.values(ErrorCode), 'MESSAGE_TOO_BIG']) this.metrics.clientErrors.inc({ code }, 0);
     for (const result of ['recovered', 'not_recovered', 'unavailable']) this.metrics.resumes.inc({ result }, 0);
     for (const code of Object.values(CloseCode)) this.metrics.disconnections.inc({ code: closeCodeName(code) }, 0);
+    this.connectLimiter = new ConnectionRateLimiter(config.connectBurstPerIp, config.connectRatePerIp);
     this.jwtSecret = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
 
     this.hub = new SubscriptionHub(config.maxQueueBytes, {
@@ -124,7 +127,10 @@ export class OdinGateway implements ConnectionHost {
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.handleUpgrade(req, socket, head));
     this.sweep = new KeepaliveSweep(this.connections, config.pingIntervalMs, {
       onKeepaliveTimeout: (conn) => this.logger.info({ event: 'keepalive_timeout', session: conn.id }, 'no frame for two ping intervals'),
-      onSweep: (queued) => this.metrics.outboundQueueBytes.set(queued),
+      onSweep: (queued) => {
+        this.metrics.outboundQueueBytes.set(queued);
+        this.connectLimiter.prune();
+      },
     });
     this.broker.onMessage((m) => this.onBrokerMessage(m));
     this.broker.onStatus((status) => {
@@ -239,7 +245,7 @@ export class OdinGateway implements ConnectionHost {
 
   private refuseUpgrade(socket: Duplex, status: number, reason: string): void {
     this.metrics.connectionsFailed.inc({ reason });
-    const text = status === 503 ? 'Service Unavailable' : status === 404 ? 'Not Found' : 'Bad Request';
+    const text = status === 503 ? 'Service Unavailable' : status === 429 ? 'Too Many Requests' : status === 404 ? 'Not Found' : 'Bad Request';
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length + 1}\r\n\r\n${reason}\n`);
   }
 
@@ -250,6 +256,13 @@ export class OdinGateway implements ConnectionHost {
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== '/ws') return this.refuseUpgrade(socket, 404, 'not_found');
     if (this.shuttingDown) return this.refuseUpgrade(socket, 503, 'shutting_down');
+    if (!this.connectLimiter.allow(req.socket.remoteAddress ?? '')) {
+      const refused = this.connectLimiter.refused;
+      if ((refused & (refused - 1)) === 0) {
+        this.logger.warn({ event: 'connection_rate_limited', remote: req.socket.remoteAddress, refused }, 'connection refused: too many from this address');
+      }
+      return this.refuseUpgrade(socket, 429, 'connection_rate');
+    }
     if (this.connections.size >= this.maxConnections) {
       this.logger.warn({ event: 'at_capacity', connections: this.connections.size, max: this.maxConnections }, 'connection refused: at capacity');
       return this.refuseUpgrade(socket, 503, 'capacity');

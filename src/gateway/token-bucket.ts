@@ -23,4 +23,9 @@ export class TokenBucket {
     this.tokens -= 1;
     return true;
   }
+
+  /** True when the bucket has refilled completely: it then remembers nothing worth keeping. */
+  isFull(now = Date.now()): boolean {
+    return this.tokens + ((now - this.last) * this.perSecond) / 1000 >= this.burst;
+  }
 }

@@ -104,3 +104,28 @@ test('/metrics exports the reference names plus latency, event loop, history and
     await h.stop();
   }
 });
+
+test('an address opening connections too fast gets HTTP 429, is counted, and may connect again after refill', async () => {
+  const h = await startTestGateway({ connectRatePerIp: 2, connectBurstPerIp: 3 });
+  const status = (): Promise<number> =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(h.url);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => {
+        ws.close();
+        resolve(101);
+      });
+      ws.on('error', () => undefined);
+    });
+  try {
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await status());
+    assert.deepEqual(results, [101, 101, 101, 429, 429]);
+    const text = await fetchMetrics(h.httpUrl);
+    assert.equal(metricValue(text, 'ws_connections_failed_total', { reason: 'connection_rate' }), 2);
+    await new Promise((r) => setTimeout(r, 600)); // 2/s refills one token in 500 ms
+    assert.equal(await status(), 101);
+  } finally {
+    await h.stop();
+  }
+});
