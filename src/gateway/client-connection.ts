@@ -36,8 +36,11 @@ export class ClientConnection {
   rateLimitedCount = 0;
   readonly openedAt = Date.now();
   private readonly socket: Socket;
-  private readonly rate: TokenBucket;
-  private readonly abuse: TokenBucket;
+  /** The inbound rate limit, a token bucket kept in two fields: no object per connection. */
+  private rateTokens: number;
+  private rateCheckedAt: number;
+  /** The error budget: created on the first error, which most connections never make. */
+  private abuse: TokenBucket | undefined;
 
   constructor(
     readonly id: string,
@@ -50,8 +53,8 @@ export class ClientConnection {
     // ws keeps the net.Socket private; we write shared frames to it directly
     // (no deflate, so ws's sender never holds frames back and order is kept).
     this.socket = (ws as unknown as { _socket: Socket })._socket;
-    this.rate = new TokenBucket(limits.rateLimitBurst, limits.rateLimitPerSec);
-    this.abuse = new TokenBucket(limits.abuseBurst, limits.abusePerSec);
+    this.rateTokens = limits.rateLimitBurst;
+    this.rateCheckedAt = this.openedAt;
   }
 
   get isOpen(): boolean {
@@ -90,12 +93,20 @@ export class ClientConnection {
   sendError(code: ErrorCode, message: string, id?: RequestId, channel?: string): void {
     this.host.onClientError(this, code);
     this.send({ type: 'error', code, message, ...(id !== undefined ? { id } : {}), ...(channel !== undefined ? { channel } : {}) });
+    this.abuse ??= new TokenBucket(this.limits.abuseBurst, this.limits.abusePerSec);
     if (!this.abuse.take()) this.host.onAbuse(this);
   }
 
   /** Inbound rate limit: one token per client message. */
-  allowMessage(): boolean {
-    return this.rate.take();
+  allowMessage(now = Date.now()): boolean {
+    const elapsed = now - this.rateCheckedAt;
+    if (elapsed > 0) {
+      this.rateTokens = Math.min(this.limits.rateLimitBurst, this.rateTokens + (elapsed * this.limits.rateLimitPerSec) / 1000);
+      this.rateCheckedAt = now;
+    }
+    if (this.rateTokens < 1) return false;
+    this.rateTokens -= 1;
+    return true;
   }
 
   close(code: number, reason: string = closeCodeName(code)): void {
