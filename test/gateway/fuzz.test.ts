@@ -67,3 +67,39 @@ test('random and malformed frames never crash the gateway or disturb other clien
     await h.stop();
   }
 });
+
+test('raw garbage on the TCP socket, before or after the upgrade, never crashes the gateway', async () => {
+  const { connect } = await import('node:net');
+  const h = await startTestGateway();
+  const broker = h.broker as MemoryBroker;
+  const timer = setInterval(() => broker.publishNow('token.BTC.price', { type: 'price:update' }), 5);
+  const handshake =
+    'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+  const send = (bytes: Buffer): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const socket = connect(h.port, '127.0.0.1', () => socket.write(bytes));
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined);
+      socket.setTimeout(300, () => socket.destroy());
+      socket.on('close', () => resolve());
+    });
+  try {
+    const watcher = await TestClient.connect(h.url);
+    await watcher.subscribe(['token.BTC.price']);
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.uint8Array({ minLength: 1, maxLength: 200 }), async (upgraded, garbage) => {
+        await send(Buffer.concat([upgraded ? Buffer.from(handshake) : Buffer.alloc(0), Buffer.from(garbage)]));
+      }),
+      { numRuns: 60 },
+    );
+    const seen = watcher.dataOn('token.BTC.price').length;
+    await watcher.waitFor(() => watcher.dataOn('token.BTC.price').length > seen + 5, 5000, 'the watcher keeps receiving');
+    assert.deepEqual(watcher.gaps, []);
+    assert.equal((await fetch(`${h.httpUrl}/health`)).status, 200);
+    watcher.close();
+  } finally {
+    clearInterval(timer);
+    await h.stop();
+  }
+});
