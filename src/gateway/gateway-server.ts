@@ -1,8 +1,8 @@
-// The gateway: HTTP (/health, /metrics, demo page), WebSocket upgrades with
+// The gateway: HTTP (http-endpoints.ts), WebSocket upgrades with
 // capacity and identity checks, client messages, fan-out from the broker,
 // keepalive and graceful shutdown.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -20,7 +20,7 @@ import { healthReport, type HealthReport } from './health-report.js';
 import { KeepaliveSweep } from './keepalive-sweep.js';
 import { maxConnectionsFor, memoryBudget } from './memory-budget.js';
 import { ResourceSampler } from './resource-sampler.js';
-import { serveStatic } from './static-files.js';
+import { refuseUpgradeResponse, serveHttp } from './http-endpoints.js';
 import { handleSubscribe, handleUnsubscribe, removeAllSubscriptions, type SubscribeContext } from './subscribe-handler.js';
 import { SubscriptionHub } from './subscription-hub.js';
 
@@ -123,7 +123,8 @@ export class OdinGateway implements ConnectionHost {
       clientTracking: false,
       WebSocket: ClientSocket,
     });
-    this.server = createServer((req, res) => void this.handleHttp(req, res));
+    const httpContext = { health: () => this.health(), registry: this.registry, logger: this.logger };
+    this.server = createServer((req, res) => void serveHttp(httpContext, req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.handleUpgrade(req, socket, head));
     this.sweep = new KeepaliveSweep(this.connections, config.pingIntervalMs, {
       onKeepaliveTimeout: (conn) => this.logger.info({ event: 'keepalive_timeout', session: conn.id }, 'no frame for two ping intervals'),
@@ -212,41 +213,11 @@ export class OdinGateway implements ConnectionHost {
 
   // ---- HTTP ----
 
-  private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      const url = new URL(req.url ?? '/', 'http://gateway');
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { allow: 'GET, HEAD' }).end();
-        return;
-      }
-      if (url.pathname === '/health') {
-        const report = this.health();
-        res.writeHead(report.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
-        return;
-      }
-      if (url.pathname === '/metrics') {
-        const body = await this.registry.metrics();
-        res.writeHead(200, { 'content-type': this.registry.contentType }).end(body);
-        return;
-      }
-      if (url.pathname === '/ws') {
-        res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required\n');
-        return;
-      }
-      if (await serveStatic(url.pathname, res)) return;
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    } catch (err) {
-      this.logger.error({ event: 'http_error', err: String(err) }, 'HTTP handler failed');
-      if (!res.headersSent) res.writeHead(500).end();
-    }
-  }
-
   // ---- WebSocket ----
 
   private refuseUpgrade(socket: Duplex, status: number, reason: string): void {
     this.metrics.connectionsFailed.inc({ reason });
-    const text = status === 503 ? 'Service Unavailable' : status === 429 ? 'Too Many Requests' : status === 404 ? 'Not Found' : 'Bad Request';
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length + 1}\r\n\r\n${reason}\n`);
+    socket.end(refuseUpgradeResponse(status, reason));
   }
 
   private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
