@@ -1,7 +1,7 @@
 // One server-side subscription of the client: a channel or pattern, the app's
 // handlers for it, and the position to resume from after a reconnect.
 import type { DataMessage, Position, SubscribeEntry } from '../protocol/messages.js';
-import { channelMatches } from './channel-match.js';
+import { channelMatches } from '../protocol/channels.js';
 
 export type MessageHandler<T = unknown> = (data: T, message: DataMessage<T>) => void;
 

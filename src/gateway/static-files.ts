@@ -1,5 +1,6 @@
 // Serves the demo page (public/) and the browser build of the client SDK
-// (dist/src/client/) so a browser needs no bundler step.
+// (dist/src/client/, with the protocol modules it imports from dist/src/protocol/)
+// so a browser needs no bundler step.
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, dirname } from 'node:path';
@@ -22,6 +23,8 @@ const CONTENT_TYPES: Record<string, string> = {
 /** URL prefix -> folder. The first match wins. */
 const MOUNTS: Array<[string, string]> = [
   ['/sdk/', join(PACKAGE_ROOT, 'dist', 'src', 'client')],
+  // The SDK imports the protocol's constants and channel rules from here (`../protocol/`), so they exist once.
+  ['/protocol/', join(PACKAGE_ROOT, 'dist', 'src', 'protocol')],
   ['/', join(PACKAGE_ROOT, 'public')],
 ];
 
