@@ -2,20 +2,11 @@
 // of the reference's shape, plus `n` (a per-channel counter, so that loss is
 // visible for systems without positions) and `timestamp` (publish time in ms
 // with sub-millisecond precision, for publish-to-receive latency).
+import type { PriceUpdate } from '../client/market-payloads.js';
 import { preciseNowMs } from '../load/latency-recorder.js';
 
-export interface PriceTick {
-  type: 'price:update';
-  tokenId: string;
-  n: number;
-  price: number;
-  volume24h: number;
-  marketCap: number;
-  priceChange24h: number;
-  timestamp: number;
-  source: string;
-  nonce: string;
-}
+/** The simulator's price update plus the benchmark's per-channel counter. */
+export type PriceTick = PriceUpdate & { n: number };
 
 /** Channel names shared by every system: token.T0.price, token.T1.price, ... */
 export function benchChannels(count: number): string[] {
