@@ -5,11 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { startTestGateway, type GatewayHarness } from '../helpers/gateway-harness.js';
+import { type GatewayHarness } from '../helpers/gateway-harness.js';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats-server.js';
-import { TestClient } from '../helpers/test-client.js';
-import type { NatsBroker } from '../../src/broker/broker-nats.js';
-import { assertSeamless, expectedTicks, natsBroker, resumeEntries, RetryingPublisher, waitUntil } from './nats-test-kit.js';
+import { assertSeamless, expectedTicks, resumeEntries, waitUntil, NatsScene } from './nats-test-kit.js';
 
 const CHANNELS = ['token.AAA.price', 'token.BBB.price'];
 
@@ -25,38 +23,27 @@ async function streamLeader(cluster: NatsCluster, stream: string): Promise<{ lea
 
 test('3-node cluster, stream replicas 3: the stream leader is killed; publishing, delivery and resume go on', { timeout: 120_000 }, async () => {
   const cluster = await startNatsCluster(3);
-  const brokers: NatsBroker[] = [];
-  const gateways: GatewayHarness[] = [];
-  const clients: TestClient[] = [];
-  const stopOnExit: Array<() => void> = [];
+  const scene = new NatsScene();
   try {
     for (let i = 0; i < 2; i++) {
       // Each gateway knows one node first; the client learns the others.
       const servers = [...cluster.servers.slice(i), ...cluster.servers.slice(0, i)].map((s) => s.url).join(',');
-      const broker = natsBroker(servers, { replicas: 3, reconnectTimeWaitMs: 200 });
-      brokers.push(broker);
-      gateways.push(await startTestGateway({}, broker));
+      await scene.addGateway(servers, { replicas: 3, reconnectTimeWaitMs: 200 });
     }
-    const [a, b] = gateways as [GatewayHarness, GatewayHarness];
+    const [a, b] = scene.gateways as [GatewayHarness, GatewayHarness];
     const { leader, replicas } = await streamLeader(cluster, 'ODIN');
     assert.equal(replicas, 3);
     const victim = cluster.servers.find((s) => s.serverName === leader);
     assert.ok(victim, `the stream leader ${leader} is one of ours`);
 
-    const onA = await TestClient.connect(a.url);
-    const onB = await TestClient.connect(b.url);
-    const mover = await TestClient.connect(a.url);
-    clients.push(onA, onB, mover);
+    const onA = await scene.connect(a.url);
+    const onB = await scene.connect(b.url);
+    const mover = await scene.connect(a.url);
     await onA.subscribe(CHANNELS);
     await onB.subscribe(['token.*.price']);
     await mover.subscribe(CHANNELS);
 
-    const publisherBroker = natsBroker(cluster.urls, { consume: false, replicas: 3, reconnectTimeWaitMs: 200, publishTimeoutMs: 1000 });
-    brokers.push(publisherBroker);
-    await publisherBroker.start();
-    const publisher = new RetryingPublisher(publisherBroker, CHANNELS, 10);
-    stopOnExit.push(() => publisher.stop());
-    publisher.start();
+    const publisher = await scene.startPublisher(cluster.urls, CHANNELS, 10, { replicas: 3, reconnectTimeWaitMs: 200, publishTimeoutMs: 1000 });
     await waitUntil(() => onA.data.length >= 40 && onB.data.length >= 40, 15_000, 'traffic before the kill');
 
     await victim.stop('SIGKILL');
@@ -72,8 +59,7 @@ test('3-node cluster, stream replicas 3: the stream leader is killed; publishing
     assert.notEqual(newLeader, leader, 'a new stream leader took over');
 
     mover.ws.terminate();
-    const moved = await TestClient.connect(b.url);
-    clients.push(moved);
+    const moved = await scene.connect(b.url);
     const answers = await moved.subscribe(resumeEntries(mover, CHANNELS));
     assert.deepEqual(answers.map((x) => x.recovered), [true, true], JSON.stringify(moved.ofType('error')));
 
@@ -88,10 +74,7 @@ test('3-node cluster, stream replicas 3: the stream leader is killed; publishing
       assertSeamless(channel, expected, mover, moved);
     }
   } finally {
-    for (const stop of stopOnExit) stop();
-    for (const c of clients) c.ws.terminate();
-    for (const g of gateways) await g.stop();
-    for (const b of brokers) await b.close().catch(() => undefined);
+    await scene.cleanup();
     await cluster.cleanup();
   }
 });

@@ -4,39 +4,24 @@
 // every client ends with the complete, ordered sequence.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestGateway, type GatewayHarness } from '../helpers/gateway-harness.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { TestClient } from '../helpers/test-client.js';
-import type { NatsBroker } from '../../src/broker/broker-nats.js';
-import { assertSeamless, expectedTicks, healthOf, natsBroker, natsConnectedGauge, RetryingPublisher, sleep, waitUntil } from './nats-test-kit.js';
+import { assertSeamless, expectedTicks, healthOf, natsConnectedGauge, sleep, waitUntil, NatsScene } from './nats-test-kit.js';
 
 const CHANNELS = ['token.AAA.price', 'token.BBB.price'];
 
 test('nats-server killed and restarted on the same store: clients get every message once, in order; health reports the outage', { timeout: 90_000 }, async () => {
   const server = await NatsServer.start();
-  const brokers: NatsBroker[] = [];
-  const gateways: GatewayHarness[] = [];
-  const clients: TestClient[] = [];
-  const stopOnExit: Array<() => void> = [];
+  const scene = new NatsScene();
   try {
-    for (let i = 0; i < 2; i++) {
-      const broker = natsBroker(server.url, { reconnectTimeWaitMs: 200 });
-      brokers.push(broker);
-      gateways.push(await startTestGateway({}, broker));
-    }
-    const [a, b] = gateways as [GatewayHarness, GatewayHarness];
-    const exactOnA = await TestClient.connect(a.url);
-    const wildOnB = await TestClient.connect(b.url);
-    clients.push(exactOnA, wildOnB);
+    const a = await scene.addGateway(server.url, { reconnectTimeWaitMs: 200 });
+    const b = await scene.addGateway(server.url, { reconnectTimeWaitMs: 200 });
+    const { gateways } = scene;
+    const exactOnA = await scene.connect(a.url);
+    const wildOnB = await scene.connect(b.url);
     await exactOnA.subscribe(CHANNELS);
     await wildOnB.subscribe(['token.*.price']);
 
-    const publisherBroker = natsBroker(server.url, { consume: false, reconnectTimeWaitMs: 200, publishTimeoutMs: 1000 });
-    brokers.push(publisherBroker);
-    await publisherBroker.start();
-    const publisher = new RetryingPublisher(publisherBroker, CHANNELS, 10);
-    stopOnExit.push(() => publisher.stop());
-    publisher.start();
+    const publisher = await scene.startPublisher(server.url, CHANNELS, 10, { reconnectTimeWaitMs: 200, publishTimeoutMs: 1000 });
     await waitUntil(() => exactOnA.data.length >= 40, 10_000, 'traffic before the outage');
 
     await server.stop('SIGKILL');
@@ -69,10 +54,7 @@ test('nats-server killed and restarted on the same store: clients get every mess
     assert.equal(exactOnA.closeCode, undefined);
     assert.equal(wildOnB.closeCode, undefined);
   } finally {
-    for (const stop of stopOnExit) stop();
-    for (const c of clients) c.ws.terminate();
-    for (const g of gateways) await g.stop();
-    for (const b of brokers) await b.close().catch(() => undefined);
+    await scene.cleanup();
     await server.cleanup();
   }
 });

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { NatsBroker, type NatsBrokerOptions } from '../../src/broker/broker-nats.js';
 import { createLogger } from '../../src/observability/logger.js';
-import type { TestClient } from '../helpers/test-client.js';
+import { startTestGateway, type GatewayHarness } from '../helpers/gateway-harness.js';
+import { TestClient } from '../helpers/test-client.js';
 
 let streamCounter = 0;
 
@@ -155,4 +156,48 @@ export async function healthOf(httpUrl: string): Promise<{ status: number; natsH
   const res = await fetch(`${httpUrl}/health`);
   const body = (await res.json()) as { checks: { nats: { healthy: boolean } } };
   return { status: res.status, natsHealthy: body.checks.nats.healthy };
+}
+
+/**
+ * What a multi-gateway NATS test starts, and stops in reverse in `cleanup()`,
+ * also when the test fails halfway.
+ */
+export class NatsScene {
+  readonly brokers: NatsBroker[] = [];
+  readonly gateways: GatewayHarness[] = [];
+  readonly clients: TestClient[] = [];
+  private readonly stoppers: Array<() => void> = [];
+
+  /** Starts a gateway over its own NATS broker. */
+  async addGateway(servers: string, overrides: Partial<NatsBrokerOptions> = {}): Promise<GatewayHarness> {
+    const broker = natsBroker(servers, overrides);
+    this.brokers.push(broker);
+    const gateway = await startTestGateway({}, broker);
+    this.gateways.push(gateway);
+    return gateway;
+  }
+
+  /** A publish-only broker with a publisher that retries through outages, started. */
+  async startPublisher(servers: string, channels: string[], perTick: number, overrides: Partial<NatsBrokerOptions> = {}): Promise<RetryingPublisher> {
+    const broker = natsBroker(servers, { consume: false, ...overrides });
+    this.brokers.push(broker);
+    await broker.start();
+    const publisher = new RetryingPublisher(broker, channels, perTick);
+    this.stoppers.push(() => publisher.stop());
+    publisher.start();
+    return publisher;
+  }
+
+  async connect(url: string): Promise<TestClient> {
+    const client = await TestClient.connect(url);
+    this.clients.push(client);
+    return client;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const stop of this.stoppers) stop();
+    for (const c of this.clients) c.ws.terminate();
+    for (const g of this.gateways) await g.stop();
+    for (const b of this.brokers) await b.close().catch(() => undefined);
+  }
 }

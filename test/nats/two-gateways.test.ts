@@ -3,51 +3,35 @@
 // duplicated while publishing goes on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestGateway, type GatewayHarness } from '../helpers/gateway-harness.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { TestClient } from '../helpers/test-client.js';
-import type { NatsBroker } from '../../src/broker/broker-nats.js';
-import { assertSeamless, expectedTicks, natsBroker, resumeEntries, RetryingPublisher, waitUntil } from './nats-test-kit.js';
+import { assertSeamless, expectedTicks, resumeEntries, waitUntil, NatsScene } from './nats-test-kit.js';
 
 const CHANNELS = ['token.AAA.price', 'token.BBB.price', 'token.CCC.price'];
 
 test('two gateways over one NATS: both deliver everything; clients resume on the other instance seamlessly', { timeout: 90_000 }, async () => {
   const server = await NatsServer.start();
-  const brokers: NatsBroker[] = [];
-  const gateways: GatewayHarness[] = [];
-  const clients: TestClient[] = [];
-  const stopOnExit: Array<() => void> = [];
+  const scene = new NatsScene();
   try {
-    for (let i = 0; i < 2; i++) {
-      const broker = natsBroker(server.url);
-      brokers.push(broker);
-      gateways.push(await startTestGateway({}, broker));
-    }
-    const [a, b] = gateways as [GatewayHarness, GatewayHarness];
-    const onA = await TestClient.connect(a.url);
-    const onB = await TestClient.connect(b.url);
-    const leaverExact = await TestClient.connect(a.url);
-    const leaverWild = await TestClient.connect(a.url);
-    clients.push(onA, onB, leaverExact, leaverWild);
+    const a = await scene.addGateway(server.url);
+    const b = await scene.addGateway(server.url);
+    const onA = await scene.connect(a.url);
+    const onB = await scene.connect(b.url);
+    const leaverExact = await scene.connect(a.url);
+    const leaverWild = await scene.connect(a.url);
     await onA.subscribe(CHANNELS);
     await onB.subscribe(['token.*.price']);
     await leaverExact.subscribe(CHANNELS);
     await leaverWild.subscribe(['token.*.price']);
 
-    const publisherBroker = natsBroker(server.url, { consume: false });
-    brokers.push(publisherBroker);
-    await publisherBroker.start();
-    const publisher = new RetryingPublisher(publisherBroker, CHANNELS, 4);
-    stopOnExit.push(() => publisher.stop());
-    publisher.start();
+    const publisher = await scene.startPublisher(server.url, CHANNELS, 4);
 
     await waitUntil(() => leaverExact.data.length >= 60 && leaverWild.data.length >= 60, 15_000, 'traffic before the move');
     // Leave A (an abrupt close, as when a network drops) and resume on B.
     leaverExact.ws.terminate();
     leaverWild.ws.terminate();
-    const movedExact = await TestClient.connect(b.url);
-    const movedWild = await TestClient.connect(b.url);
-    clients.push(movedExact, movedWild);
+    const movedExact = await scene.connect(b.url);
+    const movedWild = await scene.connect(b.url);
     const exactAnswers = await movedExact.subscribe(resumeEntries(leaverExact, CHANNELS));
     assert.equal(exactAnswers.length, 3);
     assert.ok(exactAnswers.every((s) => s.recovered === true), 'every channel recovered');
@@ -74,10 +58,7 @@ test('two gateways over one NATS: both deliver everything; clients resume on the
     const positions = (c: TestClient) => c.data.map((m) => `${m.channel}@${m.seq}/${m.epoch}`).sort();
     assert.deepEqual(positions(onA), positions(onB));
   } finally {
-    for (const stop of stopOnExit) stop();
-    for (const c of clients) c.ws.terminate();
-    for (const g of gateways) await g.stop();
-    for (const b of brokers) await b.close().catch(() => undefined);
+    await scene.cleanup();
     await server.cleanup();
   }
 });
