@@ -4,7 +4,7 @@
 // abuse, at capacity, keepalive timeout, shutdown), its stdout is read line by
 // line, and every query's stream selector and field filters are evaluated on it.
 import { strict as assert } from 'node:assert';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Socket } from 'node:net';
@@ -14,6 +14,7 @@ import { repoRoot } from '../../src/observability/dashboards/write-dashboards.js
 import { alternatives, lineMatches, parseLogQL, type LogQuery } from './logql.js';
 import { floodAndBadInput, fillToCapacity, resumeRound, sleep, slowClient, steadySubscribers, wrongPath, type ScenarioTarget } from './load-scenario.js';
 import { startOdin, startOdinGateway, type OdinChild } from './odin-process.js';
+import { loggedEvents } from './logged-events.js';
 
 const root = repoRoot();
 const MAX_CONNECTIONS = 8;
@@ -39,23 +40,6 @@ function composeContainers(): Record<string, string> {
   return Object.fromEntries(Object.entries(compose.services).map(([service, s]) => [service, s.container_name ?? service]));
 }
 
-/** Event names the source code logs: `event: 'name'` literals and `broker_${status}` templates. */
-function eventsInSource(): Set<string> {
-  const names = new Set<string>();
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir)) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (path.endsWith('.ts')) {
-        const text = readFileSync(path, 'utf8');
-        for (const m of text.matchAll(/event: '([a-z0-9_]+)'/g)) names.add(m[1]!);
-        for (const m of text.matchAll(/event: `([a-z0-9_]+)\$\{/g)) names.add(`${m[1]!}*`);
-      }
-    }
-  };
-  walk(join(root, 'src'));
-  return names;
-}
 
 describe('logs dashboard LogQL against a real gateway\'s log lines', () => {
   let gateway: { odin: OdinChild; port: number; httpUrl: string; wsUrl: string };
@@ -144,7 +128,7 @@ describe('logs dashboard LogQL against a real gateway\'s log lines', () => {
   });
 
   it('filters only on event names the source code really logs', () => {
-    const known = eventsInSource();
+    const known = loggedEvents();
     for (const q of queries) {
       for (const stage of q.query.stages) {
         if (stage.kind !== 'label' || stage.matcher.label !== 'event' || stage.matcher.value === '') continue;

@@ -2,13 +2,14 @@
 // and publisher registries (name, type, labels), every alert rule, every log
 // event the source writes, and every npm script it documents.
 import { strict as assert } from 'node:assert';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createGatewayMetrics, createPublisherMetrics } from '../../src/observability/metrics.js';
 import { alertRules } from '../../src/observability/dashboards/alert-rules.js';
 import { repoRoot } from '../../src/observability/dashboards/write-dashboards.js';
+import { loggedEvents } from './logged-events.js';
 
 const root = repoRoot();
 const doc = readFileSync(join(root, 'docs/operations.md'), 'utf8');
@@ -42,24 +43,6 @@ async function registryMetrics(): Promise<Map<string, DocMetric>> {
   return out;
 }
 
-/** Event names passed to a logger call anywhere in src/ (`broker_${status}` becomes `broker_*`). */
-function loggedEvents(): Set<string> {
-  const events = new Set<string>();
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir)) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (path.endsWith('.ts')) {
-        const text = readFileSync(path, 'utf8');
-        for (const m of text.matchAll(/logger(?:\.[a-z]+|\[[^\]]+\])\(\s*\{\s*event: (?:'([a-z0-9_]+)'|`([a-z0-9_]+)\$\{)/g)) {
-          events.add(m[1] ?? `${m[2]}*`);
-        }
-      }
-    }
-  };
-  walk(join(root, 'src'));
-  return events;
-}
 
 describe('docs/operations.md', () => {
   it('documents every metric of the gateway and publisher registries, with its type and labels', async () => {
