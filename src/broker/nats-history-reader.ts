@@ -62,8 +62,8 @@ export async function readHistory(ctx: HistoryReadContext, pattern: string, sinc
   if (s + 1 < info.state.first_seq) return notRecovered(top, epoch);
 
   // Chain prev links through what was read; the first message on a subject
-  // gets its prev from `since` itself (when it is on that subject) or from
-  // what the live consumer saw.
+  // gets its prev from `since` itself (when it is on that subject), from
+  // what the live consumer saw, or else from the stream (a search).
   const lastOnSubject = new Map<string, number>();
   const prevInRead = new Map<number, number>();
   const messages: BrokerMessage[] = [];
@@ -74,7 +74,8 @@ export async function readHistory(ctx: HistoryReadContext, pattern: string, sinc
       if (m.seq === s) lastOnSubject.set(channel, s);
       continue;
     }
-    const prev = lastOnSubject.get(channel) ?? view.knownPrev(m.seq);
+    const prev =
+      lastOnSubject.get(channel) ?? view.knownPrev(m.seq) ?? (await retainedPredecessor(ctx, m.subject, m.seq, info.state.first_seq));
     if (prev !== undefined) prevInRead.set(m.seq, prev);
     messages.push(toBrokerMessage(m, channel, prev ?? 0, epoch));
     lastOnSubject.set(channel, m.seq);
@@ -91,6 +92,34 @@ export async function readHistory(ctx: HistoryReadContext, pattern: string, sinc
 
   const newest = messages.length > 0 ? messages[messages.length - 1]!.seq : 0;
   return { recovered: true, messages, position: { seq: Math.max(top, s, newest), epoch } };
+}
+
+/**
+ * The newest retained message on `subject` before `before` (0 when there is
+ * none), for the first replayed message of a subject this instance never saw
+ * the predecessor of: a wildcard resume served by an instance that started
+ * later. JetStream can look forward by subject only, so this is a binary
+ * search over seqs with "first message on the subject at or after": about
+ * log2(before - firstSeq) requests, each halving the range or moving past a
+ * hit. Sound for `prev` because a subject loses its messages oldest first:
+ * when anything between the answer and `before` had been removed, so would
+ * the answer, and the recovered rule already said false.
+ */
+async function retainedPredecessor(ctx: HistoryReadContext, subject: string, before: number, firstSeq: number): Promise<number> {
+  let found = 0;
+  let lo = Math.max(firstSeq, 1);
+  let hi = before - 1;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi + 1) / 2);
+    const m = await ctx.jsm.streams.getMessage(ctx.stream, { next_by_subj: subject, seq: mid } as unknown as MsgRequest).catch(() => null);
+    if (m && m.seq < before) {
+      found = m.seq;
+      lo = m.seq + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
 }
 
 function notRecovered(top: number, epoch: string): HistoryResult {
