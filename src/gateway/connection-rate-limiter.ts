@@ -37,8 +37,4 @@ export class ConnectionRateLimiter {
   prune(now = Date.now()): void {
     for (const [address, bucket] of this.buckets) if (bucket.isFull(now)) this.buckets.delete(address);
   }
-
-  get tracked(): number {
-    return this.buckets.size;
-  }
 }

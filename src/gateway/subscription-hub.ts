@@ -71,16 +71,11 @@ export class SubscriptionHub {
   private queuedByChannel = new Map<string, BrokerMessage[]>();
   private queuedInOrder: BrokerMessage[] = [];
   private flushScheduled = false;
-  private count = 0;
 
   constructor(
     private readonly maxQueueBytes: number,
     private readonly observer: HubObserver,
   ) {}
-
-  get size(): number {
-    return this.count;
-  }
 
   add(sub: Subscription): void {
     const index = sub.wildcard ? this.patterns : this.exact;
@@ -90,14 +85,12 @@ export class SubscriptionHub {
       if (sub.wildcard) this.patternCache = new Map();
     }
     set.add(sub);
-    this.count++;
   }
 
   remove(sub: Subscription): void {
     const index = sub.wildcard ? this.patterns : this.exact;
     const set = index.get(sub.pattern);
     if (!set?.delete(sub)) return;
-    this.count--;
     if (set.size === 0) {
       index.delete(sub.pattern);
       if (sub.wildcard) this.patternCache = new Map();

@@ -66,15 +66,6 @@ export function subjectToChannel(subject: string): string | undefined {
   return subject.startsWith(SUBJECT_PREFIX) ? subject.slice(SUBJECT_PREFIX.length) : undefined;
 }
 
-/** Private per-user channels: `trades.user.<id>`. */
-const PRIVATE_PREFIX = ['trades', 'user'] as const;
-
-/** The owner of a private channel, or undefined for a public one. */
-export function privateChannelOwner(channel: string): string | undefined {
-  const t = channel.split('.');
-  return t.length === 3 && t[0] === PRIVATE_PREFIX[0] && t[1] === PRIVATE_PREFIX[1] ? t[2] : undefined;
-}
-
 /**
  * May `user` subscribe to `pattern`? A concrete private channel needs the
  * owner; a pattern must not be able to match anyone's private channel except

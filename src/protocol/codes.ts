@@ -38,9 +38,4 @@ export function closeCodeName(code: number): string {
   return `CODE_${code}`;
 }
 
-/** Close codes after which a client should reconnect and resume on its own. */
-export const RETRYABLE_CLOSE_CODES: ReadonlySet<number> = new Set([
-  1000, 1001, 1005, 1006, 1011, 1012, 1013, CloseCode.SLOW_CLIENT, CloseCode.KEEPALIVE_TIMEOUT,
-]);
-
 export const PROTOCOL_VERSION = 1;
