@@ -1,6 +1,7 @@
-// The gateway: HTTP (http-endpoints.ts), WebSocket upgrades with
-// capacity and identity checks, client messages, fan-out from the broker,
-// keepalive and graceful shutdown.
+// The gateway: wires HTTP (http-endpoints.ts), admission of upgrades
+// (upgrade-admission.ts), client frames (client-frame-router.ts) and fan-out
+// from the broker (subscription-hub.ts); owns the connection set, keepalive
+// and graceful shutdown.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,18 +12,18 @@ import type { Broker, BrokerMessage } from '../broker/broker.js';
 import type { GatewayConfig } from '../config/gateway-options.js';
 import type { Logger } from '../observability/logger.js';
 import { createGatewayMetrics, createRegistry, type GatewayMetrics } from '../observability/metrics.js';
-import { parseClientMessage } from '../protocol/client-message-parser.js';
 import { CloseCode, closeCodeName, ErrorCode, PROTOCOL_VERSION } from '../protocol/codes.js';
 import { ClientConnection, type ConnectionHost } from './client-connection.js';
-import { ConnectionRateLimiter } from './connection-rate-limiter.js';
-import { tokenFrom, verifyIdentity, type Identity } from './client-identity.js';
+import type { Identity } from './client-identity.js';
+import { routeClientFrame, type FrameRouterContext } from './client-frame-router.js';
 import { healthReport, type HealthReport } from './health-report.js';
 import { KeepaliveSweep } from './keepalive-sweep.js';
 import { maxConnectionsFor, memoryBudget } from './memory-budget.js';
 import { ResourceSampler } from './resource-sampler.js';
-import { refuseUpgradeResponse, serveHttp } from './http-endpoints.js';
-import { handleSubscribe, handleUnsubscribe, removeAllSubscriptions, type SubscribeContext } from './subscribe-handler.js';
+import { serveHttp } from './http-endpoints.js';
+import { removeAllSubscriptions, type SubscribeContext } from './subscribe-handler.js';
 import { SubscriptionHub } from './subscription-hub.js';
+import { UpgradeAdmission, type AdmissionHost } from './upgrade-admission.js';
 
 /** ws lets us pick the socket class: the connection rides on it, so listeners need no closure. */
 class ClientSocket extends WebSocket {
@@ -33,7 +34,7 @@ class ClientSocket extends WebSocket {
 function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   const socket = this as ClientSocket;
   socket.conn.alive = true;
-  socket.gateway.handleClientFrame(socket.conn, data, isBinary);
+  routeClientFrame(socket.gateway.frameRouter, socket.conn, data, isBinary);
 }
 function onSocketPong(this: WebSocket): void {
   (this as ClientSocket).conn.alive = true;
@@ -47,10 +48,6 @@ function onSocketError(this: WebSocket, err: Error & { code?: string }): void {
   socket.gateway.handleSocketError(socket.conn, err);
 }
 
-function destroyOnError(this: Duplex): void {
-  this.destroy();
-}
-
 export interface GatewayDependencies {
   broker: Broker;
   logger: Logger;
@@ -58,7 +55,7 @@ export interface GatewayDependencies {
   registry?: Registry;
 }
 
-export class OdinGateway implements ConnectionHost {
+export class OdinGateway implements ConnectionHost, AdmissionHost {
   readonly registry: Registry;
   readonly metrics: GatewayMetrics;
   readonly connections = new Set<ClientConnection>();
@@ -71,9 +68,10 @@ export class OdinGateway implements ConnectionHost {
   private readonly wss: WebSocketServer;
   private readonly sweep: KeepaliveSweep;
   private readonly sampler = new ResourceSampler();
-  private readonly connectLimiter: ConnectionRateLimiter;
+  private readonly admission: UpgradeAdmission;
   private readonly subscribeContext: SubscribeContext;
-  private readonly jwtSecret: Uint8Array | undefined;
+  /** @internal read by the socket listeners */
+  readonly frameRouter: FrameRouterContext;
   private readonly startedAt = Date.now();
   private shuttingDown = false;
   /** The broker epoch the connected clients' positions belong to. */
@@ -101,8 +99,6 @@ export class OdinGateway implements ConnectionHost {
     for (const code of [...Object.values(ErrorCode), 'MESSAGE_TOO_BIG']) this.metrics.clientErrors.inc({ code }, 0);
     for (const result of ['recovered', 'not_recovered', 'unavailable']) this.metrics.resumes.inc({ result }, 0);
     for (const code of Object.values(CloseCode)) this.metrics.disconnections.inc({ code: closeCodeName(code) }, 0);
-    this.connectLimiter = new ConnectionRateLimiter(config.connectBurstPerIp, config.connectRatePerIp);
-    this.jwtSecret = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
 
     this.hub = new SubscriptionHub(config.maxQueueBytes, {
       onDelivered: (messages, frames, bytes, receivers) => this.countDelivery(messages, frames, bytes, receivers),
@@ -116,6 +112,13 @@ export class OdinGateway implements ConnectionHost {
       logger: this.logger,
       maxSubscriptions: config.maxSubscriptions,
     };
+    this.frameRouter = {
+      metrics: this.metrics,
+      logger: this.logger,
+      subscribe: this.subscribeContext,
+      rateLimitPerSec: config.rateLimitPerSec,
+      rateLimitBurst: config.rateLimitBurst,
+    };
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxFrameBytes,
@@ -125,12 +128,13 @@ export class OdinGateway implements ConnectionHost {
     });
     const httpContext = { health: () => this.health(), registry: this.registry, logger: this.logger };
     this.server = createServer((req, res) => void serveHttp(httpContext, req, res));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.handleUpgrade(req, socket, head));
+    this.admission = new UpgradeAdmission(config, this.wss, this.metrics, this.logger, this);
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.admission.handleUpgrade(req, socket, head));
     this.sweep = new KeepaliveSweep(this.connections, config.pingIntervalMs, {
       onKeepaliveTimeout: (conn) => this.logger.info({ event: 'keepalive_timeout', session: conn.id }, 'no frame for two ping intervals'),
       onSweep: (queued) => {
         this.metrics.outboundQueueBytes.set(queued);
-        this.connectLimiter.prune();
+        this.admission.connectLimiter.prune();
       },
     });
     this.broker.onMessage((m) => this.onBrokerMessage(m));
@@ -211,40 +215,11 @@ export class OdinGateway implements ConnectionHost {
     this.logger.info({ event: 'shutdown_complete', dropped }, 'gateway stopped');
   }
 
-  // ---- HTTP ----
-
   // ---- WebSocket ----
 
-  private refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-    this.metrics.connectionsFailed.inc({ reason });
-    socket.end(refuseUpgradeResponse(status, reason));
-  }
-
-  private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    // A module-level listener, removed once ws owns the socket: a closure here
-    // would share this function's context and keep `req` alive per connection.
-    socket.on('error', destroyOnError);
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname !== '/ws') return this.refuseUpgrade(socket, 404, 'not_found');
-    if (this.shuttingDown) return this.refuseUpgrade(socket, 503, 'shutting_down');
-    if (!this.connectLimiter.allow(req.socket.remoteAddress ?? '')) {
-      const refused = this.connectLimiter.refused;
-      if ((refused & (refused - 1)) === 0) {
-        this.logger.warn({ event: 'connection_rate_limited', remote: req.socket.remoteAddress, refused }, 'connection refused: too many from this address');
-      }
-      return this.refuseUpgrade(socket, 429, 'connection_rate');
-    }
-    if (this.connections.size >= this.maxConnections) {
-      this.logger.warn({ event: 'at_capacity', connections: this.connections.size, max: this.maxConnections }, 'connection refused: at capacity');
-      return this.refuseUpgrade(socket, 503, 'capacity');
-    }
-    const identity = await verifyIdentity(tokenFrom(req, url), this.jwtSecret, this.config.authRequired);
-    if (socket.destroyed) return;
-    socket.off('error', destroyOnError);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws as ClientSocket, req, identity));
-  }
-
-  private handleConnection(ws: ClientSocket, req: IncomingMessage, identity: Identity): void {
+  /** @internal called by admission once ws owns the socket */
+  onUpgraded(socket: WebSocket, req: IncomingMessage, identity: Identity): void {
+    const ws = socket as ClientSocket;
     if (!identity.ok) {
       this.metrics.connectionsFailed.inc({ reason: 'unauthorized' });
       this.logger.info({ event: 'unauthorized', reason: identity.reason, remote: req.socket.remoteAddress }, 'connection refused: bad token');
@@ -274,47 +249,12 @@ export class OdinGateway implements ConnectionHost {
     });
   }
 
-  /** @internal called by the socket listeners */
-  handleClientFrame(conn: ClientConnection, data: RawData, isBinary: boolean): void {
-    const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
-    this.metrics.messagesReceived.inc();
-    this.metrics.bytesReceived.inc(bytes);
-    if (!conn.allowMessage()) {
-      this.metrics.rateLimited.inc();
-      conn.rateLimitedCount++;
-      // Powers of two: a flood is visible in the logs without flooding them.
-      if ((conn.rateLimitedCount & (conn.rateLimitedCount - 1)) === 0) {
-        this.logger.warn({ event: 'rate_limited', session: conn.id, count: conn.rateLimitedCount }, 'client over its message rate');
-      }
-      conn.sendError(ErrorCode.RATE_LIMIT_EXCEEDED, `more than ${this.config.rateLimitPerSec} messages/s (burst ${this.config.rateLimitBurst}); message dropped`);
-      return;
-    }
-    if (isBinary) {
-      conn.sendError(ErrorCode.BINARY_NOT_SUPPORTED, 'send JSON in text frames');
-      return;
-    }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-    const parsed = parseClientMessage(text);
-    if (!parsed.ok) {
-      conn.sendError(parsed.code, parsed.message, parsed.id);
-      return;
-    }
-    const message = parsed.message;
-    switch (message.type) {
-      case 'ping':
-      case 'heartbeat':
-        conn.send({ type: 'pong', ...(message.id !== undefined ? { id: message.id } : {}), ts: Date.now() });
-        return;
-      case 'subscribe':
-        handleSubscribe(this.subscribeContext, conn, message).catch((err: unknown) => {
-          this.logger.error({ event: 'subscribe_failed', session: conn.id, err: String(err) }, 'subscribe failed');
-          conn.close(CloseCode.INTERNAL_ERROR);
-        });
-        return;
-      case 'unsubscribe':
-        handleUnsubscribe(this.subscribeContext, conn, message);
-        return;
-    }
+  connectionCount(): number {
+    return this.connections.size;
+  }
+
+  isShuttingDown(): boolean {
+    return this.shuttingDown;
   }
 
   /** @internal */

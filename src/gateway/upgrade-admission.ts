@@ -1,0 +1,70 @@
+// Admission: which HTTP upgrade requests become WebSocket connections. Path,
+// shutdown, per-address rate, capacity and identity are checked here, in that
+// order; a refusal is answered on the raw socket and counted by reason.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { GatewayConfig } from '../config/gateway-options.js';
+import type { Logger } from '../observability/logger.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import { tokenFrom, verifyIdentity, type Identity } from './client-identity.js';
+import { ConnectionRateLimiter } from './connection-rate-limiter.js';
+import { refuseUpgradeResponse } from './http-endpoints.js';
+
+/** What admission needs to know about the gateway around it. */
+export interface AdmissionHost {
+  readonly maxConnections: number;
+  connectionCount(): number;
+  isShuttingDown(): boolean;
+  /** Called once ws owns the socket; identity may be a refusal (closed with 4003 in-band). */
+  onUpgraded(ws: WebSocket, req: IncomingMessage, identity: Identity): void;
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+export class UpgradeAdmission {
+  readonly connectLimiter: ConnectionRateLimiter;
+  private readonly jwtSecret: Uint8Array | undefined;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly wss: WebSocketServer,
+    private readonly metrics: GatewayMetrics,
+    private readonly logger: Logger,
+    private readonly host: AdmissionHost,
+  ) {
+    this.connectLimiter = new ConnectionRateLimiter(config.connectBurstPerIp, config.connectRatePerIp);
+    this.jwtSecret = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
+  }
+
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // A module-level listener, removed once ws owns the socket: a closure here
+    // would share this function's context and keep `req` alive per connection.
+    socket.on('error', destroyOnError);
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    if (url.pathname !== '/ws') return this.refuse(socket, 404, 'not_found');
+    if (this.host.isShuttingDown()) return this.refuse(socket, 503, 'shutting_down');
+    if (!this.connectLimiter.allow(req.socket.remoteAddress ?? '')) {
+      const refused = this.connectLimiter.refused;
+      if ((refused & (refused - 1)) === 0) {
+        this.logger.warn({ event: 'connection_rate_limited', remote: req.socket.remoteAddress, refused }, 'connection refused: too many from this address');
+      }
+      return this.refuse(socket, 429, 'connection_rate');
+    }
+    if (this.host.connectionCount() >= this.host.maxConnections) {
+      this.logger.warn({ event: 'at_capacity', connections: this.host.connectionCount(), max: this.host.maxConnections }, 'connection refused: at capacity');
+      return this.refuse(socket, 503, 'capacity');
+    }
+    const identity = await verifyIdentity(tokenFrom(req, url), this.jwtSecret, this.config.authRequired);
+    if (socket.destroyed) return;
+    socket.off('error', destroyOnError);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.host.onUpgraded(ws, req, identity));
+  }
+
+  private refuse(socket: Duplex, status: number, reason: string): void {
+    this.metrics.connectionsFailed.inc({ reason });
+    socket.end(refuseUpgradeResponse(status, reason));
+  }
+}
