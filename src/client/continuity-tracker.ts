@@ -1,10 +1,9 @@
-// Checks, per channel, that every message follows the previous one: its `prev`
-// must be the `seq` last seen on that channel in the same epoch. A message
-// already seen (seq not above the last) is a duplicate, e.g. from overlapping
-// patterns replaying the same channel; anything else out of line is a gap.
+// Per channel, the last message delivered, classified by the shared rule in
+// src/protocol/continuity.ts.
+import { classify, type Continuity } from '../protocol/continuity.js';
 import type { DataMessage } from '../protocol/messages.js';
 
-export type Continuity = 'first' | 'next' | 'duplicate' | 'gap' | 'epoch';
+export type { Continuity };
 
 interface ChannelState {
   seq: number;
@@ -17,12 +16,7 @@ export class ContinuityTracker {
 
   /** Classifies `m` without recording it. */
   check(m: DataMessage): Continuity {
-    const state = this.channels.get(m.channel);
-    if (!state) return 'first';
-    if (state.epoch !== m.epoch) return 'epoch';
-    if (m.seq <= state.seq) return 'duplicate';
-    // prev 0 is "unknown" (protocol.md, Positions): unverifiable, but never a sign of loss.
-    return m.prev === state.seq || m.prev === 0 ? 'next' : 'gap';
+    return classify(this.channels.get(m.channel), m);
   }
 
   record(m: DataMessage): void {

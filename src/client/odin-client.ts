@@ -7,7 +7,7 @@
 // This module imports nothing outside src/client/ at run time (the protocol
 // imports are types only), so the compiled files load in a browser as plain
 // ES modules from the gateway's /sdk/.
-import type { DataMessage, ErrorMessage, PongMessage, Position, ServerMessage, SubscribedMessage, SubscribeEntry, WelcomeMessage } from '../protocol/messages.js';
+import type { DataMessage, ErrorMessage, PongMessage, Position, ReplayingMessage, ServerMessage, SubscribedMessage, SubscribeEntry, WelcomeMessage } from '../protocol/messages.js';
 import { CLIENT_DROP_CODE, CloseCode } from './close-codes.js';
 import { ClientSubscription, type MessageHandler, type SubscribeResult } from './client-subscription.js';
 import { ContinuityTracker } from './continuity-tracker.js';
@@ -77,8 +77,6 @@ export interface GapInfo {
 export interface ResyncInfo {
   /** The subscription (channel or pattern) whose history was lost. */
   channel: string;
-  /** How many latest values follow, to rebuild the app's state. */
-  replayed: number;
 }
 
 export interface ClientStats {
@@ -122,7 +120,7 @@ export interface Subscription {
 
 const OPEN = 1;
 /** Errors after which the server sends no `subscribed` for the entry. */
-const REFUSALS = new Set(['INVALID_CHANNEL', 'FORBIDDEN', 'TOO_MANY_SUBSCRIPTIONS']);
+const REFUSALS = new Set(['INVALID_CHANNEL', 'FORBIDDEN', 'TOO_MANY_SUBSCRIPTIONS', 'OVERLAPPING_SUBSCRIPTION']);
 /** The server accepts at most this many entries per subscribe. */
 const MAX_ENTRIES = 100;
 
@@ -406,6 +404,8 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
         return this.onData(m);
       case 'welcome':
         return this.onWelcome(m);
+      case 'replaying':
+        return this.onReplaying(m);
       case 'subscribed':
         return this.onSubscribed(m);
       case 'pong':
@@ -452,18 +452,35 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     this.emit('error', error);
   }
 
+  /**
+   * A resume's outcome, announced before its messages: after recovered:true
+   * they are the exact continuation and go through (advancing the position)
+   * as they arrive, so a resume cut off mid-replay starts further on next
+   * time; after recovered:false they are latest values: resync first.
+   */
+  private onReplaying(m: ReplayingMessage): void {
+    const sub = this.subscriptions.get(m.channel);
+    if (!sub || sub.requestId === undefined || sub.requestId !== m.id || !sub.resuming) return;
+    this.settleResume(sub, m.recovered);
+  }
+
+  private settleResume(sub: ClientSubscription, recovered: boolean): void {
+    if (!recovered) {
+      // History is gone: continuity restarts from the latest values the server sends.
+      this.tracker.forget((channel) => sub.matches(channel));
+      this.stats.resyncs++;
+      this.emit('resync', { channel: sub.channel });
+    }
+    this.release(sub);
+  }
+
   private onSubscribed(m: SubscribedMessage): void {
     const sub = this.subscriptions.get(m.channel);
     if (!sub || sub.requestId === undefined || sub.requestId !== m.id) return; // answer to a replaced request
     const resumed = sub.answered;
-    if (sub.resuming && m.recovered === false) {
-      // History is gone: continuity restarts from the latest values the server sent.
-      this.tracker.forget((channel) => sub.matches(channel) && !this.coveredByOther(sub, channel));
-      this.stats.resyncs++;
-      this.emit('resync', { channel: sub.channel, replayed: m.replayed });
-    } else if (sub.resuming && m.recovered === true) {
-      this.stats.recovered += m.replayed;
-    }
+    // A server that sent no `replaying` (an older one): the outcome comes with the answer.
+    if (sub.resuming && m.recovered !== undefined) this.settleResume(sub, m.recovered);
+    if (m.recovered === true) this.stats.recovered += m.replayed;
     sub.phase = 'active';
     sub.requestId = undefined;
     sub.answered = true;
@@ -533,11 +550,6 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
       if (!sub.handlers.has(handler)) return;
       for (const m of cached) this.callHandler(handler, m);
     });
-  }
-
-  private coveredByOther(sub: ClientSubscription, channel: string): boolean {
-    for (const other of this.subscriptions.values()) if (other !== sub && other.phase === 'active' && other.matches(channel)) return true;
-    return false;
   }
 
   // ---- outgoing requests ----

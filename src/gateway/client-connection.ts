@@ -1,9 +1,10 @@
-// One client connection: its identity, subscriptions, inbound limits and the
-// byte-bounded write path. The hub writes shared frames through `writeFrame`.
-import type { Socket } from 'node:net';
+// One client connection: its identity, subscriptions, inbound limits, the
+// queue that runs its requests one at a time, and its writer (the one place
+// that writes to its socket, connection-writer.ts).
 import type { WebSocket } from 'ws';
 import { CloseCode, closeCodeName, ErrorCode } from '../protocol/codes.js';
 import type { RequestId, ServerMessage } from '../protocol/messages.js';
+import { ConnectionWriter } from './connection-writer.js';
 import { SubscriptionList } from './subscription-list.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -25,8 +26,7 @@ export interface ConnectionHost {
 export class ClientConnection {
   /** Subscriptions by the pattern or channel the client asked for. */
   readonly subscriptions = new SubscriptionList();
-  /** True when two of its subscriptions can match the same channel: delivery then de-duplicates (slow path). */
-  overlapping = false;
+  readonly writer: ConnectionWriter;
   /** Set by any frame from the client; cleared by the keepalive sweep when it pings. */
   alive = true;
   /** When the server started closing this connection (0 = open). */
@@ -35,7 +35,11 @@ export class ClientConnection {
   serverCloseCode: number | undefined;
   rateLimitedCount = 0;
   readonly openedAt = Date.now();
-  private readonly socket: Socket;
+  /**
+   * Subscribe and unsubscribe requests run one after another, in order: at
+   * most one history read and one replay in flight per connection.
+   */
+  private requests: Promise<void> = Promise.resolve();
   /** The inbound rate limit, a token bucket kept in two fields: no object per connection. */
   private rateTokens: number;
   private rateCheckedAt: number;
@@ -50,9 +54,7 @@ export class ClientConnection {
     private readonly limits: ConnectionLimits,
     private readonly host: ConnectionHost,
   ) {
-    // ws keeps the net.Socket private; we write shared frames to it directly
-    // (no deflate, so ws's sender never holds frames back and order is kept).
-    this.socket = (ws as unknown as { _socket: Socket })._socket;
+    this.writer = new ConnectionWriter(ws, limits.maxQueueBytes);
     this.rateTokens = limits.rateLimitBurst;
     this.rateCheckedAt = this.openedAt;
   }
@@ -61,33 +63,48 @@ export class ClientConnection {
     return this.closingSince === 0;
   }
 
-  /** Bytes written to the socket but not yet handed to the kernel. */
+  /** Bytes the server holds for this client (unsent socket bytes plus held messages). */
   get queuedBytes(): number {
-    return this.socket.writableLength;
+    return this.writer.queuedBytes;
   }
 
   /**
-   * Writes a ready-made frame. When the bytes already queued pass the bound,
+   * Writes a ready-made frame. When the bytes already held pass the budget,
    * the client is closed as slow (4000): it will resume from its last
    * position, so nothing is lost, and its memory on the server stays bounded
-   * by the limit plus one frame. (Checking before the write lets a single
-   * large batch through to a client that keeps up.)
+   * by the budget plus one frame.
    */
   writeFrame(frame: Buffer): boolean {
     if (this.closingSince !== 0) return false;
-    if (this.socket.writableLength > this.limits.maxQueueBytes) {
-      this.host.onSlowClient(this);
-      this.close(CloseCode.SLOW_CLIENT);
-      return false;
-    }
-    this.socket.write(frame);
-    return true;
+    if (this.writer.writeFrame(frame)) return true;
+    this.closeSlow();
+    return false;
+  }
+
+  /** Closes the client as slow (4000), counted once. */
+  closeSlow(): void {
+    if (this.closingSince !== 0) return;
+    this.host.onSlowClient(this);
+    this.close(CloseCode.SLOW_CLIENT);
   }
 
   /** Sends a control message in a frame of its own. */
   send(message: ServerMessage): void {
     if (this.closingSince !== 0) return;
-    this.ws.send(JSON.stringify(message));
+    this.writer.sendText(JSON.stringify(message));
+  }
+
+  /** Runs `task` after every request queued before it; a failure closes the connection (1011). */
+  enqueueRequest(task: () => Promise<void> | void, onError: (err: unknown) => void): void {
+    this.requests = this.requests.then(async () => {
+      if (this.closingSince !== 0) return;
+      try {
+        await task();
+      } catch (err) {
+        onError(err);
+        this.close(CloseCode.INTERNAL_ERROR);
+      }
+    });
   }
 
   sendError(code: ErrorCode, message: string, id?: RequestId, channel?: string): void {
@@ -97,15 +114,19 @@ export class ClientConnection {
     if (!this.abuse.take()) this.host.onAbuse(this);
   }
 
-  /** Inbound rate limit: one token per client message. */
-  allowMessage(now = Date.now()): boolean {
+  /**
+   * Inbound rate limit, in units of work: a frame costs one, a subscribe or
+   * unsubscribe one per entry. A request larger than the whole burst is
+   * refused outright (the parser already caps entries at 100).
+   */
+  allowWork(units: number, now = Date.now()): boolean {
     const elapsed = now - this.rateCheckedAt;
     if (elapsed > 0) {
       this.rateTokens = Math.min(this.limits.rateLimitBurst, this.rateTokens + (elapsed * this.limits.rateLimitPerSec) / 1000);
       this.rateCheckedAt = now;
     }
-    if (this.rateTokens < 1) return false;
-    this.rateTokens -= 1;
+    if (this.rateTokens < units) return false;
+    this.rateTokens -= units;
     return true;
   }
 

@@ -4,7 +4,8 @@ import type { RawData } from 'ws';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { parseClientMessage } from '../protocol/client-message-parser.js';
-import { CloseCode, ErrorCode } from '../protocol/codes.js';
+import { ErrorCode } from '../protocol/codes.js';
+import type { RequestId } from '../protocol/messages.js';
 import type { ClientConnection } from './client-connection.js';
 import { handleSubscribe, handleUnsubscribe, type SubscribeContext } from './subscribe-handler.js';
 
@@ -29,16 +30,8 @@ function frameBytes(data: RawData): number {
 export function routeClientFrame(ctx: FrameRouterContext, conn: ClientConnection, data: RawData, isBinary: boolean): void {
   ctx.metrics.messagesReceived.inc();
   ctx.metrics.bytesReceived.inc(frameBytes(data));
-  if (!conn.allowMessage()) {
-    ctx.metrics.rateLimited.inc();
-    conn.rateLimitedCount++;
-    // Powers of two: a flood is visible in the logs without flooding them.
-    if ((conn.rateLimitedCount & (conn.rateLimitedCount - 1)) === 0) {
-      ctx.logger.warn({ event: 'rate_limited', session: conn.id, count: conn.rateLimitedCount }, 'client over its message rate');
-    }
-    conn.sendError(ErrorCode.RATE_LIMIT_EXCEEDED, `more than ${ctx.rateLimitPerSec} messages/s (burst ${ctx.rateLimitBurst}); message dropped`);
-    return;
-  }
+  // A frame costs one unit of the inbound limit; a subscribe or unsubscribe one per entry (below).
+  if (!conn.allowWork(1)) return rateLimited(ctx, conn, undefined);
   if (isBinary) {
     conn.sendError(ErrorCode.BINARY_NOT_SUPPORTED, 'send JSON in text frames');
     return;
@@ -55,13 +48,32 @@ export function routeClientFrame(ctx: FrameRouterContext, conn: ClientConnection
       conn.send({ type: 'pong', ...(message.id !== undefined ? { id: message.id } : {}), ts: Date.now() });
       return;
     case 'subscribe':
-      handleSubscribe(ctx.subscribe, conn, message).catch((err: unknown) => {
-        ctx.logger.error({ event: 'subscribe_failed', session: conn.id, err: String(err) }, 'subscribe failed');
-        conn.close(CloseCode.INTERNAL_ERROR);
-      });
+      if (!conn.allowWork(Math.max(0, message.channels.length - 1))) return rateLimited(ctx, conn, message.id);
+      conn.enqueueRequest(
+        () => handleSubscribe(ctx.subscribe, conn, message),
+        (err) => ctx.logger.error({ event: 'request_failed', request: 'subscribe', session: conn.id, err: String(err) }, 'subscribe failed'),
+      );
       return;
     case 'unsubscribe':
-      handleUnsubscribe(ctx.subscribe, conn, message);
+      if (!conn.allowWork(Math.max(0, message.channels.length - 1))) return rateLimited(ctx, conn, message.id);
+      conn.enqueueRequest(
+        () => handleUnsubscribe(ctx.subscribe, conn, message),
+        (err) => ctx.logger.error({ event: 'request_failed', request: 'unsubscribe', session: conn.id, err: String(err) }, 'unsubscribe failed'),
+      );
       return;
   }
+}
+
+function rateLimited(ctx: FrameRouterContext, conn: ClientConnection, id: RequestId | undefined): void {
+  ctx.metrics.rateLimited.inc();
+  conn.rateLimitedCount++;
+  // Powers of two: a flood is visible in the logs without flooding them.
+  if ((conn.rateLimitedCount & (conn.rateLimitedCount - 1)) === 0) {
+    ctx.logger.warn({ event: 'rate_limited', session: conn.id, count: conn.rateLimitedCount }, 'client over its message rate');
+  }
+  conn.sendError(
+    ErrorCode.RATE_LIMIT_EXCEEDED,
+    `more than ${ctx.rateLimitPerSec} units of work/s (burst ${ctx.rateLimitBurst}; a frame is one, a subscribe or unsubscribe one per entry); message dropped`,
+    id,
+  );
 }

@@ -24,6 +24,7 @@ import { serveHttp } from './http-endpoints.js';
 import { removeAllSubscriptions, type SubscribeContext } from './subscribe-handler.js';
 import { SubscriptionHub } from './subscription-hub.js';
 import { UpgradeAdmission, type AdmissionHost } from './upgrade-admission.js';
+import { checkWsInternals } from './ws-socket-adapter.js';
 
 /** ws lets us pick the socket class: the connection rides on it, so listeners need no closure. */
 class ClientSocket extends WebSocket {
@@ -100,9 +101,9 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     for (const result of ['recovered', 'not_recovered', 'unavailable']) this.metrics.resumes.inc({ result }, 0);
     for (const code of Object.values(CloseCode)) this.metrics.disconnections.inc({ code: closeCodeName(code) }, 0);
 
-    this.hub = new SubscriptionHub(config.maxQueueBytes, {
+    checkWsInternals();
+    this.hub = new SubscriptionHub({
       onDelivered: (messages, frames, bytes, receivers) => this.countDelivery(messages, frames, bytes, receivers),
-      onSlowClient: (conn) => this.onSlowClient(conn),
       onFlushError: (channel, err) => this.logger.error({ event: 'flush_failed', channel, err: String(err) }, 'fan-out failed for a batch'),
     });
     this.subscribeContext = {

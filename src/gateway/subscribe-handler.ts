@@ -1,14 +1,20 @@
 // subscribe / unsubscribe: permissions, limits, and the resume seam.
-// Order per entry: register the subscription (live messages start to wait in
-// it), read history or the latest value from the broker, then activate: replay,
-// `subscribed`, then the waiting live messages newer than the seam.
+// Requests of one connection run one after another (ClientConnection's
+// request queue), so at most one history read and one replay are in flight
+// per connection, and answers come in request order.
+// Order per entry: register the subscription (live messages start to be held
+// in it), read history or the latest value from the broker, then announce
+// (`replaying`, for resumes), write the replay under flow control, answer
+// `subscribed`, and go live with the held messages newer than the seam.
 import type { Broker, BrokerMessage } from '../broker/broker.js';
-import { checkChannel, mayRead, patternsIntersect } from '../protocol/channels.js';
+import { checkChannel, mayRead } from '../protocol/channels.js';
 import { ErrorCode } from '../protocol/codes.js';
-import type { RequestId, SubscribeEntry, SubscribeRequest, SubscribedMessage, UnsubscribeRequest } from '../protocol/messages.js';
+import type { Position, RequestId, SubscribeEntry, SubscribeRequest, SubscribedMessage, UnsubscribeRequest } from '../protocol/messages.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClientConnection } from './client-connection.js';
+import { writeReplay } from './replay-writer.js';
+import { overlappingSubscription, seamOf } from './resume-rules.js';
 import { Subscription } from './subscription.js';
 import type { SubscriptionHub } from './subscription-hub.js';
 
@@ -21,12 +27,18 @@ export interface SubscribeContext {
 }
 
 export async function handleSubscribe(ctx: SubscribeContext, conn: ClientConnection, request: SubscribeRequest): Promise<void> {
-  // Entries are set up one after another so that answers come in request order.
   for (const raw of request.channels) {
     const entry: SubscribeEntry = typeof raw === 'string' ? { channel: raw } : raw;
     if (!conn.isOpen) return;
     await subscribeOne(ctx, conn, entry, request.id);
   }
+}
+
+/** What a subscription starts with: the messages to send before `subscribed`, and the seam. */
+interface Start {
+  messages: BrokerMessage[];
+  positionSeq: number;
+  recovered: boolean | undefined;
 }
 
 async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry: SubscribeEntry, id: RequestId | undefined): Promise<void> {
@@ -40,94 +52,98 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
     conn.sendError(ErrorCode.FORBIDDEN, 'private channel of another user, or a pattern that could match one', id, channel);
     return;
   }
+  const overlap = overlappingSubscription(conn, channel);
+  if (overlap !== undefined) {
+    conn.sendError(ErrorCode.OVERLAPPING_SUBSCRIPTION, `can match the same channels as the subscription ${JSON.stringify(overlap)}; unsubscribe it first`, id, channel);
+    return;
+  }
   const previous = conn.subscriptions.get(channel);
   if (!previous && conn.subscriptions.size >= ctx.maxSubscriptions) {
     conn.sendError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${ctx.maxSubscriptions} subscriptions per connection`, id, channel);
     return;
   }
-  if (previous) ctx.hub.remove(previous);
+  if (previous) endSubscription(ctx, previous);
   const sub = new Subscription(conn, channel, check.wildcard);
   conn.subscriptions.set(sub);
   ctx.hub.add(sub);
   ctx.metrics.subscriptionsActive.inc();
-  conn.overlapping = hasOverlap(conn);
 
   const started = performance.now();
-  let replay: BrokerMessage[] = [];
-  let seam: number;
-  let recovered: boolean | undefined;
+  const start = await readStart(ctx, conn, entry, id);
+  if (sub.isClosed || !conn.isOpen) return;
+  if (since) conn.send({ type: 'replaying', ...(id !== undefined ? { id } : {}), channel, recovered: start.recovered === true });
+  sub.startReplay();
+  if (!(await writeReplay(conn, sub, start.messages))) return;
+  ctx.metrics.historyReplayed.inc(start.messages.length);
+  const seam = seamOf(start.positionSeq, start.messages);
+  const answer: SubscribedMessage = {
+    type: 'subscribed',
+    ...(id !== undefined ? { id } : {}),
+    channel,
+    ...(start.recovered !== undefined ? { recovered: start.recovered } : {}),
+    replayed: start.messages.length,
+    position: { seq: seam, epoch: ctx.broker.epoch() },
+  };
+  conn.send(answer);
+  ctx.hub.goLive(sub, seam);
+  if (since) ctx.metrics.resumeDuration.observe((performance.now() - started) / 1000);
+}
+
+/** Reads history (resume) or the latest value from the broker. */
+async function readStart(ctx: SubscribeContext, conn: ClientConnection, entry: SubscribeEntry, id: RequestId | undefined): Promise<Start> {
+  const { channel, since } = entry;
   try {
     if (since) {
       ctx.metrics.replayRequests.inc();
       const history = await ctx.broker.history(channel, since);
       if (history.recovered) {
-        replay = history.messages;
-        recovered = true;
-        seam = history.position.seq;
-      } else {
-        const latest = await ctx.broker.latest(channel);
-        replay = latest.messages;
-        recovered = false;
-        seam = latest.position.seq;
+        ctx.metrics.resumes.inc({ result: 'recovered' });
+        return { messages: history.messages, positionSeq: history.position.seq, recovered: true };
       }
-      ctx.metrics.resumes.inc({ result: recovered ? 'recovered' : 'not_recovered' });
-    } else {
       const latest = await ctx.broker.latest(channel);
-      if (entry.latest) replay = latest.messages;
-      seam = latest.position.seq;
+      ctx.metrics.resumes.inc({ result: 'not_recovered' });
+      return { messages: latest.messages, positionSeq: latest.position.seq, recovered: false };
     }
+    const latest = await ctx.broker.latest(channel);
+    return { messages: entry.latest ? latest.messages : [], positionSeq: latest.position.seq, recovered: undefined };
   } catch (err) {
     ctx.logger.warn({ event: 'history_unavailable', session: conn.id, channel, err: String(err) }, 'history read failed');
     if (since) ctx.metrics.resumes.inc({ result: 'unavailable' });
     conn.sendError(ErrorCode.HISTORY_UNAVAILABLE, 'history could not be read; subscribed to live messages only', id, channel);
-    recovered = since ? false : undefined;
-    replay = [];
-    seam = 0;
+    return { messages: [], positionSeq: await knownPosition(ctx.broker, channel), recovered: since ? false : undefined };
   }
-  for (const m of replay) if (m.seq > seam) seam = m.seq;
-  const positionSeq = seam;
-  // A complete replay covers everything after `since`; otherwise the subscription covers what comes after the seam.
-  const coveredFrom = recovered && since ? since.seq + 1 : seam + 1;
-  if (conn.subscriptions.get(channel) !== sub) return; // unsubscribed or replaced meanwhile
-  const answer: SubscribedMessage = {
-    type: 'subscribed',
-    ...(id !== undefined ? { id } : {}),
-    channel,
-    ...(recovered !== undefined ? { recovered } : {}),
-    replayed: replay.length,
-    position: { seq: positionSeq, epoch: ctx.broker.epoch() },
-  };
-  ctx.hub.activate(sub, replay, seam, coveredFrom, answer);
-  ctx.metrics.historyReplayed.inc(replay.length);
-  if (since) ctx.metrics.resumeDuration.observe((performance.now() - started) / 1000);
+}
+
+/**
+ * The newest position this instance knows on `channel` without reading
+ * history (the live consumer's view over NATS), so that an unavailable
+ * history still answers a real position; 0 only when none is known.
+ */
+async function knownPosition(broker: Broker, channel: string): Promise<Position['seq']> {
+  try {
+    return (await broker.latest(channel)).position.seq;
+  } catch {
+    return 0;
+  }
 }
 
 export function handleUnsubscribe(ctx: SubscribeContext, conn: ClientConnection, request: UnsubscribeRequest): void {
   for (const channel of request.channels) {
     const sub = conn.subscriptions.get(channel);
-    if (!sub) continue;
-    ctx.hub.remove(sub);
-    conn.subscriptions.delete(channel);
-    ctx.metrics.subscriptionsActive.dec();
+    if (sub) endSubscription(ctx, sub);
   }
-  conn.overlapping = hasOverlap(conn);
   conn.send({ type: 'unsubscribed', ...(request.id !== undefined ? { id: request.id } : {}), channels: request.channels });
 }
 
 /** Drops every subscription of a closed connection. */
 export function removeAllSubscriptions(ctx: SubscribeContext, conn: ClientConnection): void {
-  for (const sub of conn.subscriptions.values()) {
-    ctx.hub.remove(sub);
-    ctx.metrics.subscriptionsActive.dec();
-  }
-  conn.subscriptions.clear();
+  for (const sub of [...conn.subscriptions.values()]) endSubscription(ctx, sub);
 }
 
-/** Can two subscriptions of this connection match the same channel? (At most 100 subscriptions: pairwise is fine.) */
-function hasOverlap(conn: ClientConnection): boolean {
-  const patterns = conn.subscriptions.values().map((s) => s.pattern);
-  for (let i = 0; i < patterns.length; i++) {
-    for (let j = i + 1; j < patterns.length; j++) if (patternsIntersect(patterns[i]!, patterns[j]!)) return true;
-  }
-  return false;
+/** The one way a subscription ends: out of the hub, out of the connection, counted once. */
+function endSubscription(ctx: SubscribeContext, sub: Subscription): void {
+  if (!sub.close()) return;
+  ctx.hub.remove(sub);
+  if (sub.conn.subscriptions.get(sub.pattern) === sub) sub.conn.subscriptions.delete(sub.pattern);
+  ctx.metrics.subscriptionsActive.dec();
 }

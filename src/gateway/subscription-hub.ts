@@ -13,7 +13,6 @@
 import type { BrokerMessage } from '../broker/broker.js';
 import { channelMatches } from '../protocol/channels.js';
 import { encodeDataMessage } from '../protocol/data-message-encoder.js';
-import type { SubscribedMessage } from '../protocol/messages.js';
 import type { ClientConnection } from './client-connection.js';
 import type { Subscription } from './subscription.js';
 import { textFrame } from './text-frame.js';
@@ -24,7 +23,6 @@ const MAX_BATCH_FRAME_BYTES = 64 * 1024;
 export interface HubObserver {
   /** Called once per flushed batch, with totals over all receivers. */
   onDelivered(messages: BrokerMessage[], frames: number, bytes: number, receivers: number): void;
-  onSlowClient(conn: ClientConnection): void;
   onFlushError(target: string, err: unknown): void;
 }
 
@@ -49,19 +47,6 @@ export function batchFrames(messages: readonly BrokerMessage[]): Buffer[] {
   return frames;
 }
 
-/**
- * With overlapping subscriptions on one connection (say `token.BTC.price`
- * and `token.*.price`), a message another live subscription of the same
- * connection has already delivered is not sent again.
- */
-function deliveredByAnother(conn: ClientConnection, sub: Subscription, m: BrokerMessage): boolean {
-  for (const other of conn.subscriptions.values()) {
-    if (other === sub || other.pending || m.seq < other.from || m.seq > other.lastSeq) continue;
-    if (other.wildcard ? channelMatches(other.pattern, m.channel) : other.pattern === m.channel) return true;
-  }
-  return false;
-}
-
 export class SubscriptionHub {
   private readonly exact = new Map<string, Set<Subscription>>();
   /** Wildcard subscriptions grouped by pattern: one batch per pattern per turn. */
@@ -72,10 +57,7 @@ export class SubscriptionHub {
   private queuedInOrder: BrokerMessage[] = [];
   private flushScheduled = false;
 
-  constructor(
-    private readonly maxQueueBytes: number,
-    private readonly observer: HubObserver,
-  ) {}
+  constructor(private readonly observer: HubObserver) {}
 
   add(sub: Subscription): void {
     const index = sub.wildcard ? this.patterns : this.exact;
@@ -157,17 +139,17 @@ export class SubscriptionHub {
     for (const sub of subs) {
       const conn = sub.conn;
       if (!conn.isOpen) continue;
-      if (sub.pending) {
-        this.holdPending(sub, messages, frameBytes);
+      if (!sub.isLive) {
+        // Being set up: hold, within the connection's byte budget.
+        if (!sub.hold(messages, frameBytes)) conn.closeSlow();
         continue;
       }
       if (last <= sub.lastSeq) continue;
-      if (conn.overlapping || messages[0]!.seq <= sub.lastSeq) {
-        // Rare path: skip what this or another subscription already delivered.
-        const own = messages.filter((m) => m.seq > sub.lastSeq && !deliveredByAnother(conn, sub, m));
+      if (messages[0]!.seq <= sub.lastSeq) {
+        // Rare: the subscription's seam is inside this batch (a NATS history
+        // read ran ahead of the live consumer). Send only what is newer.
+        const mine = batchFrames(messages.filter((m) => m.seq > sub.lastSeq));
         sub.lastSeq = last;
-        if (own.length === 0) continue;
-        const mine = batchFrames(own);
         if (!writeAll(conn, mine)) continue;
         receivers++;
         written += mine.length;
@@ -183,15 +165,6 @@ export class SubscriptionHub {
     this.observer.onDelivered(messages, written, bytes, receivers);
   }
 
-  private holdPending(sub: Subscription, messages: BrokerMessage[], bytes: number): void {
-    for (const m of messages) sub.pending!.push(m);
-    sub.pendingBytes += bytes;
-    if (sub.pendingBytes > this.maxQueueBytes) {
-      this.observer.onSlowClient(sub.conn);
-      sub.conn.close(4000);
-    }
-  }
-
   private patternsFor(channel: string): string[] {
     let list = this.patternCache.get(channel);
     if (!list) {
@@ -203,34 +176,16 @@ export class SubscriptionHub {
   }
 
   /**
-   * Ends a subscription's set-up: writes the replayed (or latest) messages,
-   * then the `subscribed` answer, then the live messages that arrived
-   * meanwhile and are newer than `seam` (the broker position read with the
-   * history). From here on the subscription is live and covers every
-   * matching message from `coveredFrom` on.
+   * Ends a subscription's set-up, right after its `subscribed` answer: writes
+   * the held live messages newer than `seam` and from then on delivers
+   * batches directly. Synchronous, so no batch can slip in between.
    */
-  activate(sub: Subscription, replay: BrokerMessage[], seam: number, coveredFrom: number, answer: SubscribedMessage): void {
-    const conn = sub.conn;
-    const pending = sub.pending ?? [];
-    sub.pending = null;
-    sub.pendingBytes = 0;
-    if (!conn.isOpen) return;
-    this.writeDirect(sub, replay);
-    conn.send(answer);
-    const fresh: BrokerMessage[] = [];
-    for (const m of pending) if (m.seq > seam) fresh.push(m);
-    sub.from = coveredFrom;
-    sub.lastSeq = Math.max(seam, sub.lastSeq);
-    this.writeDirect(sub, fresh);
-  }
-
-  /** Writes messages to one subscription in frames of ~64 KiB, skipping what overlapping ones delivered. */
-  private writeDirect(sub: Subscription, messages: BrokerMessage[]): void {
-    if (messages.length === 0) return;
-    const conn = sub.conn;
-    const out = conn.overlapping ? messages.filter((m) => !deliveredByAnother(conn, sub, m)) : messages;
-    sub.lastSeq = Math.max(sub.lastSeq, messages[messages.length - 1]!.seq);
-    writeAll(conn, batchFrames(out));
+  goLive(sub: Subscription, seam: number): void {
+    const fresh = sub.goLive(seam);
+    if (fresh.length > 0 && sub.conn.isOpen) {
+      writeAll(sub.conn, batchFrames(fresh));
+      sub.lastSeq = Math.max(sub.lastSeq, fresh[fresh.length - 1]!.seq);
+    }
   }
 }
 

@@ -1,21 +1,27 @@
-// One subscription of one connection to a channel or a wildcard pattern.
+// One subscription of one connection to a channel or a wildcard pattern, and
+// the one owner of its lifecycle:
+//
+//   pending ──> replaying ──> live ──> closed
+//      └───────────┴────────────────────┘ (unsubscribe, replace, disconnect)
+//
+// pending:   registered in the hub; history or latest value being read. Live
+//            messages are held (counted in the connection's byte budget).
+// replaying: the replay is being written under flow control; live messages
+//            are still held.
+// live:      held messages newer than the seam were written; the hub writes
+//            batches directly.
+// closed:    removed from the hub; nothing is written any more.
 import type { BrokerMessage } from '../broker/broker.js';
 import type { ClientConnection } from './client-connection.js';
 
+export type SubscriptionState = 'pending' | 'replaying' | 'live' | 'closed';
+
 export class Subscription {
-  /**
-   * While the subscription is being set up (history or latest value being
-   * read), live messages wait here so that none is lost or duplicated at the
-   * seam. null once live.
-   */
-  pending: BrokerMessage[] | null = [];
-  pendingBytes = 0;
-  /**
-   * The subscription has delivered every matching message with
-   * from <= seq <= lastSeq (Infinity until it is live). Used to de-duplicate
-   * overlapping subscriptions of one connection.
-   */
-  from = Infinity;
+  state: SubscriptionState = 'pending';
+  /** Live messages that arrived before the subscription went live, oldest first. */
+  held: BrokerMessage[] = [];
+  heldBytes = 0;
+  /** The newest seq this subscription has written (or covered by its seam). */
   lastSeq = 0;
 
   constructor(
@@ -23,4 +29,47 @@ export class Subscription {
     readonly pattern: string,
     readonly wildcard: boolean,
   ) {}
+
+  get isLive(): boolean {
+    return this.state === 'live';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Holds live messages until the subscription goes live; false when the connection's budget is passed. */
+  hold(messages: readonly BrokerMessage[], bytes: number): boolean {
+    for (const m of messages) this.held.push(m);
+    this.heldBytes += bytes;
+    this.conn.writer.heldBytes += bytes;
+    return !this.conn.writer.overBudget;
+  }
+
+  startReplay(): void {
+    if (this.state === 'pending') this.state = 'replaying';
+  }
+
+  /** Goes live at `seam`: returns the held messages newer than it, which the caller writes next. */
+  goLive(seam: number): BrokerMessage[] {
+    const fresh = this.held.filter((m) => m.seq > seam);
+    this.releaseHeld();
+    this.lastSeq = Math.max(this.lastSeq, seam);
+    if (this.state !== 'closed') this.state = 'live';
+    return fresh;
+  }
+
+  /** Ends the subscription; true only the first time. */
+  close(): boolean {
+    if (this.state === 'closed') return false;
+    this.state = 'closed';
+    this.releaseHeld();
+    return true;
+  }
+
+  private releaseHeld(): void {
+    this.conn.writer.heldBytes -= this.heldBytes;
+    this.held = [];
+    this.heldBytes = 0;
+  }
 }

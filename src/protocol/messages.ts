@@ -50,6 +50,14 @@ export interface DataMessage<T = unknown> {
   event: string;
   data: T;
 }
+/** Sent before the messages of a resume (a subscribe entry with `since`): says what they are. */
+export interface ReplayingMessage {
+  type: 'replaying';
+  id?: RequestId;
+  channel: string;
+  /** true: the messages up to `subscribed` are exactly those after `since`; false: they are latest values. */
+  recovered: boolean;
+}
 export interface SubscribedMessage {
   type: 'subscribed';
   id?: RequestId;
@@ -75,7 +83,7 @@ export interface ErrorMessage {
   message: string;
   channel?: string;
 }
-export type ServerMessage = WelcomeMessage | DataMessage | SubscribedMessage | UnsubscribedMessage | PongMessage | ErrorMessage;
+export type ServerMessage = WelcomeMessage | DataMessage | ReplayingMessage | SubscribedMessage | UnsubscribedMessage | PongMessage | ErrorMessage;
 
 /** Splits one text frame into the messages it carries (see "Batches" in docs/protocol.md). */
 export function parseServerFrame(text: string): ServerMessage[] {

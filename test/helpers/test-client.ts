@@ -1,6 +1,7 @@
 // A protocol-v1 test client over a real WebSocket: records every message,
 // checks continuity per channel from `prev`, and waits for conditions.
 import WebSocket from 'ws';
+import { classify } from '../../src/protocol/continuity.js';
 import { parseServerFrame, type DataMessage, type ServerMessage } from '../../src/protocol/messages.js';
 
 export class TestClient {
@@ -8,8 +9,12 @@ export class TestClient {
   readonly data: DataMessage[] = [];
   /** Per channel, the last seq seen. */
   readonly lastSeq = new Map<string, number>();
-  /** Continuity violations seen: must stay empty. */
+  /** Continuity violations seen (gaps, duplicates, epoch changes): must stay empty. */
   readonly gaps: string[] = [];
+  /** Messages whose `prev` was 0 after an earlier one on the channel: unverifiable (protocol.md, Positions). */
+  readonly unverified: DataMessage[] = [];
+  /** Epoch of the positions in `lastSeq`. */
+  private readonly epochs = new Map<string, string>();
   frames = 0;
   closeCode: number | undefined;
   closeReason = '';
@@ -47,15 +52,19 @@ export class TestClient {
     if (m.type !== 'message') return;
     this.data.push(m);
     const last = this.lastSeq.get(m.channel);
-    if (last !== undefined && m.prev !== last) {
-      this.gaps.push(`${m.channel}: expected prev ${last}, got prev ${m.prev} (seq ${m.seq})`);
+    const continuity = classify(last === undefined ? undefined : { seq: last, epoch: this.epochs.get(m.channel) ?? m.epoch }, m);
+    if (continuity === 'unverified') this.unverified.push(m);
+    else if (continuity !== 'first' && continuity !== 'next') {
+      this.gaps.push(`${m.channel}: ${continuity}: expected prev ${last}, got prev ${m.prev} (seq ${m.seq})`);
     }
     this.lastSeq.set(m.channel, m.seq);
+    this.epochs.set(m.channel, m.epoch);
   }
 
   /** Forget continuity state for a channel (e.g. after recovered:false). */
   resetChannel(channel: string): void {
     this.lastSeq.delete(channel);
+    this.epochs.delete(channel);
   }
 
   send(message: unknown): void {
