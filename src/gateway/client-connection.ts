@@ -4,7 +4,7 @@
 import type { WebSocket } from 'ws';
 import { CloseCode, closeCodeName, ErrorCode } from '../protocol/codes.js';
 import type { RequestId, ServerMessage } from '../protocol/messages.js';
-import { ConnectionWriter } from './connection-writer.js';
+import { ConnectionWriter, type FlushPass } from './connection-writer.js';
 import { SubscriptionList } from './subscription-list.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -74,9 +74,9 @@ export class ClientConnection {
    * position, so nothing is lost, and its memory on the server stays bounded
    * by the budget plus one frame.
    */
-  writeFrame(frame: Buffer): boolean {
+  writeFrame(frame: Buffer, pass?: FlushPass): boolean {
     if (this.closingSince !== 0) return false;
-    if (this.writer.writeFrame(frame)) return true;
+    if (this.writer.writeFrame(frame, pass)) return true;
     this.closeSlow();
     return false;
   }

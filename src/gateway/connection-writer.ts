@@ -15,10 +15,34 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { socketOf } from './ws-socket-adapter.js';
 
+/**
+ * One pass of the hub's flush. A connection that gets more than one frame in
+ * a pass (several channels, or channels and patterns) is corked after the
+ * first, and uncorked at the end of the pass: the rest leave in one writev.
+ */
+/** Small frames of one pass are gathered into writes of at most this many bytes. */
+const COALESCE_BYTES = 16 * 1024;
+
+export class FlushPass {
+  private static counter = 0;
+  readonly id = ++FlushPass.counter;
+  readonly corked: ConnectionWriter[] = [];
+
+  end(): void {
+    for (const writer of this.corked) writer.uncork();
+    this.corked.length = 0;
+  }
+}
+
 export class ConnectionWriter {
   private readonly socket: Socket;
   /** Bytes of live messages held by subscriptions still being set up. */
   heldBytes = 0;
+  /** The flush pass that last wrote here, and whether the socket is corked for it. */
+  private passId = 0;
+  private listedIn = 0;
+  private corked = false;
+  private corkedBytes = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -41,10 +65,44 @@ export class ConnectionWriter {
    * caller closes the client as slow). Checking before the write lets one
    * large batch through to a client that keeps up.
    */
-  writeFrame(frame: Buffer): boolean {
+  writeFrame(frame: Buffer, pass?: FlushPass): boolean {
     if (this.overBudget) return false;
+    if (pass) this.coalesce(pass, frame.length);
     this.socket.write(frame);
     return true;
+  }
+
+  /**
+   * The first frame of a pass goes out at once (most connections get only
+   * one, and pay nothing more). Later small frames are corked together, up
+   * to COALESCE_BYTES at a time, and leave in one writev. Corked bytes count
+   * against the budget like any other: the cap keeps a healthy client from
+   * looking slow, and a stalled one still holds at most the budget plus one frame.
+   */
+  private coalesce(pass: FlushPass, length: number): void {
+    if (this.passId !== pass.id) {
+      this.passId = pass.id;
+      return;
+    }
+    if (this.corked && this.corkedBytes + length > COALESCE_BYTES) this.uncork();
+    if (!this.corked) {
+      if (length >= COALESCE_BYTES) return;
+      this.corked = true;
+      this.socket.cork();
+      if (this.listedIn !== pass.id) {
+        this.listedIn = pass.id;
+        pass.corked.push(this);
+      }
+    }
+    this.corkedBytes += length;
+  }
+
+  /** @internal ends a flush pass */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.corkedBytes = 0;
+    this.socket.uncork();
   }
 
   /** Sends one control message (JSON text) in a frame of its own. */

@@ -2,7 +2,8 @@
 // write path. Messages that arrive in one event-loop turn go out together:
 // each encoded once, framed once per channel (exact subscriptions) or once per
 // pattern (wildcard subscriptions), and the same bytes are written to every
-// subscriber.
+// subscriber. Everything one connection gets in one flush leaves in one
+// write (FlushPass corks a connection from its second frame on).
 //
 // Order: a client resumes a subscription from the newest seq it got on it.
 // That is only safe if every prefix of what a subscription receives is
@@ -14,6 +15,7 @@ import type { BrokerMessage } from '../broker/broker.js';
 import { channelMatches } from '../protocol/channels.js';
 import { encodeDataMessage } from '../protocol/data-message-encoder.js';
 import type { ClientConnection } from './client-connection.js';
+import { FlushPass } from './connection-writer.js';
 import type { Subscription } from './subscription.js';
 import { textFrame } from './text-frame.js';
 
@@ -98,10 +100,19 @@ export class SubscriptionHub {
     const inOrder = this.queuedInOrder;
     this.queuedByChannel = new Map();
     this.queuedInOrder = [];
+    const pass = new FlushPass();
+    try {
+      this.flushPass(pass, byChannel, inOrder);
+    } finally {
+      pass.end();
+    }
+  };
+
+  private flushPass(pass: FlushPass, byChannel: Map<string, BrokerMessage[]>, inOrder: BrokerMessage[]): void {
     for (const [channel, messages] of byChannel) {
       const subs = this.exact.get(channel);
       if (!subs) continue;
-      this.guarded(channel, subs, messages);
+      this.guarded(pass, channel, subs, messages);
     }
     if (this.patterns.size === 0 || inOrder.length === 0) return;
     const perPattern = new Map<string, BrokerMessage[]>();
@@ -114,13 +125,13 @@ export class SubscriptionHub {
     }
     for (const [pattern, messages] of perPattern) {
       const subs = this.patterns.get(pattern);
-      if (subs) this.guarded(pattern, subs, messages);
+      if (subs) this.guarded(pass, pattern, subs, messages);
     }
-  };
+  }
 
-  private guarded(target: string, subs: Set<Subscription>, messages: BrokerMessage[]): void {
+  private guarded(pass: FlushPass, target: string, subs: Set<Subscription>, messages: BrokerMessage[]): void {
     try {
-      this.deliverBatch(subs, messages);
+      this.deliverBatch(pass, subs, messages);
     } catch (err) {
       // A bug here must not take the process (and every client) down with it.
       this.observer.onFlushError(target, err);
@@ -128,7 +139,7 @@ export class SubscriptionHub {
   }
 
   /** One batch (seq order) to every subscription of one channel or one pattern. */
-  private deliverBatch(subs: Set<Subscription>, messages: BrokerMessage[]): void {
+  private deliverBatch(pass: FlushPass, subs: Set<Subscription>, messages: BrokerMessage[]): void {
     const frames = batchFrames(messages);
     let frameBytes = 0;
     for (const f of frames) frameBytes += f.length;
@@ -150,14 +161,14 @@ export class SubscriptionHub {
         // read ran ahead of the live consumer). Send only what is newer.
         const mine = batchFrames(messages.filter((m) => m.seq > sub.lastSeq));
         sub.lastSeq = last;
-        if (!writeAll(conn, mine)) continue;
+        if (!writeAll(conn, mine, pass)) continue;
         receivers++;
         written += mine.length;
         for (const f of mine) bytes += f.length;
         continue;
       }
       sub.lastSeq = last;
-      if (!writeAll(conn, frames)) continue;
+      if (!writeAll(conn, frames, pass)) continue;
       receivers++;
       written += frames.length;
       bytes += frameBytes;
@@ -189,7 +200,7 @@ export class SubscriptionHub {
   }
 }
 
-function writeAll(conn: ClientConnection, frames: Buffer[]): boolean {
-  for (const frame of frames) if (!conn.writeFrame(frame)) return false;
+function writeAll(conn: ClientConnection, frames: Buffer[], pass?: FlushPass): boolean {
+  for (const frame of frames) if (!conn.writeFrame(frame, pass)) return false;
   return frames.length > 0;
 }

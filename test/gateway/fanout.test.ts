@@ -8,6 +8,7 @@ import type { MemoryBroker } from '../../src/broker/broker-memory.js';
 import { startTestGateway } from '../helpers/gateway-harness.js';
 import { fetchMetrics, metricValue } from '../helpers/metrics-reader.js';
 import { TestClient } from '../helpers/test-client.js';
+import { socketOf } from '../../src/gateway/ws-socket-adapter.js';
 
 const CH = 'token.ETH.price';
 
@@ -122,6 +123,38 @@ test('a stalled client is closed with 4000 once its queue passes the byte bound,
     // Everything the stalled client did get is contiguous: nothing was skipped silently.
     assert.deepEqual(stalled.gaps, []);
     healthy.close();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('everything a connection gets in one flush leaves in at most two socket writes (per-connection coalescing), each subscription in seq order', async () => {
+  const h = await startTestGateway();
+  const broker = h.broker as MemoryBroker;
+  try {
+    const channels = Array.from({ length: 10 }, (_, i) => `token.C${i}.price`);
+    const c = await TestClient.connect(h.url);
+    await c.subscribe([...channels, 'market.*']);
+    const conn = [...h.gateway.connections][0]!;
+    const socket = socketOf(conn.ws) as Socket & { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+    let writes = 0;
+    const write = socket._write.bind(socket);
+    const writev = socket._writev.bind(socket);
+    socket._write = (...a: unknown[]) => {
+      writes++;
+      write(...a);
+    };
+    socket._writev = (...a: unknown[]) => {
+      writes++;
+      writev(...a);
+    };
+    for (const ch of channels) broker.publishNow(ch, { type: 'price:update', ch });
+    broker.publishNow('market.statistics', { type: 'market:statistics' });
+    await c.waitFor(() => c.data.length === 11, 5000, '11 messages');
+    assert.equal(c.frames, 1 + 11 + 11, 'welcome, 11 subscribed answers, one frame per channel batch');
+    assert.ok(writes <= 2, `${writes} socket writes for 11 frames`);
+    assert.deepEqual(c.gaps, []);
+    c.close();
   } finally {
     await h.stop();
   }
