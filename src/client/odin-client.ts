@@ -4,9 +4,11 @@
 // an app must know: state changes, `recovered:false` (resync), gaps (never
 // expected), server errors. docs/client.md is the guide.
 //
-// This module imports nothing outside src/client/ at run time (the protocol
-// imports are types only), so the compiled files load in a browser as plain
-// ES modules from the gateway's /sdk/.
+// At run time it imports only src/client/ and src/protocol/ (codes, channel
+// matching, continuity, the frame parser), so the compiled files load in a
+// browser as plain ES modules from the gateway's /sdk/ and /protocol/. In Node
+// it is the package's main entry (package.json "exports").
+import { parseServerFrame } from '../protocol/messages.js';
 import type { DataMessage, ErrorMessage, PongMessage, Position, ReplayingMessage, ServerMessage, SubscribedMessage, SubscribeEntry, WelcomeMessage } from '../protocol/messages.js';
 import { CLIENT_DROP_CODE, CloseCode } from './close-codes.js';
 import { ClientSubscription, type MessageHandler, type SubscribeResult } from './client-subscription.js';
@@ -385,17 +387,14 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     this.heartbeat.frameReceived();
     if (typeof data !== 'string') return; // the protocol is text only
     // A frame may carry several messages separated by '\n' (protocol: "Batches").
-    const parts = data.indexOf('\n') < 0 ? [data] : data.split('\n');
-    for (const part of parts) {
-      let message: ServerMessage;
-      try {
-        message = JSON.parse(part) as ServerMessage;
-      } catch {
-        this.emit('error', new OdinClientError('BAD_FRAME', 'the server sent a frame that is not JSON'));
-        continue;
-      }
-      this.onServerMessage(message);
+    let messages: ServerMessage[];
+    try {
+      messages = parseServerFrame(data);
+    } catch {
+      this.emit('error', new OdinClientError('BAD_FRAME', 'the server sent a frame that is not JSON'));
+      return;
     }
+    for (const message of messages) this.onServerMessage(message);
   }
 
   private onServerMessage(m: ServerMessage): void {
