@@ -9,7 +9,10 @@ import { median, odinRatios, summarizeResults } from '../../src/bench/bench-summ
 import { isSustained, MaxSearch } from '../../src/bench/max-search.js';
 import { forEachTick, priceTick } from '../../src/bench/price-tick.js';
 import { PublishPacer } from '../../src/bench/publish-pacer.js';
+import { spawnSync } from 'node:child_process';
+import { benchPlan } from '../../src/bench/bench-plan.js';
 import { benchConfigFrom } from '../../src/config/bench-options.js';
+import { CLI } from '../helpers/child-process.js';
 
 /** Drives a search against a system that sustains up to `capacity` deliveries/s. */
 function search(capacity: number, start: number, factor: number, refinements: number): MaxSearch {
@@ -130,5 +133,31 @@ describe('bench options', () => {
   it('validates system names', () => {
     assert.deepEqual(benchConfigFrom(['--systems', 'odin,nats-ws'], {}).systems, ['odin', 'nats-ws']);
     assert.throws(() => benchConfigFrom(['--systems', 'kafka'], {}), /unknown system "kafka"/);
+  });
+
+  it('picks scenarios by name and refuses a name the mode does not have, naming the valid ones', () => {
+    const timing = { workers: 1, sampleEvery: 1 };
+    assert.deepEqual(benchPlan('full', { ...timing, scenarios: ['idle'] }).scenarios.map((s) => s.name), ['idle']);
+    assert.throws(() => benchPlan('full', { ...timing, scenarios: ['idle', 'nope'] }), /unknown scenario "nope" in full mode; one of one-channel, fifty-channels, idle/);
+    assert.throws(() => benchPlan('quick', { ...timing, scenarios: ['fifty-channels'] }), /unknown scenario "fifty-channels" in quick mode; one of one-channel, idle/);
+  });
+
+  it('CLI: an unknown scenario or system exits 2 before running anything, and help states each default once', () => {
+    const scenario = spawnSync(process.execPath, [CLI, 'bench', '--tiny', '--scenarios', 'nope'], { encoding: 'utf8' });
+    assert.equal(scenario.status, 2, scenario.stderr);
+    assert.match(scenario.stderr, /unknown scenario "nope" in tiny mode; one of tiny/);
+    assert.doesNotMatch(scenario.stderr, /\[run 1/, 'nothing ran');
+    const system = spawnSync(process.execPath, [CLI, 'bench', '--tiny', '--systems', 'odin,kafka'], { encoding: 'utf8' });
+    assert.equal(system.status, 2, system.stderr);
+    assert.match(system.stderr, /unknown system "kafka"; one of odin, odin-nats, nats-ws, ws-loop, socketio/);
+    for (const command of ['bench', 'load']) {
+      const help = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' });
+      assert.equal(help.status, 0, help.stderr);
+      const options = help.stdout.split('\n').filter((l) => l.startsWith('  --'));
+      assert.ok(options.length > 5, help.stdout);
+      for (const line of options) assert.equal(line.split('[default:').length, 2, `one default per option: ${line}`);
+      assert.doesNotMatch(help.stdout, /\[default: \]/);
+    }
+    assert.match(spawnSync(process.execPath, [CLI, 'bench', '--help'], { encoding: 'utf8' }).stdout, /Scenarios: one-channel, fifty-channels, idle \(full run\)/);
   });
 });
