@@ -17,6 +17,8 @@ export interface BenchPlan {
 const FULL: Scenario[] = [
   { name: 'one-channel', title: '500 clients, one channel', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 2, ceiling: 50_000_000 } },
   { name: 'fifty-channels', title: '5,000 clients over 50 channels', clients: 5000, channels: 50, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 1, ceiling: 50_000_000 } },
+  // Real watch lists: each client names 10 of 50 channels, a few on almost every list, most on few.
+  { name: 'portfolio', title: '2,000 clients, each 10 of 50 channels (skewed)', clients: 2000, channels: 50, perClient: 10, skew: 1, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 1, ceiling: 50_000_000 } },
   { name: 'idle', title: '10,000 idle subscribed connections', clients: 10_000, channels: 50, idle: true },
 ];
 
@@ -27,6 +29,7 @@ const QUICK: Scenario[] = [
 
 const TINY: Scenario[] = [
   { name: 'tiny', title: '20 clients, one channel', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
+  { name: 'tiny-portfolio', title: '20 clients, each 3 of 6 channels (skewed)', clients: 20, channels: 6, perClient: 3, skew: 1, fixedDeliveriesPerSec: 2000 },
 ];
 
 /** Scenario names by mode, for help and error messages. */

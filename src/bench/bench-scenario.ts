@@ -7,12 +7,17 @@ import { ClientPool, type PoolMeasurement } from './client-pool.js';
 import { MaxSearch, type StepResult } from './max-search.js';
 import { benchChannels } from './price-tick.js';
 import { cpuSeconds, rssKiB } from './proc-stats.js';
+import { subscriptionPlan } from './subscription-plan.js';
 
 export interface Scenario {
   name: string;
   title: string;
   clients: number;
   channels: number;
+  /** Channels each client subscribes to by name (default 1). */
+  perClient?: number;
+  /** Zipf-like skew of the clients' choice of channels (0 or absent: round-robin, equal audiences). */
+  skew?: number;
   /** Deliveries per second for the fixed-rate measurement (absent: none). */
   fixedDeliveriesPerSec?: number;
   maxSearch?: { start: number; factor: number; refinements: number; ceiling: number };
@@ -60,10 +65,23 @@ export interface SystemResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The channels of every client of a scenario: the same plan for every system. */
+export function scenarioPlan(scenario: Scenario): string[][] {
+  return subscriptionPlan({ clients: scenario.clients, channels: benchChannels(scenario.channels), perClient: scenario.perClient ?? 1, skew: scenario.skew ?? 0 });
+}
+
+/**
+ * Deliveries per published message: subscriptions / channels. The pacer
+ * publishes round-robin, every channel equally often, so each message reaches
+ * its channel's audience and the audiences add up to every subscription.
+ */
+export function fanout(scenario: Scenario): number {
+  return (scenario.clients * (scenario.perClient ?? 1)) / scenario.channels;
+}
+
 export async function measureRate(system: RunningSystem, pool: ClientPool, scenario: Scenario, offered: number, timing: Timing): Promise<RateMeasurement> {
   const channels = benchChannels(scenario.channels);
-  const fanout = scenario.clients / scenario.channels;
-  system.setRate(offered / fanout, channels);
+  system.setRate(offered / fanout(scenario), channels);
   await sleep(timing.warmupMs);
   const cpuBefore = cpuSeconds(system.serverPid);
   const started = performance.now();
@@ -101,7 +119,7 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
   try {
     await system.collectGarbage();
     const rssBefore = rssKiB(system.serverPid);
-    pool = await ClientPool.open(system, { clients: scenario.clients, channels: benchChannels(scenario.channels), workers: timing.workers, sampleEvery: timing.sampleEvery });
+    pool = await ClientPool.open(system, { plan: scenarioPlan(scenario), workers: timing.workers, sampleEvery: timing.sampleEvery });
     result.connections = { wanted: scenario.clients, ready: pool.ready, failed: pool.failed, errors: pool.errors };
     log(`  ${spec.name}: ${pool.ready}/${scenario.clients} connections subscribed`);
     if (pool.ready < scenario.clients) result.note = `${scenario.clients - pool.ready} connections failed: ${JSON.stringify(pool.errors)}`;
@@ -114,7 +132,7 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
     }
     const firstRate = scenario.fixedDeliveriesPerSec ?? scenario.maxSearch?.start;
     if (firstRate !== undefined && timing.primeMs > 0) {
-      system.setRate(firstRate / (scenario.clients / scenario.channels), benchChannels(scenario.channels));
+      system.setRate(firstRate / fanout(scenario), benchChannels(scenario.channels));
       await sleep(timing.primeMs);
       system.setRate(0, benchChannels(scenario.channels));
       await pool.drain();
