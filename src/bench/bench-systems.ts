@@ -17,6 +17,8 @@ export interface RunningSystem {
   /** Where a client subscribed to `channels` connects (systems without a subscribe message take them in the URL). */
   urlFor(channels: readonly string[]): string;
   setRate(perSec: number, channels: string[]): void;
+  /** Messages the pacer has published on each channel (in the order of the last `setRate` channels). */
+  publishedPerChannel(): Promise<number[]>;
   /** Publishes `count` messages at once on a channel; resolves with the position before them. */
   burst(channel: string, count: number): Promise<{ before: number; epoch: string }>;
   /** Full GC in the server process when it is Node (so RSS is not garbage). */
@@ -81,6 +83,13 @@ class ServerChild {
     return m.type === 'burst-done' ? { before: m.before, epoch: m.epoch } : { before: 0, epoch: '' };
   }
 
+  async published(): Promise<number[]> {
+    const answer = this.next((m) => m.type === 'published');
+    this.send({ type: 'count' });
+    const m = await answer;
+    return m.type === 'published' ? m.perChannel : [];
+  }
+
   async gc(): Promise<void> {
     const done = this.next((m) => m.type === 'gc-done');
     this.send({ type: 'gc' });
@@ -95,6 +104,7 @@ function nodeSystem(name: string, kind: ClientKind, url: (port: number, channels
     serverPid: server.child.pid!,
     urlFor: (channels) => url(port, channels),
     setRate: (perSec, channels) => server.send({ type: 'rate', perSec, channels }),
+    publishedPerChannel: () => server.published(),
     burst: (channel, count) => server.burst(channel, count),
     collectGarbage: () => server.gc(),
     async stop() {

@@ -11,7 +11,7 @@ import { forEachTick, priceTick } from '../../src/bench/price-tick.js';
 import { PublishPacer } from '../../src/bench/publish-pacer.js';
 import { spawnSync } from 'node:child_process';
 import { benchPlan } from '../../src/bench/bench-plan.js';
-import { fanout, scenarioPlan } from '../../src/bench/bench-scenario.js';
+import { fanout, publishMix, scenarioPlan } from '../../src/bench/bench-scenario.js';
 import { benchChannels } from '../../src/bench/price-tick.js';
 import { audiences, subscriptionPlan } from '../../src/bench/subscription-plan.js';
 import { benchConfigFrom } from '../../src/config/bench-options.js';
@@ -185,6 +185,15 @@ describe('subscription plans', () => {
     assert.ok(sorted[25]! < 400, `the median channel is below the uniform audience: ${sorted[25]}`);
     assert.deepEqual(scenarioPlan(scenario), plan, 'seeded: every system gets the same plan');
     assert.equal(fanout(scenario), 400, 'deliveries per published message: 20,000 subscriptions over 50 channels');
+  });
+
+  it('corrects the offered deliveries of a window by which channels were published in it', () => {
+    // Audiences 300 and 100 (mean 200): a window that published the popular channel more offered more.
+    assert.equal(publishMix([5, 5], [300, 100]), 1);
+    assert.equal(publishMix([3, 1], [300, 100]), 1.25);
+    assert.equal(publishMix([0, 4], [300, 100]), 0.5);
+    assert.equal(publishMix([0, 0], [300, 100]), 1, 'nothing published: the nominal rate stands');
+    assert.equal(publishMix([7, 2, 9], [40, 40, 40]), 1, 'equal audiences: always nominal');
   });
 
   it('one channel per client stays round-robin with equal audiences', () => {
