@@ -11,9 +11,15 @@ import { CLI } from '../helpers/child-process.js';
 import { startTestGateway, type GatewayHarness } from '../helpers/gateway-harness.js';
 import { runRealistic, healthUrlFor } from '../../src/load/realistic-run.js';
 import { runStress } from '../../src/load/stress-run.js';
-import type { LoadSummary } from '../../src/load/load-stats.js';
+import type { LoadStats, LoadSummary, TimelinePoint } from '../../src/load/load-stats.js';
 
 const CHANNELS = ['token.BTC.price', 'token.ETH.price', 'token.SOL.price'];
+
+/** Stops a run at the first progress tick (once a second) where `done` holds. */
+function until(done: (stats: LoadStats) => boolean): { signal: AbortSignal; onProgress: (point: TimelinePoint, stats: LoadStats) => void } {
+  const abort = new AbortController();
+  return { signal: abort.signal, onProgress: (_point, stats) => void (done(stats) && abort.abort()) };
+}
 
 async function waitUntil(ok: () => boolean): Promise<void> {
   while (!ok()) await new Promise((r) => setTimeout(r, 20));
@@ -41,7 +47,9 @@ describe('odin load against a real gateway', () => {
   });
 
   it('custom run: every connection opens, messages are counted with latency, no gaps', async () => {
-    const summary = await runStress({ mode: 'custom', url: h.url, connections: 20, durationMs: 1500, channels: CHANNELS, rampPerSec: 200, keepaliveMs: 200, reconnectDelayMs: 100 });
+    // Runs until every connection opened and messages and pongs came (a positive marker, however busy the machine), at most 60 s.
+    const stop = until((stats) => stats.opened >= 20 && stats.messages > 20 * 3 * 10 && stats.pongs > 0);
+    const summary = await runStress({ mode: 'custom', url: h.url, connections: 20, durationMs: 60_000, channels: CHANNELS, rampPerSec: 200, keepaliveMs: 200, reconnectDelayMs: 100, ...stop });
     assert.equal(summary.connections.attempted, 20);
     assert.equal(summary.connections.opened, 20);
     assert.equal(summary.connections.failed, 0);
@@ -95,10 +103,12 @@ describe('odin load against a real gateway', () => {
       target: 20,
       min: 5,
       max: 60,
-      durationMs: 3000,
+      // Until traders came back and resumed (a positive marker), at most 60 s.
+      durationMs: 60_000,
       timeScale: 0.01,
       channels: CHANNELS,
       keepaliveMs: 500,
+      ...until((stats) => stats.attempted > 20 && stats.reconnects > 0 && stats.resumesRecovered > 0 && stats.keepalivesSent > 0),
     });
     const r = summary.realistic!;
     const started = Object.values(r.sessionsStarted).reduce((a, b) => a + b, 0);
@@ -141,14 +151,21 @@ describe('odin load against a real gateway', () => {
     assert.equal(summary.gaps, 0);
   });
 
-  it('CLI: odin load custom writes the JSON summary and the HTML report', async () => {
+  it('CLI: odin load custom prints progress, stops cleanly on Ctrl-C and writes the JSON summary and the HTML report', { timeout: 90_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'odin-load-'));
     const json = join(dir, 'summary.json');
     const html = join(dir, 'report.html');
-    const child = spawn(process.execPath, [CLI, 'load', 'custom', '--url', h.url, '--connections', '20', '--duration', '2', '--channels', CHANNELS.join(','), '--json', json, '--report', html], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'load', 'custom', '--url', h.url, '--connections', '20', '--duration', '60', '--channels', CHANNELS.join(','), '--json', json, '--report', html], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    // The progress line (one a second when stderr is not a terminal) is the marker: all open and live messages flowing.
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+      if (/open=20 .*live msg\/s=[1-9]/.test(err) && child.exitCode === null) child.kill('SIGINT');
+    });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.match(err, /t=\d+s open=20 attempted=20 failed=0 live msg\/s=\d+ replayed\/s=\d+ live p50=/);
     assert.equal(code, 0, out);
     assert.match(out, /gaps +0 \(ok\)/);
     const summary = JSON.parse(readFileSync(json, 'utf8')) as LoadSummary;
