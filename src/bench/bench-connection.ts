@@ -10,7 +10,8 @@ import { RawWebSocket } from './raw-websocket.js';
 
 export interface ConnectionSpec {
   url: string;
-  channel: string;
+  /** Subscribed by name, each on its own (Odin: one subscribe entry each; NATS: one SUB each). */
+  channels: string[];
   localAddress?: string;
   sampled: boolean;
 }
@@ -41,6 +42,8 @@ export class BenchConnection {
   private natsPending = '';
   private natsSkip = 0;
   private natsPayload = '';
+  /** Odin answers each entry with its own `subscribed`: ready when all have come. */
+  private subscribedAnswers = 0;
   onSettled: (() => void) | undefined;
   onLost: ((conn: BenchConnection) => void) | undefined;
 
@@ -56,6 +59,7 @@ export class BenchConnection {
     this.natsPending = '';
     this.natsSkip = 0;
     this.natsPayload = '';
+    this.subscribedAnswers = 0;
     this.lastN.clear();
     const ws: RawWebSocket = new RawWebSocket(this.spec.url, this.spec.localAddress, {
       onOpen: () => this.handleOpen(),
@@ -81,7 +85,7 @@ export class BenchConnection {
   /** @internal */
   handleOpen(): void {
     this.wasOpened = true;
-    if (this.kind === 'odin') this.ws!.send(JSON.stringify({ type: 'subscribe', id: 1, channels: [this.spec.channel] }));
+    if (this.kind === 'odin') this.ws!.send(JSON.stringify({ type: 'subscribe', id: 1, channels: this.spec.channels }));
   }
 
   /** @internal */
@@ -140,7 +144,7 @@ export class BenchConnection {
       return;
     }
     const text = data.toString('utf8');
-    if (text.includes('"type":"subscribed"')) this.markReady();
+    if (text.includes('"type":"subscribed"') && ++this.subscribedAnswers === this.spec.channels.length) this.markReady();
   }
 
   private wsLoopFrame(data: Buffer): void {
@@ -216,7 +220,7 @@ export class BenchConnection {
       i = nl + 2;
       if (line === 'PING') this.ws!.send('PONG\r\n');
       else if (line === 'PONG') this.markReady();
-      else if (line.startsWith('INFO')) this.ws!.send(`${NATS_CONNECT}SUB odin.${this.spec.channel} 1\r\nPING\r\n`);
+      else if (line.startsWith('INFO')) this.ws!.send(`${NATS_CONNECT}${this.spec.channels.map((c, i) => `SUB odin.${c} ${i + 1}\r\n`).join('')}PING\r\n`);
       else if (line.startsWith('-ERR')) this.counters.errors.set(line, (this.counters.errors.get(line) ?? 0) + 1);
     }
     if (messages > 0) this.counters.received += messages;

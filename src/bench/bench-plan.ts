@@ -1,6 +1,7 @@
 // What a benchmark run contains, by mode: the scenarios, their rates and
 // the measurement timing. Full: the figures for BENCHMARKS.md. Quick: a
 // routine check under a minute. Tiny: a smoke run for the tests.
+import { ConfigError } from '../config/option-parser.js';
 import type { Scenario, Timing } from './bench-scenario.js';
 
 export type BenchMode = 'full' | 'quick' | 'tiny';
@@ -16,6 +17,8 @@ export interface BenchPlan {
 const FULL: Scenario[] = [
   { name: 'one-channel', title: '500 clients, one channel', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 2, ceiling: 50_000_000 } },
   { name: 'fifty-channels', title: '5,000 clients over 50 channels', clients: 5000, channels: 50, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 1, ceiling: 50_000_000 } },
+  // Real watch lists: each client names 10 of 50 channels, a few on almost every list, most on few.
+  { name: 'portfolio', title: '2,000 clients, each 10 of 50 channels (skewed)', clients: 2000, channels: 50, perClient: 10, skew: 1, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 1, ceiling: 50_000_000 } },
   { name: 'idle', title: '10,000 idle subscribed connections', clients: 10_000, channels: 50, idle: true },
 ];
 
@@ -26,11 +29,23 @@ const QUICK: Scenario[] = [
 
 const TINY: Scenario[] = [
   { name: 'tiny', title: '20 clients, one channel', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
+  { name: 'tiny-portfolio', title: '20 clients, each 3 of 6 channels (skewed)', clients: 20, channels: 6, perClient: 3, skew: 1, fixedDeliveriesPerSec: 2000 },
 ];
+
+/** Scenario names by mode, for help and error messages. */
+export function scenarioNames(mode: BenchMode): string[] {
+  return (mode === 'full' ? FULL : mode === 'quick' ? QUICK : TINY).map((s) => s.name);
+}
 
 export function benchPlan(mode: BenchMode, overrides: { warmupMs?: number | undefined; measureMs?: number | undefined; workers: number; sampleEvery: number; scenarios?: readonly string[] }): BenchPlan {
   const base = mode === 'full' ? FULL : mode === 'quick' ? QUICK : TINY;
-  const scenarios = overrides.scenarios && overrides.scenarios.length > 0 ? base.filter((s) => overrides.scenarios!.includes(s.name)) : base;
+  const wanted = overrides.scenarios ?? [];
+  // A typo must not run nothing and report success: name what this mode has.
+  const unknown = wanted.filter((name) => !base.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    throw new ConfigError(`--scenarios/BENCH_SCENARIOS: unknown scenario ${unknown.map((n) => JSON.stringify(n)).join(', ')} in ${mode} mode; one of ${base.map((s) => s.name).join(', ')}`);
+  }
+  const scenarios = wanted.length > 0 ? base.filter((s) => wanted.includes(s.name)) : base;
   const defaults =
     mode === 'full' ? { primeMs: 3000, warmupMs: 1000, measureMs: 2000 } : mode === 'quick' ? { primeMs: 1000, warmupMs: 300, measureMs: 700 } : { primeMs: 300, warmupMs: 200, measureMs: 500 };
   return {

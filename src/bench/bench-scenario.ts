@@ -7,12 +7,17 @@ import { ClientPool, type PoolMeasurement } from './client-pool.js';
 import { MaxSearch, type StepResult } from './max-search.js';
 import { benchChannels } from './price-tick.js';
 import { cpuSeconds, rssKiB } from './proc-stats.js';
+import { audiences, subscriptionPlan } from './subscription-plan.js';
 
 export interface Scenario {
   name: string;
   title: string;
   clients: number;
   channels: number;
+  /** Channels each client subscribes to by name (default 1). */
+  perClient?: number;
+  /** Zipf-like skew of the clients' choice of channels (0 or absent: round-robin, equal audiences). */
+  skew?: number;
   /** Deliveries per second for the fixed-rate measurement (absent: none). */
   fixedDeliveriesPerSec?: number;
   maxSearch?: { start: number; factor: number; refinements: number; ceiling: number };
@@ -60,23 +65,55 @@ export interface SystemResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function measureRate(system: RunningSystem, pool: ClientPool, scenario: Scenario, offered: number, timing: Timing): Promise<RateMeasurement> {
+/** The channels of every client of a scenario: the same plan for every system. */
+export function scenarioPlan(scenario: Scenario): string[][] {
+  return subscriptionPlan({ clients: scenario.clients, channels: benchChannels(scenario.channels), perClient: scenario.perClient ?? 1, skew: scenario.skew ?? 0 });
+}
+
+/**
+ * Deliveries per published message: subscriptions / channels. The pacer
+ * publishes round-robin, every channel equally often, so each message reaches
+ * its channel's audience and the audiences add up to every subscription.
+ */
+export function fanout(scenario: Scenario): number {
+  return (scenario.clients * (scenario.perClient ?? 1)) / scenario.channels;
+}
+
+/**
+ * With unequal audiences (portfolio), the deliveries a window offers depend on
+ * which channels the pacer happened to publish in it: a window holding a few
+ * round-robin cycles may favour the popular or the unpopular channels. This is
+ * the factor to correct the nominal rate by: the mean audience of what was
+ * published over the plan's mean audience (1 with equal audiences). The total
+ * stays nominal, so a server too busy to run its pacer still shows a shortfall.
+ */
+export function publishMix(publishedInWindow: readonly number[], audience: readonly number[]): number {
+  const count = publishedInWindow.reduce((a, b) => a + b, 0);
+  if (count === 0 || audience.length === 0) return 1;
+  const reached = publishedInWindow.reduce((sum, n, i) => sum + n * (audience[i] ?? 0), 0);
+  const mean = audience.reduce((a, b) => a + b, 0) / audience.length;
+  return reached / count / mean;
+}
+
+export async function measureRate(system: RunningSystem, pool: ClientPool, scenario: Scenario, offered: number, timing: Timing, audience?: readonly number[]): Promise<RateMeasurement> {
   const channels = benchChannels(scenario.channels);
-  const fanout = scenario.clients / scenario.channels;
-  system.setRate(offered / fanout, channels);
+  system.setRate(offered / fanout(scenario), channels);
   await sleep(timing.warmupMs);
   const cpuBefore = cpuSeconds(system.serverPid);
   const started = performance.now();
   pool.startMeasuring();
+  const publishedBefore = audience ? await system.publishedPerChannel() : [];
   await sleep(timing.measureMs);
+  const publishedAfter = audience ? await system.publishedPerChannel() : [];
   const m: PoolMeasurement = await pool.stopMeasuring();
   const seconds = (performance.now() - started) / 1000;
+  const mix = audience ? publishMix(publishedAfter.map((n, i) => n - (publishedBefore[i] ?? 0)), audience) : 1;
   const cpu = cpuSeconds(system.serverPid) - cpuBefore;
   system.setRate(0, channels);
   const drained = await pool.drain();
   if (m.closes > 0) await pool.waitReady(scenario.clients);
   return {
-    offered: Math.round(offered),
+    offered: Math.round(offered * mix),
     delivered: Math.round(m.perSecond),
     latencyMs: m.latency.percentiles(),
     gaps: m.gaps,
@@ -101,7 +138,10 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
   try {
     await system.collectGarbage();
     const rssBefore = rssKiB(system.serverPid);
-    pool = await ClientPool.open(system, { clients: scenario.clients, channels: benchChannels(scenario.channels), workers: timing.workers, sampleEvery: timing.sampleEvery });
+    const plan = scenarioPlan(scenario);
+    // Only unequal audiences need the per-window correction (publishMix).
+    const audience = scenario.skew ? audiences(plan, benchChannels(scenario.channels)) : undefined;
+    pool = await ClientPool.open(system, { plan, workers: timing.workers, sampleEvery: timing.sampleEvery });
     result.connections = { wanted: scenario.clients, ready: pool.ready, failed: pool.failed, errors: pool.errors };
     log(`  ${spec.name}: ${pool.ready}/${scenario.clients} connections subscribed`);
     if (pool.ready < scenario.clients) result.note = `${scenario.clients - pool.ready} connections failed: ${JSON.stringify(pool.errors)}`;
@@ -114,13 +154,13 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
     }
     const firstRate = scenario.fixedDeliveriesPerSec ?? scenario.maxSearch?.start;
     if (firstRate !== undefined && timing.primeMs > 0) {
-      system.setRate(firstRate / (scenario.clients / scenario.channels), benchChannels(scenario.channels));
+      system.setRate(firstRate / fanout(scenario), benchChannels(scenario.channels));
       await sleep(timing.primeMs);
       system.setRate(0, benchChannels(scenario.channels));
       await pool.drain();
     }
     if (scenario.fixedDeliveriesPerSec) {
-      result.fixed = await measureRate(system, pool, scenario, scenario.fixedDeliveriesPerSec, timing);
+      result.fixed = await measureRate(system, pool, scenario, scenario.fixedDeliveriesPerSec, timing, audience);
       log(`  ${spec.name}: fixed ${result.fixed.offered}/s -> ${result.fixed.delivered}/s, p50 ${result.fixed.latencyMs.p50} ms, p99 ${result.fixed.latencyMs.p99} ms, server cpu ${result.fixed.serverCpuPercent}%, gen ${result.fixed.generatorUtilization.join('/')}`);
     }
     if (scenario.maxSearch) {
@@ -128,7 +168,7 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
       const search = new MaxSearch(s.start, s.factor, s.refinements, s.ceiling);
       let at: RateMeasurement | undefined;
       for (let offered = search.next(); offered !== undefined; offered = search.next()) {
-        const m = await measureRate(system, pool, scenario, offered, timing);
+        const m = await measureRate(system, pool, scenario, offered, timing, audience);
         search.record({ offered: m.offered, delivered: m.delivered, p99Ms: m.latencyMs.p99, closes: m.closes });
         const step = search.steps[search.steps.length - 1]!;
         if (step.sustained && (!at || m.delivered > at.delivered)) at = m;

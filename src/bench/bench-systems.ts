@@ -14,8 +14,11 @@ export interface RunningSystem {
   kind: ClientKind;
   /** The process whose RSS and CPU are the system's. */
   serverPid: number;
-  urlFor(channel: string): string;
+  /** Where a client subscribed to `channels` connects (systems without a subscribe message take them in the URL). */
+  urlFor(channels: readonly string[]): string;
   setRate(perSec: number, channels: string[]): void;
+  /** Messages the pacer has published on each channel (in the order of the last `setRate` channels). */
+  publishedPerChannel(): Promise<number[]>;
   /** Publishes `count` messages at once on a channel; resolves with the position before them. */
   burst(channel: string, count: number): Promise<{ before: number; epoch: string }>;
   /** Full GC in the server process when it is Node (so RSS is not garbage). */
@@ -80,6 +83,13 @@ class ServerChild {
     return m.type === 'burst-done' ? { before: m.before, epoch: m.epoch } : { before: 0, epoch: '' };
   }
 
+  async published(): Promise<number[]> {
+    const answer = this.next((m) => m.type === 'published');
+    this.send({ type: 'count' });
+    const m = await answer;
+    return m.type === 'published' ? m.perChannel : [];
+  }
+
   async gc(): Promise<void> {
     const done = this.next((m) => m.type === 'gc-done');
     this.send({ type: 'gc' });
@@ -87,13 +97,14 @@ class ServerChild {
   }
 }
 
-function nodeSystem(name: string, kind: ClientKind, url: (port: number, channel: string) => string, server: ServerChild, port: number, extraStop?: () => Promise<void>): RunningSystem {
+function nodeSystem(name: string, kind: ClientKind, url: (port: number, channels: readonly string[]) => string, server: ServerChild, port: number, extraStop?: () => Promise<void>): RunningSystem {
   return {
     name,
     kind,
     serverPid: server.child.pid!,
-    urlFor: (channel) => url(port, channel),
+    urlFor: (channels) => url(port, channels),
     setRate: (perSec, channels) => server.send({ type: 'rate', perSec, channels }),
+    publishedPerChannel: () => server.published(),
     burst: (channel, count) => server.burst(channel, count),
     collectGarbage: () => server.gc(),
     async stop() {
@@ -154,7 +165,7 @@ export const WS_LOOP: SystemSpec = {
   kind: 'ws-loop',
   async start({ cpuProfileDir }) {
     const { server, port } = await ServerChild.fork('ws-loop-server', [], cpuProfileDir);
-    return nodeSystem('ws-loop', 'ws-loop', (p, channel) => `ws://127.0.0.1:${p}/?channel=${encodeURIComponent(channel)}`, server, port);
+    return nodeSystem('ws-loop', 'ws-loop', (p, channels) => `ws://127.0.0.1:${p}/?channels=${encodeURIComponent(channels.join(','))}`, server, port);
   },
 };
 
@@ -164,7 +175,7 @@ export const SOCKET_IO: SystemSpec = {
   kind: 'socketio',
   async start({ cpuProfileDir }) {
     const { server, port } = await ServerChild.fork('socketio-server', [], cpuProfileDir);
-    return nodeSystem('socketio', 'socketio', (p, channel) => `ws://127.0.0.1:${p}/socket.io/?EIO=4&transport=websocket&channel=${encodeURIComponent(channel)}`, server, port);
+    return nodeSystem('socketio', 'socketio', (p, channels) => `ws://127.0.0.1:${p}/socket.io/?EIO=4&transport=websocket&channels=${encodeURIComponent(channels.join(','))}`, server, port);
   },
 };
 

@@ -20,8 +20,8 @@ export interface PoolMeasurement {
 }
 
 export interface PoolOptions {
-  clients: number;
-  channels: readonly string[];
+  /** The channels of each client (subscribed by name), one entry per client. */
+  plan: readonly (readonly string[])[];
   workers: number;
   /** Every n-th connection reads payloads for latency and continuity. */
   sampleEvery: number;
@@ -59,15 +59,16 @@ export class ClientPool {
     readonly errors: Record<string, number>,
   ) {}
 
-  /** Opens `clients` connections to `system`, client i on channel i mod channels; resolves when all settled. */
+  /** Opens a connection per client of the plan to `system`, subscribed to its channels; resolves when all settled. */
   static async open(system: RunningSystem, options: PoolOptions, timeoutMs = 120_000): Promise<ClientPool> {
+    const clients = options.plan.length;
     // Fresh source addresses per run: the previous system's TIME_WAIT ports stay out of the way.
-    const addresses = sourceAddresses('127.0.0.1', options.clients, undefined, options.clients >= 2000);
+    const addresses = sourceAddresses('127.0.0.1', clients, undefined, clients >= 2000);
     const perWorker: ConnectionSpec[][] = Array.from({ length: options.workers }, () => []);
-    for (let i = 0; i < options.clients; i++) {
-      const channel = options.channels[i % options.channels.length]!;
+    for (let i = 0; i < clients; i++) {
+      const channels = [...options.plan[i]!];
       const localAddress = sourceAddressFor(addresses, i);
-      perWorker[i % options.workers]!.push({ url: system.urlFor(channel), channel, sampled: i % options.sampleEvery === 0, ...(localAddress ? { localAddress } : {}) });
+      perWorker[i % options.workers]!.push({ url: system.urlFor(channels), channels, sampled: i % options.sampleEvery === 0, ...(localAddress ? { localAddress } : {}) });
     }
     const handles = perWorker.map((connections) => new WorkerHandle(new Worker(WORKER_SCRIPT, { workerData: { kind: system.kind, connections } satisfies WorkerInput })));
     try {

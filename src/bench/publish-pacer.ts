@@ -41,6 +41,11 @@ export class PublishPacer {
     }
   }
 
+  /** Messages published so far on each channel, in the order of the channels last set. */
+  publishedPerChannel(): number[] {
+    return [...this.counters];
+  }
+
   /** Publishes `count` messages on one channel at once (resume measurement). */
   burst(channel: string, count: number): void {
     for (let i = 0; i < count; i++) this.publish(channel, priceTick(channel, i + 1));

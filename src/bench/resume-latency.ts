@@ -10,7 +10,7 @@ const CHANNEL = 'bench.resume';
 
 export async function measureResume(system: RunningSystem, missed: number, rounds: number): Promise<LatencyPercentiles> {
   const position = await system.burst(CHANNEL, missed);
-  const ws = new WebSocket(system.urlFor(CHANNEL), { perMessageDeflate: false });
+  const ws = new WebSocket(system.urlFor([CHANNEL]), { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);

@@ -11,7 +11,7 @@ export type ParentToServer =
 
 export type ServerToParent =
   | { type: 'ready'; port: number }
-  | { type: 'published'; total: number }
+  | { type: 'published'; total: number; perChannel: number[] }
   | { type: 'burst-done'; before: number; epoch: string }
   | { type: 'gc-done' }
   | { type: 'error'; message: string };
@@ -30,7 +30,7 @@ export function serveParent(publish: PublishOne, options: { beforeBurst?: (chann
   process.on('message', (raw: unknown) => {
     const m = raw as ParentToServer;
     if (m.type === 'rate') pacer.setRate(m.perSec, m.channels);
-    else if (m.type === 'count') sendToParent({ type: 'published', total: pacer.published });
+    else if (m.type === 'count') sendToParent({ type: 'published', total: pacer.published, perChannel: pacer.publishedPerChannel() });
     else if (m.type === 'gc') {
       // RSS is compared after a full collection, so garbage is not counted as connection cost.
       (globalThis as { gc?: () => void }).gc?.();

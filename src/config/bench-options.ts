@@ -6,8 +6,8 @@ export const BENCH_SYSTEM_NAMES = ['odin', 'odin-nats', 'nats-ws', 'ws-loop', 's
 export const benchOptionTable = {
   quick: { kind: 'bool', flag: 'quick', env: 'BENCH_QUICK', default: false, description: 'short run (under a minute): 500 clients on one channel, 1,000 idle connections, resume' },
   tiny: { kind: 'bool', flag: 'tiny', env: 'BENCH_TINY', default: false, description: 'smoke run for tests: 20 clients for about 2 s per system' },
-  systems: { kind: 'list', flag: 'systems', env: 'BENCH_SYSTEMS', default: [...BENCH_SYSTEM_NAMES], description: 'systems to run' },
-  scenarios: { kind: 'list', flag: 'scenarios', env: 'BENCH_SCENARIOS', default: [], description: 'scenarios to run (default: all of the chosen mode)' },
+  systems: { kind: 'list', flag: 'systems', env: 'BENCH_SYSTEMS', default: [...BENCH_SYSTEM_NAMES], description: `systems to run (${BENCH_SYSTEM_NAMES.join(', ')})` },
+  scenarios: { kind: 'list', flag: 'scenarios', env: 'BENCH_SCENARIOS', default: [], description: 'scenarios to run, by name (listed above) [default: all of the mode]' },
   repeat: { kind: 'int', flag: 'repeat', env: 'BENCH_REPEAT', default: 1, min: 1, max: 20, description: 'run everything this many times and report medians' },
   workers: { kind: 'int', flag: 'workers', env: 'BENCH_WORKERS', default: 2, min: 1, max: 32, description: 'load-generator threads' },
   warmupMs: { kind: 'int', flag: 'warmup-ms', env: 'BENCH_WARMUP_MS', default: undefined, min: 0, description: 'warm-up at each rate before measuring [default: by mode]' },

@@ -18,7 +18,7 @@ export const DEFAULT_CHANNELS = ['token.BTC.price', 'token.ETH.price', 'token.OD
 export const loadOptionTable = {
   url: { kind: 'string', flag: 'url', env: 'LOAD_URL', default: 'ws://127.0.0.1:3004/ws', description: 'gateway WebSocket URL' },
   connections: { kind: 'int', flag: 'connections', env: 'CONNECTIONS', default: undefined, min: 1, max: 1_000_000, description: 'connections to open [default: from the preset]' },
-  duration: { kind: 'number', flag: 'duration', env: 'DURATION', default: undefined, min: 0.1, description: 'run time in seconds [default: from the preset; realistic: 300]' },
+  duration: { kind: 'number', flag: 'duration', env: 'DURATION', default: undefined, min: 0.1, description: 'run time in wall-clock seconds, whatever --time-scale [default: from the preset; realistic: 300]' },
   channels: { kind: 'list', flag: 'channels', env: 'LOAD_CHANNELS', default: DEFAULT_CHANNELS, description: 'channels each client subscribes to (realistic: traders pick 1-3, bots all)' },
   ramp: { kind: 'number', flag: 'ramp', env: 'RAMP', default: 500, min: 0.1, description: 'connections opened per second' },
   keepalive: { kind: 'number', flag: 'keepalive', env: 'KEEPALIVE_SEC', default: 20, min: 0, description: 'seconds between application pings per client (0 = none)' },
@@ -29,7 +29,7 @@ export const loadOptionTable = {
   target: { kind: 'int', flag: 'target', env: 'TARGET_CONNECTIONS', default: 500, min: 1, description: 'realistic: initial target of connections' },
   min: { kind: 'int', flag: 'min', env: 'MIN_CONNECTIONS', default: 50, min: 0, description: 'realistic: never shed below this' },
   max: { kind: 'int', flag: 'max', env: 'MAX_CONNECTIONS', default: 2000, min: 1, description: 'realistic: never grow above this' },
-  timeScale: { kind: 'number', flag: 'time-scale', env: 'TIME_SCALE', default: 1, min: 0.00001, max: 1, description: 'realistic: multiply every duration (0.01 = 100x faster, for CI)' },
+  timeScale: { kind: 'number', flag: 'time-scale', env: 'TIME_SCALE', default: 1, min: 0.00001, max: 1, description: 'realistic: speed of the simulated day: multiply session lengths, delays and ramp period (0.01 = 100x faster); not --duration' },
   healthUrl: { kind: 'string', flag: 'health-url', env: 'HEALTH_URL', default: undefined, description: 'realistic: gateway /health [default: from --url]' },
 } satisfies OptionTable;
 

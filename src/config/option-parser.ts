@@ -132,7 +132,9 @@ export function resolveOptions<T extends OptionTable>(
 /** A help text listing every option with its env variable and default. */
 export function describeOptions(table: OptionTable): string {
   const rows = Object.values(table).map((s) => {
-    const def = Array.isArray(s.default) ? s.default.join(',') : s.default === undefined ? '(none)' : String(s.default);
+    // A description that states its own default ("[default: from the preset]") says it better than "(none)".
+    if (s.description.includes('[default:')) return `  --${s.flag.padEnd(24)} ${(s.env ?? '').padEnd(26)} ${s.description}`;
+    const def = Array.isArray(s.default) ? s.default.join(',') || '(none)' : s.default === undefined ? '(none)' : String(s.default);
     return `  --${s.flag.padEnd(24)} ${(s.env ?? '').padEnd(26)} ${s.description} [default: ${def}]`;
   });
   return rows.join('\n');

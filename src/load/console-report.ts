@@ -4,8 +4,8 @@ import type { LoadStats, LoadSummary, TimelinePoint } from './load-stats.js';
 export function progressLine(point: TimelinePoint, stats: LoadStats): string {
   return (
     `t=${point.t.toFixed(0)}s open=${point.open}${point.target !== undefined ? `/${point.target}` : ''} ` +
-    `attempted=${stats.attempted} failed=${stats.failed} msg/s=${point.messagesPerSec} ` +
-    `p50=${point.p50}ms p99=${point.p99}ms gaps=${stats.gaps} reconnects=${stats.reconnects}`
+    `attempted=${stats.attempted} failed=${stats.failed} live msg/s=${point.messagesPerSec} replayed/s=${point.replayedPerSec} ` +
+    `live p50=${point.p50}ms p99=${point.p99}ms gaps=${stats.gaps} reconnects=${stats.reconnects}`
   );
 }
 
@@ -19,15 +19,19 @@ export function printProgress(point: TimelinePoint, stats: LoadStats): void {
 export function summaryText(s: LoadSummary): string {
   const c = s.connections;
   const l = s.latencyMs;
+  const a = s.replayAgeMs;
+  const r = s.resumes;
   const lines = [
     `Odin load: ${s.mode} against ${s.url} for ${s.durationSec} s`,
     `  connections   attempted ${c.attempted}, opened ${c.opened}, failed ${c.failed}, peak open ${c.peakOpen} (target ${c.target})`,
     `  errors        ${Object.keys(c.errorsByCode).length ? JSON.stringify(c.errorsByCode) : 'none'}`,
     `  server closes ${Object.keys(c.closesByCode).length ? JSON.stringify(c.closesByCode) : 'none'}`,
-    `  messages      ${s.messages.received} received, ${s.messages.perSec}/s, in ${s.messages.frames} frames`,
-    `  latency ms    p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}  max ${l.max}  (${l.count} samples, publish ts to receive)`,
+    `  messages      ${s.messages.received} received (${s.messages.live} live, ${s.messages.replayed} replayed), ${s.messages.perSec}/s, in ${s.messages.frames} frames`,
+    `  latency ms    p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}  max ${l.max}  (${l.count} live messages, publish ts to receive)`,
+    `  replay age ms p50 ${a.p50}  p90 ${a.p90}  p99 ${a.p99}  max ${a.max}  (${a.count} replayed messages, how old on arrival; not latency)`,
     `  gaps          ${s.gaps}${s.gaps === 0 ? ' (ok)' : ' (LOSS!)'}, duplicates ${s.duplicates}`,
-    `  reconnects    ${s.reconnects}; resumes requested ${s.resumes.requested}, recovered ${s.resumes.recovered}, not recovered ${s.resumes.notRecovered}, replayed ${s.resumes.replayed}`,
+    `  reconnects    ${s.reconnects} connections reopened`,
+    `  resumes       ${r.connections} connections resumed ${r.channels} channels: ${r.recovered} channels recovered, ${r.notRecovered} not recovered; ${r.replayed} messages replayed`,
     `  keepalives    sent ${s.keepalives.sent}, pongs ${s.keepalives.pongs}`,
   ];
   if (s.realistic) {

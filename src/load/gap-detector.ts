@@ -1,7 +1,9 @@
-// Loss detection from positions (docs/protocol.md "Positions"): on each
-// channel, a message's `prev` must equal the seq of the last message seen.
-// One detector per simulated client; it outlives the client's connections, so
-// a resume that skips or repeats a message is caught across reconnects.
+// Loss detection from positions (docs/protocol.md "Positions"), by the shared
+// continuity rule (src/protocol/continuity.ts) that the SDK and the test client
+// apply too. One detector per simulated client; it outlives the client's
+// connections, so a resume that skips or repeats a message is caught across
+// reconnects.
+import { advances, classify } from '../protocol/continuity.js';
 
 export interface GapEvent {
   channel: string;
@@ -23,26 +25,23 @@ export class GapDetector {
   /** The first few gaps, for the report. */
   readonly examples: GapEvent[] = [];
 
-  /** Checks one data message: 'ok', or the continuity break it reveals. */
-  observe(channel: string, seq: number, prev: number, epoch?: string): Continuity {
-    const last = this.lastSeq.get(channel);
-    if (epoch !== undefined) {
-      const known = this.epochs.get(channel);
+  /** Checks one data message: 'ok' (first, next, unverifiable or a new epoch), or the continuity break it reveals. */
+  observe(channel: string, seq: number, prev: number, epoch: string): Continuity {
+    const lastSeq = this.lastSeq.get(channel);
+    const lastEpoch = this.epochs.get(channel);
+    const last = lastSeq !== undefined && lastEpoch !== undefined ? { seq: lastSeq, epoch: lastEpoch } : undefined;
+    const c = classify(last, { seq, prev, epoch });
+    if (advances(c)) {
+      this.lastSeq.set(channel, seq);
       this.epochs.set(channel, epoch);
-      if (known !== undefined && known !== epoch) {
-        // A new epoch is a new history (the server says so with recovered:false): restart continuity.
-        this.lastSeq.set(channel, seq);
-        return 'ok';
-      }
     }
-    if (last !== undefined && seq <= last) {
+    if (c === 'duplicate') {
       this.duplicates++;
       return 'duplicate';
     }
-    this.lastSeq.set(channel, seq);
-    if (last !== undefined && prev !== last) {
+    if (c === 'gap') {
       this.gaps++;
-      if (this.examples.length < 10) this.examples.push({ channel, expectedPrev: last, prev, seq });
+      if (this.examples.length < 10) this.examples.push({ channel, expectedPrev: lastSeq!, prev, seq });
       return 'gap';
     }
     return 'ok';

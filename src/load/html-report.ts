@@ -65,6 +65,8 @@ export function renderHtmlReport(summary: LoadSummary): string {
   const t = tl.map((p) => p.t);
   const c = summary.connections;
   const l = summary.latencyMs;
+  const a = summary.replayAgeMs;
+  const r = summary.resumes;
   const connectionSeries: Series[] = [
     { name: 'open', color: '#1f77b4', values: tl.map((p) => p.open) },
     { name: 'failed (total)', color: '#d62728', values: tl.map((p) => p.failed) },
@@ -79,12 +81,14 @@ export function renderHtmlReport(summary: LoadSummary): string {
     row('peak open', c.peakOpen),
     row('errors by code', JSON.stringify(c.errorsByCode)),
     row('closes by the server', JSON.stringify(c.closesByCode)),
-    row('messages received', `${summary.messages.received} (${summary.messages.perSec}/s)`),
-    row('latency p50 / p90 / p99 / p99.9 / max', `${l.p50} / ${l.p90} / ${l.p99} / ${l.p999} / ${l.max} ms`),
+    row('messages received: live / replayed', `${summary.messages.received}: ${summary.messages.live} / ${summary.messages.replayed} (${summary.messages.perSec}/s)`),
+    row('live latency p50 / p90 / p99 / p99.9 / max', `${l.p50} / ${l.p90} / ${l.p99} / ${l.p999} / ${l.max} ms (${l.count} live messages, publish to receive)`),
+    row('replay age p50 / p90 / p99 / max', `${a.p50} / ${a.p90} / ${a.p99} / ${a.max} ms (${a.count} replayed messages, how old on arrival; not latency)`),
     row('gaps (must be 0)', summary.gaps),
     row('duplicates (must be 0)', summary.duplicates),
-    row('reconnects', summary.reconnects),
-    row('resumes requested / recovered / not recovered', `${summary.resumes.requested} / ${summary.resumes.recovered} / ${summary.resumes.notRecovered}`),
+    row('reconnects (connections reopened)', summary.reconnects),
+    row('resumes: connections / channels', `${r.connections} connections resumed ${r.channels} channels`),
+    row('resumed channels recovered / not recovered', `${r.recovered} / ${r.notRecovered} channels; ${r.replayed} messages replayed`),
     row('keepalives sent / pongs', `${summary.keepalives.sent} / ${summary.keepalives.pongs}`),
   ];
   if (summary.realistic) {
@@ -98,8 +102,11 @@ export function renderHtmlReport(summary: LoadSummary): string {
 <h1>Odin load report: ${escapeHtml(summary.mode)}</h1>
 <table>${rows.join('\n')}</table>
 ${lineChart('Connections', 'count', t, connectionSeries)}
-${lineChart('Messages received', 'per second', t, [{ name: 'messages/s', color: '#2ca02c', values: tl.map((p) => p.messagesPerSec) }])}
-${lineChart('Publish-to-receive latency', 'ms', t, [
+${lineChart('Messages received', 'per second', t, [
+  { name: 'live/s', color: '#2ca02c', values: tl.map((p) => p.messagesPerSec) },
+  { name: 'replayed/s', color: '#9467bd', values: tl.map((p) => p.replayedPerSec) },
+])}
+${lineChart('Live publish-to-receive latency (replay excluded)', 'ms', t, [
   { name: 'p50', color: '#1f77b4', values: tl.map((p) => p.p50) },
   { name: 'p99', color: '#ff7f0e', values: tl.map((p) => p.p99) },
 ])}

@@ -2,8 +2,11 @@
 // address), subscribes, resumes every channel from its last position after a
 // reconnect, checks continuity, records latency from each message's `ts`, and
 // sends keepalives. Its GapDetector outlives its connections, so loss across a
-// reconnect is caught too.
+// reconnect is caught too. A message that arrives before its subscription's
+// `subscribed` answer is replay (docs/protocol.md: replay, then `subscribed`,
+// then live): its `now - ts` is its age, not delivery latency, and is kept apart.
 import WebSocket from 'ws';
+import { channelMatches } from '../protocol/channels.js';
 import { closeCodeName } from '../protocol/codes.js';
 import type { SubscribeEntry } from '../protocol/messages.js';
 import { forEachLine, isDataText, scanDataLine } from './data-line-scanner.js';
@@ -18,6 +21,10 @@ export interface LoadClientOptions {
   /** Application keepalive (`ping`) period; 0 = none. */
   keepaliveMs: number;
   connectTimeoutMs?: number;
+}
+
+function isPattern(entry: string): boolean {
+  return entry.includes('*') || entry.includes('>');
 }
 
 /** The socket carries its client, so the listeners below need no closure per connection. */
@@ -54,6 +61,9 @@ export class LoadClient {
   private closingByUs = false;
   /** Gaps seen on a channel while its resume is unanswered: forgiven if the server says recovered:false. */
   private readonly provisionalGaps = new Map<string, number>();
+  /** Entries subscribed on this connection whose `subscribed` answer has not come yet: what arrives for them is replay. */
+  private readonly unanswered = new Set<string>();
+  private unansweredPatterns = 0;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   onClosed: ((client: LoadClient, code: number, byUs: boolean) => void) | undefined;
 
@@ -95,18 +105,25 @@ export class LoadClient {
     this.connected = true;
     this.stats.connectionOpened();
     const entries: Array<string | SubscribeEntry> = [];
-    let resuming = false;
+    let resuming = 0;
+    this.unanswered.clear();
+    this.unansweredPatterns = 0;
     for (const channel of this.options.channels) {
+      this.unanswered.add(channel);
+      if (isPattern(channel)) this.unansweredPatterns++;
       const since = this.detector.position(channel);
       if (since) {
-        resuming = true;
+        resuming++;
         this.provisionalGaps.set(channel, 0);
         entries.push({ channel, since });
       } else {
         entries.push(channel);
       }
     }
-    if (resuming) this.stats.resumeRequests++;
+    if (resuming > 0) {
+      this.stats.resumingConnections++;
+      this.stats.resumeChannels += resuming;
+    }
     this.ws!.send(JSON.stringify({ type: 'subscribe', id: 1, channels: entries }));
     if (this.options.keepaliveMs > 0) {
       this.keepaliveTimer = setInterval(() => this.sendKeepalive(), this.options.keepaliveMs);
@@ -134,8 +151,8 @@ export class LoadClient {
     const header = scanDataLine(line);
     if (!header) return;
     const stats = this.stats;
-    stats.messages++;
-    stats.recordLatency(preciseNowMs() - header.ts);
+    if (this.unanswered.size > 0 && this.isUnanswered(header.channel)) stats.recordReplay(preciseNowMs() - header.ts);
+    else stats.recordLive(preciseNowMs() - header.ts);
     const result = this.detector.observe(header.channel, header.seq, header.prev, header.epoch);
     if (result === 'duplicate') stats.duplicates++;
     else if (result === 'gap') {
@@ -144,6 +161,13 @@ export class LoadClient {
       else this.countGap();
     }
   };
+
+  private isUnanswered(channel: string): boolean {
+    if (this.unanswered.has(channel)) return true;
+    if (this.unansweredPatterns === 0) return false;
+    for (const entry of this.unanswered) if (isPattern(entry) && channelMatches(entry, channel)) return true;
+    return false;
+  }
 
   private countGap(): void {
     this.stats.gaps++;
@@ -161,6 +185,7 @@ export class LoadClient {
     if (m.type === 'pong') this.stats.pongs++;
     else if (m.type === 'error') this.stats.serverErrors++;
     else if (m.type === 'subscribed' && m.channel !== undefined) {
+      if (this.unanswered.delete(m.channel) && isPattern(m.channel)) this.unansweredPatterns--;
       const provisional = this.provisionalGaps.get(m.channel);
       this.provisionalGaps.delete(m.channel);
       if (m.recovered === true) {
@@ -197,6 +222,8 @@ export class LoadClient {
     this.keepaliveTimer = undefined;
     this.connected = false;
     this.provisionalGaps.clear();
+    this.unanswered.clear();
+    this.unansweredPatterns = 0;
     this.onClosed?.(this, code, this.closingByUs);
   }
 }

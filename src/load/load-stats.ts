@@ -9,7 +9,11 @@ export interface TimelinePoint {
   open: number;
   attempted: number;
   failed: number;
+  /** Live messages received per second (replay not included). */
   messagesPerSec: number;
+  /** Replayed messages received per second (resumes). */
+  replayedPerSec: number;
+  /** Live publish-to-receive latency this second, ms. */
   p50: number;
   p99: number;
   gaps: number;
@@ -26,34 +30,56 @@ export class LoadStats {
   peakOpen = 0;
   readonly errorsByCode = new Map<string, number>();
   readonly closesByCode = new Map<string, number>();
+  /** Data messages received, live and replayed. */
   messages = 0;
+  /** Of which before their subscription's `subscribed` answer: replay. */
+  replayMessages = 0;
   frames = 0;
   bytes = 0;
   gaps = 0;
   duplicates = 0;
   readonly gapExamples: GapEvent[] = [];
+  /** Connections reopened (after a session end or a server close). */
   reconnects = 0;
-  resumeRequests = 0;
+  /** Reopened connections that asked to resume at least one channel. */
+  resumingConnections = 0;
+  /** Channels asked to resume (`since`), over all those connections. */
+  resumeChannels = 0;
+  /** Channels answered recovered:true / recovered:false. */
   resumesRecovered = 0;
   resumesNotRecovered = 0;
+  /** Messages the server says it replayed for recovered channels (`subscribed.replayed`). */
   replayed = 0;
   keepalivesSent = 0;
   pongs = 0;
   serverErrors = 0;
+  /** Publish-to-receive latency of live messages only. */
   readonly latency = new LatencyRecorder();
-  /** This second's latencies, for the timeline. */
+  /** `now - ts` of replayed messages: how old they were when they arrived (about the time the client was away). */
+  readonly replayAge = new LatencyRecorder();
+  /** This second's live latencies, for the timeline. */
   readonly window = new LatencyRecorder();
   readonly timeline: TimelinePoint[] = [];
   private lastTickMessages = 0;
+  private lastTickReplay = 0;
   private lastTickAt = performance.now();
 
   count(map: Map<string, number>, key: string): void {
     map.set(key, (map.get(key) ?? 0) + 1);
   }
 
-  recordLatency(ms: number): void {
+  /** One live message, `ms` after it was published. */
+  recordLive(ms: number): void {
+    this.messages++;
     this.latency.recordMs(ms);
     this.window.recordMs(ms);
+  }
+
+  /** One replayed message, `ms` old. */
+  recordReplay(ms: number): void {
+    this.messages++;
+    this.replayMessages++;
+    this.replayAge.recordMs(ms);
   }
 
   connectionOpened(): void {
@@ -72,7 +98,8 @@ export class LoadStats {
       open: this.open,
       attempted: this.attempted,
       failed: this.failed,
-      messagesPerSec: Math.round((this.messages - this.lastTickMessages) / seconds),
+      messagesPerSec: Math.round((this.messages - this.replayMessages - this.lastTickMessages) / seconds),
+      replayedPerSec: Math.round((this.replayMessages - this.lastTickReplay) / seconds),
       p50: w.p50,
       p99: w.p99,
       gaps: this.gaps,
@@ -80,7 +107,8 @@ export class LoadStats {
     };
     this.timeline.push(point);
     this.window.reset();
-    this.lastTickMessages = this.messages;
+    this.lastTickMessages = this.messages - this.replayMessages;
+    this.lastTickReplay = this.replayMessages;
     this.lastTickAt = now;
     return point;
   }
@@ -102,13 +130,23 @@ export interface LoadSummary {
     errorsByCode: Record<string, number>;
     closesByCode: Record<string, number>;
   };
-  messages: { received: number; perSec: number; frames: number; bytes: number };
+  /** Data messages: `received` = `live` + `replayed`; `perSec` is over the whole run. */
+  messages: { received: number; live: number; replayed: number; perSec: number; frames: number; bytes: number };
+  /** Publish-to-receive latency of live messages (replay excluded). */
   latencyMs: LatencyPercentiles;
+  /** Age (`now - ts`) of replayed messages on arrival. */
+  replayAgeMs: LatencyPercentiles;
   gaps: number;
   duplicates: number;
   gapExamples: GapEvent[];
+  /** Connections reopened. */
   reconnects: number;
-  resumes: { requested: number; recovered: number; notRecovered: number; replayed: number };
+  /**
+   * `connections`: reopened connections that asked to resume; `channels`: channels
+   * they asked to resume in all, each answered `recovered` or `notRecovered`;
+   * `replayed`: messages the server replayed for recovered channels.
+   */
+  resumes: { connections: number; channels: number; recovered: number; notRecovered: number; replayed: number };
   keepalives: { sent: number; pongs: number };
   serverErrors: number;
   timeline: TimelinePoint[];
@@ -142,13 +180,14 @@ export function summarize(stats: LoadStats, mode: string, url: string, target: n
       errorsByCode: Object.fromEntries(stats.errorsByCode),
       closesByCode: Object.fromEntries(stats.closesByCode),
     },
-    messages: { received: stats.messages, perSec: Math.round(stats.messages / durationSec), frames: stats.frames, bytes: stats.bytes },
+    messages: { received: stats.messages, live: stats.messages - stats.replayMessages, replayed: stats.replayMessages, perSec: Math.round(stats.messages / durationSec), frames: stats.frames, bytes: stats.bytes },
     latencyMs: stats.latency.percentiles(),
+    replayAgeMs: stats.replayAge.percentiles(),
     gaps: stats.gaps,
     duplicates: stats.duplicates,
     gapExamples: stats.gapExamples,
     reconnects: stats.reconnects,
-    resumes: { requested: stats.resumeRequests, recovered: stats.resumesRecovered, notRecovered: stats.resumesNotRecovered, replayed: stats.replayed },
+    resumes: { connections: stats.resumingConnections, channels: stats.resumeChannels, recovered: stats.resumesRecovered, notRecovered: stats.resumesNotRecovered, replayed: stats.replayed },
     keepalives: { sent: stats.keepalivesSent, pongs: stats.pongs },
     serverErrors: stats.serverErrors,
     timeline: stats.timeline,

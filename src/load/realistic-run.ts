@@ -3,7 +3,8 @@
 // after a session ends and resume where they left off; the population follows
 // a target that ramps up 10 connections every 500 ms, is 1.5x in peak hours,
 // and moves with the gateway's /health (auto-balancing). `timeScale` shrinks
-// every duration so the whole day fits in a CI run.
+// every simulated duration (sessions, delays, ramp) so a day's churn fits in a
+// short run; the run itself lasts `durationMs` of wall-clock time.
 import { decideBalance, desiredConnections, rampStep, type HealthSnapshot } from './auto-balancer.js';
 import { LoadClient } from './load-client.js';
 import { LoadStats, summarize, type LoadSummary, type RealisticSummary, type TimelinePoint } from './load-stats.js';
@@ -17,9 +18,9 @@ export interface RealisticOptions {
   target: number;
   min: number;
   max: number;
-  /** Simulated duration in ms (before scaling). */
+  /** How long the run lasts, wall-clock ms (not scaled by `timeScale`). */
   durationMs: number;
-  /** 1 = real time; 0.01 = a hundred times faster. */
+  /** Speed of the simulated day: 1 = real time; 0.01 = a hundred times faster (sessions, delays, ramp). */
   timeScale: number;
   channels: readonly string[];
   keepaliveMs: number;
@@ -160,10 +161,15 @@ export async function runRealistic(options: RealisticOptions): Promise<LoadSumma
     });
   }, scale(REALISTIC_RULES.healthIntervalMs));
 
-  const progressTimer = setInterval(() => options.onProgress?.(stats.tick(desiredConnections(target, simulatedNow(), options.min, options.max)), stats), 1000);
+  // The timeline gets its point every second whether or not anyone prints it (--quiet still reports).
+  const progressTimer = setInterval(() => {
+    const point = stats.tick(desiredConnections(target, simulatedNow(), options.min, options.max));
+    options.onProgress?.(point, stats);
+  }, 1000);
 
   await new Promise<void>((resolve) => {
-    const end = setTimeout(resolve, options.durationMs * options.timeScale);
+    // Wall-clock: the run lasts what the user asked for; the time scale only speeds up the simulated day.
+    const end = setTimeout(resolve, options.durationMs);
     options.signal?.addEventListener('abort', () => {
       clearTimeout(end);
       resolve();

@@ -58,7 +58,11 @@ export async function runStress(options: StressOptions): Promise<LoadSummary> {
     }
     if (clients.length >= options.connections) clearInterval(ramp);
   }, RAMP_TICK_MS);
-  const progress = setInterval(() => options.onProgress?.(stats.tick(), stats), 1000);
+  // The timeline gets its point every second whether or not anyone prints it (--quiet still reports).
+  const progress = setInterval(() => {
+    const point = stats.tick();
+    options.onProgress?.(point, stats);
+  }, 1000);
 
   await new Promise<void>((resolve) => {
     const end = setTimeout(resolve, Math.max(0, options.durationMs - (performance.now() - started)));

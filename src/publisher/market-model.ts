@@ -1,37 +1,76 @@
-// The simulated market: the reference's tokens and starting prices, a random
-// walk with per-token volatility and occasional trend changes, 24 h volume and
-// change, and market statistics.
+// The simulated market: the reference's tokens and starting prices, each with
+// a fixed circulating supply (so market caps are plausible) and a daily
+// volatility. Prices follow a geometric random walk in time, not in ticks:
+// a move over `dt` has a standard deviation of `volatility * sqrt(dt / 1 day)`
+// however many updates are published in between, so 20 msg/s and
+// 20,000 msg/s show the same market. A small drift changes now and then
+// (the reference's "occasional trend changes"), also on a clock.
 import type { MarketStatistics, PriceUpdate } from '../client/market-payloads.js';
 
 export type { MarketStatistics, PriceUpdate };
 
+export const DAY_MS = 86_400_000;
+/** Trend changes arrive at random, on average this often (simulated time). */
+export const TREND_CHANGE_MEAN_MS = 4 * 3_600_000;
+/** How much the 24 h volume wanders per day (log scale), pulled back toward the token's usual volume. */
+const VOLUME_VOLATILITY = 0.3;
+const VOLUME_PULL_PER_DAY = 2;
+
+export interface TokenProfile {
+  /** Starting price (the reference's). */
+  price: number;
+  /** Circulating supply, fixed: market cap = price x supply. */
+  supply: number;
+  /** Standard deviation of the daily log return, 0.02 to 0.12 as in the reference's range. */
+  volatility: number;
+  /** Usual 24 h trading volume in quote currency. */
+  volume24h: number;
+}
+
+/** The reference's tokens, with supplies and volumes of the size real markets had at those prices. */
+export const TOKEN_PROFILES: Readonly<Record<string, TokenProfile>> = {
+  BTC: { price: 43250, supply: 19_600_000, volatility: 0.03, volume24h: 25e9 },
+  ETH: { price: 2580.5, supply: 120_200_000, volatility: 0.04, volume24h: 12e9 },
+  ODIN: { price: 0.125, supply: 1_000_000_000, volatility: 0.12, volume24h: 5e6 },
+  SOL: { price: 98.75, supply: 433_000_000, volatility: 0.06, volume24h: 2e9 },
+  DOGE: { price: 0.078, supply: 142_500_000_000, volatility: 0.05, volume24h: 600e6 },
+};
+
+/** Any other token: a random price of 1 to 100 and this supply (caps of $100M to $10B). */
+const OTHER_SUPPLY = 100_000_000;
+
+export const STARTING_PRICES: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(TOKEN_PROFILES).map(([id, p]) => [id, p.price]));
+
 export interface TokenState {
   tokenId: string;
   price: number;
+  /** Price when the current simulated day opened: `priceChange24h` is measured from here. */
   openPrice: number;
+  openedAt: number;
   volume24h: number;
+  /** The volume the walk is pulled back to. */
+  usualVolume24h: number;
   supply: number;
-  /** Daily volatility, 2% to 12% as in the reference. */
+  /** Daily volatility (standard deviation of the daily log return). */
   volatility: number;
-  /** Drift per tick, changes now and then. */
+  /** Drift of the log price per day; changes now and then. */
   trend: number;
+  /** When the price last moved (ms, the model's clock). */
+  updatedAt: number;
 }
-
-export const STARTING_PRICES: Readonly<Record<string, number>> = {
-  BTC: 43250,
-  ETH: 2580.5,
-  ODIN: 0.125,
-  SOL: 98.75,
-  DOGE: 0.078,
-};
 
 export class MarketModel {
   readonly tokens = new Map<string, TokenState>();
   private nonce = 0;
 
+  /**
+   * @param random uniform [0, 1), injectable so tests can pin it
+   * @param now the clock moves are scaled by (ms); tests drive a simulated one
+   */
   constructor(
     tokenIds: readonly string[],
     private readonly random: () => number = Math.random,
+    private readonly now: () => number = Date.now,
   ) {
     for (const id of tokenIds) this.addToken(id);
   }
@@ -39,28 +78,32 @@ export class MarketModel {
   addToken(tokenId: string): TokenState {
     const existing = this.tokens.get(tokenId);
     if (existing) return existing;
-    const price = STARTING_PRICES[tokenId] ?? 1 + this.random() * 99;
+    const known = TOKEN_PROFILES[tokenId];
+    const price = known?.price ?? 1 + this.random() * 99;
+    const supply = known?.supply ?? OTHER_SUPPLY;
+    const volume = known?.volume24h ?? price * supply * 0.05;
+    const at = this.now();
     const state: TokenState = {
       tokenId,
       price,
       openPrice: price,
-      volume24h: price * (1e5 + this.random() * 1e6),
-      supply: 1e6 + this.random() * 1e9,
-      volatility: 0.02 + this.random() * 0.1,
+      openedAt: at,
+      volume24h: volume,
+      usualVolume24h: volume,
+      supply,
+      volatility: known?.volatility ?? 0.02 + this.random() * 0.1,
       trend: 0,
+      updatedAt: at,
     };
     this.tokens.set(tokenId, state);
     return state;
   }
 
-  /** Moves one token's price one step and returns its update message. */
+  /** Moves one token's price by the time since its last move and returns its update message. */
   tick(tokenId: string, source = 'odin-simulator'): PriceUpdate {
     const t = this.tokens.get(tokenId) ?? this.addToken(tokenId);
-    if (this.random() < 0.01) t.trend = (this.random() - 0.5) * t.volatility * 0.02;
-    // A step of the daily volatility scaled to roughly a thousand ticks a day.
-    const step = (this.random() - 0.5) * 2 * (t.volatility / Math.sqrt(1000)) + t.trend;
-    t.price = Math.max(t.price * (1 + step), 1e-9);
-    t.volume24h = Math.max(0, t.volume24h * (1 + (this.random() - 0.5) * 0.01));
+    const at = this.now();
+    this.advance(t, at);
     return {
       type: 'price:update',
       tokenId,
@@ -68,10 +111,27 @@ export class MarketModel {
       volume24h: Math.round(t.volume24h),
       marketCap: Math.round(t.price * t.supply),
       priceChange24h: Math.round(((t.price - t.openPrice) / t.openPrice) * 10000) / 100,
-      timestamp: Date.now(),
+      timestamp: at,
       source,
       nonce: (++this.nonce).toString(36),
     };
+  }
+
+  private advance(t: TokenState, at: number): void {
+    const dtMs = at - t.updatedAt;
+    if (dtMs <= 0) return;
+    t.updatedAt = at;
+    const days = dtMs / DAY_MS;
+    // Trend changes are a Poisson process in time: as likely per hour at any rate.
+    if (this.random() < 1 - Math.exp(-dtMs / TREND_CHANGE_MEAN_MS)) t.trend = (this.random() - 0.5) * t.volatility;
+    t.price = Math.max(t.price * Math.exp(t.trend * days + t.volatility * Math.sqrt(days) * gaussian(this.random)), 1e-9);
+    const pull = -VOLUME_PULL_PER_DAY * Math.log(t.volume24h / t.usualVolume24h) * Math.min(days, 1);
+    t.volume24h *= Math.exp(pull + VOLUME_VOLATILITY * Math.sqrt(days) * gaussian(this.random));
+    if (at - t.openedAt >= DAY_MS) {
+      // A new simulated day: the 24 h change starts again from here.
+      t.openPrice = t.price;
+      t.openedAt = at;
+    }
   }
 
   statistics(): MarketStatistics {
@@ -89,9 +149,16 @@ export class MarketModel {
       totalVolume24h: Math.round(all.reduce((s, t) => s + t.volume24h, 0)),
       activeTokens: all.length,
       topTokens: all.slice(0, 3).map(({ tokenId, price, marketCap, priceChange24h }) => ({ tokenId, price, marketCap, priceChange24h })),
-      timestamp: Date.now(),
+      timestamp: this.now(),
     };
   }
+}
+
+/** A standard normal draw (Box-Muller) from a uniform [0, 1) source. */
+export function gaussian(random: () => number): number {
+  const u = 1 - random(); // (0, 1]: log(0) would be -Infinity
+  const v = random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
 /** Prices keep 6 significant digits, enough for BTC and for DOGE. */

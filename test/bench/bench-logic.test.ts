@@ -9,7 +9,13 @@ import { median, odinRatios, summarizeResults } from '../../src/bench/bench-summ
 import { isSustained, MaxSearch } from '../../src/bench/max-search.js';
 import { forEachTick, priceTick } from '../../src/bench/price-tick.js';
 import { PublishPacer } from '../../src/bench/publish-pacer.js';
+import { spawnSync } from 'node:child_process';
+import { benchPlan } from '../../src/bench/bench-plan.js';
+import { fanout, publishMix, scenarioPlan } from '../../src/bench/bench-scenario.js';
+import { benchChannels } from '../../src/bench/price-tick.js';
+import { audiences, subscriptionPlan } from '../../src/bench/subscription-plan.js';
 import { benchConfigFrom } from '../../src/config/bench-options.js';
+import { CLI } from '../helpers/child-process.js';
 
 /** Drives a search against a system that sustains up to `capacity` deliveries/s. */
 function search(capacity: number, start: number, factor: number, refinements: number): MaxSearch {
@@ -130,5 +136,71 @@ describe('bench options', () => {
   it('validates system names', () => {
     assert.deepEqual(benchConfigFrom(['--systems', 'odin,nats-ws'], {}).systems, ['odin', 'nats-ws']);
     assert.throws(() => benchConfigFrom(['--systems', 'kafka'], {}), /unknown system "kafka"/);
+  });
+
+  it('picks scenarios by name and refuses a name the mode does not have, naming the valid ones', () => {
+    const timing = { workers: 1, sampleEvery: 1 };
+    assert.deepEqual(benchPlan('full', { ...timing, scenarios: ['idle'] }).scenarios.map((s) => s.name), ['idle']);
+    assert.throws(() => benchPlan('full', { ...timing, scenarios: ['idle', 'nope'] }), /unknown scenario "nope" in full mode; one of one-channel, fifty-channels, portfolio, idle/);
+    assert.throws(() => benchPlan('quick', { ...timing, scenarios: ['fifty-channels'] }), /unknown scenario "fifty-channels" in quick mode; one of one-channel, idle/);
+  });
+
+  it('CLI: an unknown scenario or system exits 2 before running anything, and help states each default once', () => {
+    const scenario = spawnSync(process.execPath, [CLI, 'bench', '--tiny', '--scenarios', 'nope'], { encoding: 'utf8' });
+    assert.equal(scenario.status, 2, scenario.stderr);
+    assert.match(scenario.stderr, /unknown scenario "nope" in tiny mode; one of tiny, tiny-portfolio/);
+    assert.doesNotMatch(scenario.stderr, /\[run 1/, 'nothing ran');
+    const system = spawnSync(process.execPath, [CLI, 'bench', '--tiny', '--systems', 'odin,kafka'], { encoding: 'utf8' });
+    assert.equal(system.status, 2, system.stderr);
+    assert.match(system.stderr, /unknown system "kafka"; one of odin, odin-nats, nats-ws, ws-loop, socketio/);
+    for (const command of ['bench', 'load']) {
+      const help = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' });
+      assert.equal(help.status, 0, help.stderr);
+      const options = help.stdout.split('\n').filter((l) => l.startsWith('  --'));
+      assert.ok(options.length > 5, help.stdout);
+      for (const line of options) assert.equal(line.split('[default:').length, 2, `one default per option: ${line}`);
+      assert.doesNotMatch(help.stdout, /\[default: \]/);
+    }
+    assert.match(spawnSync(process.execPath, [CLI, 'bench', '--help'], { encoding: 'utf8' }).stdout, /Scenarios: one-channel, fifty-channels, portfolio, idle \(full run\)/);
+  });
+});
+
+describe('subscription plans', () => {
+  it('portfolio: 2,000 clients with 10 distinct channels each, skewed toward a few popular channels, the same plan every time', () => {
+    const scenario = benchPlan('full', { workers: 1, sampleEvery: 1, scenarios: ['portfolio'] }).scenarios[0]!;
+    const plan = scenarioPlan(scenario);
+    const channels = benchChannels(50);
+    assert.equal(plan.length, 2000);
+    for (const client of plan) {
+      assert.equal(client.length, 10);
+      assert.equal(new Set(client).size, 10, `distinct: ${client.join(',')}`);
+      for (const c of client) assert.ok(channels.includes(c), c);
+    }
+    const sorted = audiences(plan, channels).sort((a, b) => b - a);
+    assert.equal(sorted.reduce((a, b) => a + b, 0), 20_000);
+    // Uniform would give every channel ~400 subscribers; skewed: a few on most lists, most on few.
+    assert.ok(sorted[0]! > 1500, `most popular channel on ${sorted[0]} lists`);
+    assert.ok(sorted[49]! < 250, `least popular channel on ${sorted[49]} lists`);
+    assert.ok(sorted.slice(0, 5).reduce((a, b) => a + b, 0) > 0.25 * 20_000, `top 5 channels: ${sorted.slice(0, 5).join(', ')}`);
+    assert.ok(sorted[25]! < 400, `the median channel is below the uniform audience: ${sorted[25]}`);
+    assert.deepEqual(scenarioPlan(scenario), plan, 'seeded: every system gets the same plan');
+    assert.equal(fanout(scenario), 400, 'deliveries per published message: 20,000 subscriptions over 50 channels');
+  });
+
+  it('corrects the offered deliveries of a window by which channels were published in it', () => {
+    // Audiences 300 and 100 (mean 200): a window that published the popular channel more offered more.
+    assert.equal(publishMix([5, 5], [300, 100]), 1);
+    assert.equal(publishMix([3, 1], [300, 100]), 1.25);
+    assert.equal(publishMix([0, 4], [300, 100]), 0.5);
+    assert.equal(publishMix([0, 0], [300, 100]), 1, 'nothing published: the nominal rate stands');
+    assert.equal(publishMix([7, 2, 9], [40, 40, 40]), 1, 'equal audiences: always nominal');
+  });
+
+  it('one channel per client stays round-robin with equal audiences', () => {
+    const channels = benchChannels(5);
+    const plan = subscriptionPlan({ clients: 20, channels, perClient: 1, skew: 0 });
+    assert.deepEqual(plan.slice(0, 6), [['token.T0.price'], ['token.T1.price'], ['token.T2.price'], ['token.T3.price'], ['token.T4.price'], ['token.T0.price']]);
+    assert.deepEqual(audiences(plan, channels), [4, 4, 4, 4, 4]);
+    assert.throws(() => subscriptionPlan({ clients: 1, channels, perClient: 6, skew: 1 }), /1 to 5 channels/);
   });
 });

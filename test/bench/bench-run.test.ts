@@ -1,5 +1,6 @@
-// A tiny real run of `odin bench` (every system, 20 clients, about 2 s each):
-// deliveries are counted for every system, nothing is lost, children are gone.
+// A tiny real run of `odin bench` (every system, 20 clients, about 2 s each,
+// on one channel and on several channels per client): deliveries are counted
+// for every system, nothing is lost, children are gone.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { it } from 'node:test';
@@ -15,12 +16,15 @@ it('odin bench --tiny counts deliveries for every system without gaps', { timeou
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, err);
   const result = JSON.parse(out) as BenchOutput;
-  for (const name of ['odin', 'nats-ws', 'ws-loop', 'socketio']) {
-    const row = result.rows.find((r) => r.system === name);
-    assert.ok(row, `${name} ran`);
-    assert.equal(row.status, 'ok', `${name}: ${row.note ?? ''}`);
-    assert.ok((row.fixedDelivered ?? 0) > 0, `${name} deliveries counted`);
-    assert.equal(row.gaps, 0, `${name} lost messages`);
+  // One channel for all, and clients each subscribed by name to several channels.
+  for (const scenario of ['tiny', 'tiny-portfolio']) {
+    for (const name of ['odin', 'nats-ws', 'ws-loop', 'socketio']) {
+      const row = result.rows.find((r) => r.system === name && r.scenario === scenario);
+      assert.ok(row, `${name} ran ${scenario}`);
+      assert.equal(row.status, 'ok', `${name} ${scenario}: ${row.note ?? ''}`);
+      assert.ok((row.fixedDelivered ?? 0) > 0, `${name} ${scenario}: deliveries counted`);
+      assert.equal(row.gaps, 0, `${name} ${scenario}: lost messages`);
+    }
   }
   const odinNats = result.rows.find((r) => r.system === 'odin-nats')!;
   assert.ok(odinNats.status === 'ok' || odinNats.status === 'skipped', `odin-nats: ${odinNats.note ?? ''}`);

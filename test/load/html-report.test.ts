@@ -8,10 +8,10 @@ it('renders a self-contained page with connection, rate and latency charts', () 
   const stats = new LoadStats();
   stats.attempted = 3;
   stats.connectionOpened();
-  stats.messages = 10;
-  stats.recordLatency(2);
+  stats.recordLive(2);
+  stats.recordReplay(1500);
   stats.tick();
-  stats.messages = 30;
+  for (let i = 0; i < 20; i++) stats.recordLive(3);
   stats.tick();
   const summary = summarize(stats, 'custom <script>', 'ws://127.0.0.1:1/ws', 3, 1);
   const html = renderHtmlReport(summary);
@@ -23,4 +23,11 @@ it('renders a self-contained page with connection, rate and latency charts', () 
   assert.ok(!html.includes('<script>'), 'mode is escaped');
   assert.ok(!/src="http|href="http/.test(html), 'no external assets');
   assert.match(html, /<polyline /);
+  // Replay age is its own row, never mixed into live latency; counts say what they count.
+  assert.match(html, /live latency p50[^<]*<\/th><td>[^<]*\(21 live messages/);
+  assert.match(html, /replay age p50[^<]*<\/th><td>[^<]*\(1 replayed messages/);
+  assert.ok(summary.replayAgeMs.p50 >= 1499 && summary.replayAgeMs.max <= 1502, JSON.stringify(summary.replayAgeMs));
+  assert.match(html, /reconnects \(connections reopened\)/);
+  assert.match(html, /connections resumed \d+ channels/);
+  assert.equal(summary.latencyMs.max, 3);
 });

@@ -74,6 +74,10 @@ describe('gap detection from positions', () => {
     assert.equal(d.observe('a', 9, 7, 'e'), 'duplicate');
     assert.equal(d.gaps, 1);
     assert.equal(d.duplicates, 1);
+    // prev 0 is "unknown" (the shared rule): unverifiable, not loss.
+    assert.equal(d.observe('a', 12, 0, 'e'), 'ok');
+    assert.equal(d.gaps, 1);
+    assert.deepEqual(d.position('a'), { seq: 12, epoch: 'e' });
   });
 
   it('restarts continuity on a new epoch and after a reset', () => {

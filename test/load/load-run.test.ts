@@ -11,9 +11,19 @@ import { CLI } from '../helpers/child-process.js';
 import { startTestGateway, type GatewayHarness } from '../helpers/gateway-harness.js';
 import { runRealistic, healthUrlFor } from '../../src/load/realistic-run.js';
 import { runStress } from '../../src/load/stress-run.js';
-import type { LoadSummary } from '../../src/load/load-stats.js';
+import type { LoadStats, LoadSummary, TimelinePoint } from '../../src/load/load-stats.js';
 
 const CHANNELS = ['token.BTC.price', 'token.ETH.price', 'token.SOL.price'];
+
+/** Stops a run at the first progress tick (once a second) where `done` holds. */
+function until(done: (stats: LoadStats) => boolean): { signal: AbortSignal; onProgress: (point: TimelinePoint, stats: LoadStats) => void } {
+  const abort = new AbortController();
+  return { signal: abort.signal, onProgress: (_point, stats) => void (done(stats) && abort.abort()) };
+}
+
+async function waitUntil(ok: () => boolean): Promise<void> {
+  while (!ok()) await new Promise((r) => setTimeout(r, 20));
+}
 
 /** Publishes `perTick` messages on every channel every 10 ms. */
 function startPublishing(h: GatewayHarness, perTick = 1): () => void {
@@ -37,11 +47,15 @@ describe('odin load against a real gateway', () => {
   });
 
   it('custom run: every connection opens, messages are counted with latency, no gaps', async () => {
-    const summary = await runStress({ mode: 'custom', url: h.url, connections: 20, durationMs: 1500, channels: CHANNELS, rampPerSec: 200, keepaliveMs: 200, reconnectDelayMs: 100 });
+    // Runs until every connection opened and messages and pongs came (a positive marker, however busy the machine), at most 60 s.
+    const stop = until((stats) => stats.opened >= 20 && stats.messages > 20 * 3 * 10 && stats.pongs > 0);
+    const summary = await runStress({ mode: 'custom', url: h.url, connections: 20, durationMs: 60_000, channels: CHANNELS, rampPerSec: 200, keepaliveMs: 200, reconnectDelayMs: 100, ...stop });
     assert.equal(summary.connections.attempted, 20);
     assert.equal(summary.connections.opened, 20);
     assert.equal(summary.connections.failed, 0);
     assert.ok(summary.messages.received > 20 * 3 * 10, `received ${summary.messages.received}`);
+    // Fresh subscriptions get no replay: every message is live and has a latency.
+    assert.equal(summary.messages.replayed, 0);
     assert.equal(summary.latencyMs.count, summary.messages.received);
     assert.ok(summary.latencyMs.p99 >= summary.latencyMs.p50);
     assert.equal(summary.gaps, 0);
@@ -50,16 +64,28 @@ describe('odin load against a real gateway', () => {
     assert.ok(summary.timeline.length >= 1);
   });
 
-  it('reconnects and resumes without gaps when the server closes clients', async () => {
-    const run = runStress({ mode: 'custom', url: h.url, connections: 10, durationMs: 2500, channels: CHANNELS, rampPerSec: 1000, keepaliveMs: 0, reconnectDelayMs: 50 });
-    await new Promise((r) => setTimeout(r, 800));
+  it('reconnects and resumes without gaps when the server closes clients; replay age is kept out of live latency', async () => {
+    // Clients wait 200-600 ms before coming back, so what they missed is replayed at least ~200 ms old.
+    const run = runStress({ mode: 'custom', url: h.url, connections: 10, durationMs: 3000, channels: CHANNELS, rampPerSec: 1000, keepaliveMs: 0, reconnectDelayMs: 400 });
+    await waitUntil(() => h.gateway.connections.size === 10);
+    await new Promise((r) => setTimeout(r, 300));
     // Slow-client close: "reconnect at once and resume from the last position: nothing is lost".
     for (const conn of h.gateway.connections) conn.close(4000);
     const summary = await run;
     assert.equal(summary.connections.closesByCode['4000 SLOW_CLIENT'], 10);
     assert.ok(summary.reconnects >= 10, `reconnects ${summary.reconnects}`);
+    // Units: connections that resumed vs the channels they resumed (3 each), each channel answered.
+    assert.equal(summary.resumes.connections, summary.reconnects);
+    assert.ok(summary.resumes.channels > summary.resumes.connections && summary.resumes.channels <= summary.resumes.connections * CHANNELS.length, JSON.stringify(summary.resumes));
+    assert.equal(summary.resumes.recovered + summary.resumes.notRecovered, summary.resumes.channels);
     assert.ok(summary.resumes.recovered >= 10, `recovered ${summary.resumes.recovered}`);
     assert.ok(summary.resumes.replayed > 0, 'missed messages were replayed');
+    // Exactly the messages the server says it replayed (those before `subscribed`) are replay, and none of them is in live latency.
+    assert.equal(summary.messages.replayed, summary.resumes.replayed);
+    assert.equal(summary.replayAgeMs.count, summary.messages.replayed);
+    assert.equal(summary.latencyMs.count, summary.messages.live);
+    assert.equal(summary.messages.live + summary.messages.replayed, summary.messages.received);
+    assert.ok(summary.replayAgeMs.max >= 150, `the oldest replayed message waited out the reconnect delay: ${JSON.stringify(summary.replayAgeMs)}`);
     assert.equal(summary.gaps, 0);
     assert.equal(summary.duplicates, 0);
   });
@@ -77,10 +103,12 @@ describe('odin load against a real gateway', () => {
       target: 20,
       min: 5,
       max: 60,
-      durationMs: 300_000,
+      // Until traders came back and resumed (a positive marker), at most 60 s.
+      durationMs: 60_000,
       timeScale: 0.01,
       channels: CHANNELS,
       keepaliveMs: 500,
+      ...until((stats) => stats.attempted > 20 && stats.reconnects > 0 && stats.resumesRecovered > 0 && stats.keepalivesSent > 0),
     });
     const r = summary.realistic!;
     const started = Object.values(r.sessionsStarted).reduce((a, b) => a + b, 0);
@@ -94,14 +122,50 @@ describe('odin load against a real gateway', () => {
     assert.ok(summary.keepalives.sent > 0);
   });
 
-  it('CLI: odin load custom writes the JSON summary and the HTML report', async () => {
+  it('CLI: realistic --duration 10 --time-scale 0.05 --quiet --report runs about 10 s and draws a point per second', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'odin-load-'));
     const json = join(dir, 'summary.json');
     const html = join(dir, 'report.html');
-    const child = spawn(process.execPath, [CLI, 'load', 'custom', '--url', h.url, '--connections', '20', '--duration', '2', '--channels', CHANNELS.join(','), '--json', json, '--report', html], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['load', 'realistic', '--url', h.url, '--target', '10', '--min', '2', '--max', '20', '--duration', '10', '--time-scale', '0.05', '--channels', CHANNELS.join(','), '--quiet', '--json', json, '--report', html];
+    const started = Date.now();
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const wallSec = (Date.now() - started) / 1000;
+    assert.equal(code, 0, out + err);
+    assert.doesNotMatch(err, /t=\d+s/, '--quiet prints no progress');
+    const summary = JSON.parse(readFileSync(json, 'utf8')) as LoadSummary;
+    // A duration the user asked for, in wall-clock seconds; not a speed claim, so the bounds are wide.
+    assert.ok(summary.durationSec >= 8 && summary.durationSec <= 20, `ran ${summary.durationSec} s`);
+    assert.ok(wallSec >= 8, `process ran ${wallSec} s`);
+    // One point per second even without a progress callback (plus the final one).
+    assert.ok(summary.timeline.length >= 8, `timeline has ${summary.timeline.length} points`);
+    for (let i = 1; i < summary.timeline.length; i++) assert.ok(summary.timeline[i]!.t > summary.timeline[i - 1]!.t, 'time moves forward');
+    const page = readFileSync(html, 'utf8');
+    const lines = [...page.matchAll(/<polyline [^>]*points="([^"]*)"/g)].map((m) => m[1]!.split(' ').length);
+    assert.ok(lines.length >= 3, 'the charts have lines');
+    for (const n of lines) assert.equal(n, summary.timeline.length, 'every chart line has a point per timeline second');
+    assert.equal(summary.gaps, 0);
+  });
+
+  it('CLI: odin load custom prints progress, stops cleanly on Ctrl-C and writes the JSON summary and the HTML report', { timeout: 90_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'odin-load-'));
+    const json = join(dir, 'summary.json');
+    const html = join(dir, 'report.html');
+    const child = spawn(process.execPath, [CLI, 'load', 'custom', '--url', h.url, '--connections', '20', '--duration', '60', '--channels', CHANNELS.join(','), '--json', json, '--report', html], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    // The progress line (one a second when stderr is not a terminal) is the marker: all open and live messages flowing.
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+      if (/open=20 .*live msg\/s=[1-9]/.test(err) && child.exitCode === null) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.match(err, /t=\d+s open=20 attempted=20 failed=0 live msg\/s=\d+ replayed\/s=\d+ live p50=/);
     assert.equal(code, 0, out);
     assert.match(out, /gaps +0 \(ok\)/);
     const summary = JSON.parse(readFileSync(json, 'utf8')) as LoadSummary;

@@ -1,6 +1,6 @@
 // Bench server child: socket.io with a room per channel, WebSocket transport
 // only (no long-polling). `io.to(room).emit` encodes once per emit and writes
-// to every member. Clients pick their room with `?channel=` in the URL.
+// to every member. Clients pick their rooms with `?channels=a,b,c` in the URL.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
@@ -12,7 +12,7 @@ const io = new Server(server, { transports: ['websocket'], perMessageDeflate: fa
 
 io.use((socket, next) => {
   // Joining before the connect acknowledgement: a client is in its room once it is connected.
-  void socket.join(String(socket.handshake.query.channel ?? ''));
+  void socket.join(String(socket.handshake.query.channels ?? '').split(','));
   next();
 });
 

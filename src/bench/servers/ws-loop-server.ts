@@ -1,7 +1,7 @@
 // Bench server child: what most people write first. A plain `ws` server; each
 // published message is serialised and sent to every subscriber of its channel
 // in a loop, one JSON.stringify and one send per client. Clients pick their
-// channel with `?channel=` in the URL.
+// channels with `?channels=a,b,c` in the URL.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -13,11 +13,16 @@ const server = createServer();
 const wss = new WebSocketServer({ server, perMessageDeflate: false });
 
 wss.on('connection', (ws, req) => {
-  const channel = new URL(req.url ?? '/', 'http://x').searchParams.get('channel') ?? '';
-  let set = subscribers.get(channel);
-  if (!set) subscribers.set(channel, (set = new Set()));
-  set.add(ws);
-  ws.on('close', () => set.delete(ws));
+  const channels = (new URL(req.url ?? '/', 'http://x').searchParams.get('channels') ?? '').split(',');
+  const sets = channels.map((channel) => {
+    let set = subscribers.get(channel);
+    if (!set) subscribers.set(channel, (set = new Set()));
+    set.add(ws);
+    return set;
+  });
+  ws.on('close', () => {
+    for (const set of sets) set.delete(ws);
+  });
   ws.on('error', () => undefined);
   ws.send('{"type":"subscribed"}');
 });

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchConfigFrom, benchOptionTable } from '../../config/bench-options.js';
 import { describeOptions } from '../../config/option-parser.js';
-import { benchPlan } from '../../bench/bench-plan.js';
+import { benchPlan, scenarioNames } from '../../bench/bench-plan.js';
 import { printBenchTable } from '../../bench/bench-report.js';
 import { runBench } from '../../bench/bench-suite.js';
 
@@ -15,6 +15,7 @@ deliveries/s, RSS per idle connection, and Odin's resume latency.
 Systems: odin (memory broker), odin-nats (when this build has the NATS
 broker), nats-ws (nats-server's WebSocket listener), ws-loop (JSON.stringify
 + send per client), socketio (rooms). Needs \`npm run build\` first.
+Scenarios: ${scenarioNames('full').join(', ')} (full run); ${scenarioNames('quick').join(', ')} (--quick); ${scenarioNames('tiny').join(', ')} (--tiny).
 
 `;
 
