@@ -13,6 +13,8 @@ export const gatewayOptionTable = {
   historySize: { kind: 'int', flag: 'history-size', env: 'HISTORY_SIZE', default: 1000, min: 1, max: 1_000_000, description: 'messages kept per channel for resume' },
   historyMaxAgeSec: { kind: 'int', flag: 'history-max-age', env: 'HISTORY_MAX_AGE_SEC', default: 600, min: 1, description: 'seconds a message is kept for resume (the latest per channel is always kept)' },
   maxQueueBytes: { kind: 'int', flag: 'max-queue-bytes', env: 'MAX_QUEUE_BYTES', default: 1_048_576, min: 1024, description: 'outbound bytes queued per client before it is closed as slow (4000)' },
+  compression: { kind: 'string', flag: 'compression', env: 'COMPRESSION', default: 'on', choices: ['on', 'off'], description: 'permessage-deflate for clients that offer it: each batch compressed once, shared by every compressing subscriber' },
+  compressionMinBytes: { kind: 'int', flag: 'compression-min-bytes', env: 'COMPRESSION_MIN_BYTES', default: 256, min: 0, description: 'frames smaller than this are sent uncompressed' },
   maxFrameBytes: { kind: 'int', flag: 'max-frame-bytes', env: 'MAX_FRAME_BYTES', default: 16_384, min: 256, max: 16_777_216, description: 'largest client frame accepted (larger closes with 1009)' },
   maxSubscriptions: { kind: 'int', flag: 'max-subscriptions', env: 'MAX_SUBSCRIPTIONS', default: 100, min: 1, description: 'subscriptions per connection' },
   rateLimitBurst: { kind: 'int', flag: 'rate-limit-burst', env: 'RATE_LIMIT_BURST', default: 100, min: 1, description: 'inbound work burst per connection (a frame is one unit, a subscribe or unsubscribe one per entry)' },

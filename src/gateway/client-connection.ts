@@ -27,6 +27,8 @@ export class ClientConnection {
   /** Subscriptions by the pattern or channel the client asked for. */
   readonly subscriptions = new SubscriptionList();
   readonly writer: ConnectionWriter;
+  /** Negotiated permessage-deflate: receives the shared compressed frames. */
+  readonly compress: boolean;
   /** Set by any frame from the client; cleared by the keepalive sweep when it pings. */
   alive = true;
   /** When the server started closing this connection (0 = open). */
@@ -53,8 +55,10 @@ export class ClientConnection {
     readonly remoteAddress: string,
     private readonly limits: ConnectionLimits,
     private readonly host: ConnectionHost,
+    compress = false,
   ) {
     this.writer = new ConnectionWriter(ws, limits.maxQueueBytes);
+    this.compress = compress;
     this.rateTokens = limits.rateLimitBurst;
     this.rateCheckedAt = this.openedAt;
   }

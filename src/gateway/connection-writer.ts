@@ -105,9 +105,9 @@ export class ConnectionWriter {
     this.socket.uncork();
   }
 
-  /** Sends one control message (JSON text) in a frame of its own. */
+  /** Sends one control message (JSON text) in a frame of its own, never compressed (ws sends it at once). */
   sendText(text: string): void {
-    this.ws.send(text);
+    this.ws.send(text, { compress: false });
   }
 
   /** Resolves once unsent bytes are at most `lowWater`, or with false when the socket closes first. */

@@ -25,6 +25,7 @@ import { removeAllSubscriptions, type SubscribeContext } from './subscribe-handl
 import { SubscriptionHub } from './subscription-hub.js';
 import { UpgradeAdmission, type AdmissionHost } from './upgrade-admission.js';
 import { checkWsInternals } from './ws-socket-adapter.js';
+import { deflateNegotiation, recordNegotiation, usesSharedDeflate } from './compression.js';
 
 /** ws lets us pick the socket class: the connection rides on it, so listeners need no closure. */
 class ClientSocket extends WebSocket {
@@ -103,9 +104,9 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
 
     checkWsInternals();
     this.hub = new SubscriptionHub({
-      onDelivered: (messages, frames, bytes, receivers) => this.countDelivery(messages, frames, bytes, receivers),
+      onDelivered: (messages, frames, bytes, plainBytes, receivers) => this.countDelivery(messages, frames, bytes, plainBytes, receivers),
       onFlushError: (channel, err) => this.logger.error({ event: 'flush_failed', channel, err: String(err) }, 'fan-out failed for a batch'),
-    });
+    }, config.compressionMinBytes);
     this.subscribeContext = {
       broker: this.broker,
       hub: this.hub,
@@ -123,12 +124,13 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxFrameBytes,
-      perMessageDeflate: false,
+      perMessageDeflate: deflateNegotiation(config.compression === 'on'),
       clientTracking: false,
       WebSocket: ClientSocket,
     });
     const httpContext = { health: () => this.health(), registry: this.registry, logger: this.logger };
     this.server = createServer((req, res) => void serveHttp(httpContext, req, res));
+    recordNegotiation(this.wss);
     this.admission = new UpgradeAdmission(config, this.wss, this.metrics, this.logger, this);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.admission.handleUpgrade(req, socket, head));
     this.sweep = new KeepaliveSweep(this.connections, config.pingIntervalMs, {
@@ -229,7 +231,7 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
       return;
     }
     const id = `${this.sessionPrefix}-${(++this.sessionCounter).toString(36)}`;
-    const conn = new ClientConnection(id, ws, identity.user, req.socket.remoteAddress ?? '', this.config, this);
+    const conn = new ClientConnection(id, ws, identity.user, req.socket.remoteAddress ?? '', this.config, this, usesSharedDeflate(req));
     ws.conn = conn;
     ws.gateway = this;
     ws.on('message', onSocketMessage);
@@ -318,11 +320,12 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     for (const conn of this.connections) conn.close(CloseCode.HISTORY_RESET);
   }
 
-  private countDelivery(messages: BrokerMessage[], frames: number, bytes: number, receivers: number): void {
+  private countDelivery(messages: BrokerMessage[], frames: number, bytes: number, plainBytes: number, receivers: number): void {
     if (receivers === 0) return;
     this.metrics.messagesSent.inc(messages.length * receivers);
     this.metrics.framesSent.inc(frames);
     this.metrics.bytesSent.inc(bytes);
+    this.metrics.bytesSentUncompressed.inc(plainBytes);
     const now = Date.now();
     for (const m of messages) this.metrics.deliveryLatency.observe((now - m.ts) / 1000);
   }

@@ -9,17 +9,17 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BrokerMessage } from '../broker/broker.js';
 import type { ClientConnection } from './client-connection.js';
-import { batchFrames } from './subscription-hub.js';
+import type { SubscriptionHub } from './subscription-hub.js';
 import type { Subscription } from './subscription.js';
 
 /** Writes `messages` to `sub`'s connection; false when the connection or subscription closed first. */
-export async function writeReplay(conn: ClientConnection, sub: Subscription, messages: readonly BrokerMessage[]): Promise<boolean> {
+export async function writeReplay(hub: SubscriptionHub, conn: ClientConnection, sub: Subscription, messages: readonly BrokerMessage[]): Promise<boolean> {
   if (messages.length === 0) return conn.isOpen && !sub.isClosed;
   const lowWater = Math.floor(conn.writer.budgetBytes / 2);
   // Frames are built lazily, a chunk of messages at a time, so a large replay is never all in memory as frames.
   const CHUNK = 256;
   for (let i = 0; i < messages.length; i += CHUNK) {
-    for (const frame of batchFrames(messages.slice(i, i + CHUNK))) {
+    for (const frame of hub.batch(messages.slice(i, i + CHUNK)).framesFor(conn)) {
       if (!(await conn.writer.drained(lowWater))) return false;
       if (!conn.isOpen || sub.isClosed) return false;
       if (!conn.writeFrame(frame)) return false;

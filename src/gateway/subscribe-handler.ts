@@ -73,7 +73,7 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
   if (sub.isClosed || !conn.isOpen) return;
   if (since) conn.send({ type: 'replaying', ...(id !== undefined ? { id } : {}), channel, recovered: start.recovered === true });
   sub.startReplay();
-  if (!(await writeReplay(conn, sub, start.messages))) return;
+  if (!(await writeReplay(ctx.hub, conn, sub, start.messages))) return;
   ctx.metrics.historyReplayed.inc(start.messages.length);
   const seam = seamOf(start.positionSeq, start.messages);
   const answer: SubscribedMessage = {

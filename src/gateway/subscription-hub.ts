@@ -13,40 +13,15 @@
 // batch per turn instead of one batch per channel.
 import type { BrokerMessage } from '../broker/broker.js';
 import { channelMatches } from '../protocol/channels.js';
-import { encodeDataMessage } from '../protocol/data-message-encoder.js';
 import type { ClientConnection } from './client-connection.js';
 import { FlushPass } from './connection-writer.js';
 import type { Subscription } from './subscription.js';
-import { textFrame } from './text-frame.js';
-
-/** Batches are split into frames of about this size: bounds memory per write. */
-const MAX_BATCH_FRAME_BYTES = 64 * 1024;
+import { FrameBatch } from './frame-batch.js';
 
 export interface HubObserver {
-  /** Called once per flushed batch, with totals over all receivers. */
-  onDelivered(messages: BrokerMessage[], frames: number, bytes: number, receivers: number): void;
+  /** Called once per flushed batch, with totals over all receivers (bytes on the wire, and what they would be uncompressed). */
+  onDelivered(messages: BrokerMessage[], frames: number, bytes: number, plainBytes: number, receivers: number): void;
   onFlushError(target: string, err: unknown): void;
-}
-
-export function encoded(m: BrokerMessage): string {
-  return (m.encoded ??= encodeDataMessage(m));
-}
-
-/** Encodes messages (once each, cached) into newline-separated batch frames of at most ~64 KiB. */
-export function batchFrames(messages: readonly BrokerMessage[]): Buffer[] {
-  const frames: Buffer[] = [];
-  let text = '';
-  for (const m of messages) {
-    const e = encoded(m);
-    if (text.length > 0 && text.length + e.length >= MAX_BATCH_FRAME_BYTES) {
-      frames.push(textFrame(text));
-      text = e;
-    } else {
-      text = text.length === 0 ? e : text + '\n' + e;
-    }
-  }
-  if (text.length > 0) frames.push(textFrame(text));
-  return frames;
 }
 
 export class SubscriptionHub {
@@ -59,7 +34,16 @@ export class SubscriptionHub {
   private queuedInOrder: BrokerMessage[] = [];
   private flushScheduled = false;
 
-  constructor(private readonly observer: HubObserver) {}
+  constructor(
+    private readonly observer: HubObserver,
+    /** Frames smaller than this stay uncompressed for compressing clients too. */
+    private readonly compressionMinBytes: number,
+  ) {}
+
+  /** Frames for `messages`, built once and shared (compressed once, on first use). */
+  batch(messages: readonly BrokerMessage[]): FrameBatch {
+    return new FrameBatch(messages, this.compressionMinBytes);
+  }
 
   add(sub: Subscription): void {
     const index = sub.wildcard ? this.patterns : this.exact;
@@ -140,40 +124,41 @@ export class SubscriptionHub {
 
   /** One batch (seq order) to every subscription of one channel or one pattern. */
   private deliverBatch(pass: FlushPass, subs: Set<Subscription>, messages: BrokerMessage[]): void {
-    const frames = batchFrames(messages);
-    let frameBytes = 0;
-    for (const f of frames) frameBytes += f.length;
+    const batch = this.batch(messages);
     const last = messages[messages.length - 1]!.seq;
     let receivers = 0;
     let written = 0;
     let bytes = 0;
+    let plainBytes = 0;
     for (const sub of subs) {
       const conn = sub.conn;
       if (!conn.isOpen) continue;
       if (!sub.isLive) {
         // Being set up: hold, within the connection's byte budget.
-        if (!sub.hold(messages, frameBytes)) conn.closeSlow();
+        if (!sub.hold(messages, batch.plainBytes)) conn.closeSlow();
         continue;
       }
       if (last <= sub.lastSeq) continue;
       if (messages[0]!.seq <= sub.lastSeq) {
         // Rare: the subscription's seam is inside this batch (a NATS history
         // read ran ahead of the live consumer). Send only what is newer.
-        const mine = batchFrames(messages.filter((m) => m.seq > sub.lastSeq));
+        const mine = this.batch(messages.filter((m) => m.seq > sub.lastSeq));
         sub.lastSeq = last;
-        if (!writeAll(conn, mine, pass)) continue;
+        if (!writeAll(conn, mine.framesFor(conn), pass)) continue;
         receivers++;
-        written += mine.length;
-        for (const f of mine) bytes += f.length;
+        written += mine.plain.length;
+        bytes += mine.bytesFor(conn);
+        plainBytes += mine.plainBytes;
         continue;
       }
       sub.lastSeq = last;
-      if (!writeAll(conn, frames, pass)) continue;
+      if (!writeAll(conn, batch.framesFor(conn), pass)) continue;
       receivers++;
-      written += frames.length;
-      bytes += frameBytes;
+      written += batch.plain.length;
+      bytes += batch.bytesFor(conn);
+      plainBytes += batch.plainBytes;
     }
-    this.observer.onDelivered(messages, written, bytes, receivers);
+    this.observer.onDelivered(messages, written, bytes, plainBytes, receivers);
   }
 
   private patternsFor(channel: string): string[] {
@@ -194,7 +179,7 @@ export class SubscriptionHub {
   goLive(sub: Subscription, seam: number): void {
     const fresh = sub.goLive(seam);
     if (fresh.length > 0 && sub.conn.isOpen) {
-      writeAll(sub.conn, batchFrames(fresh));
+      writeAll(sub.conn, this.batch(fresh).framesFor(sub.conn));
       sub.lastSeq = Math.max(sub.lastSeq, fresh[fresh.length - 1]!.seq);
     }
   }

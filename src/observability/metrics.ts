@@ -16,6 +16,7 @@ export function createGatewayMetrics(registry: Registry) {
     framesSent: new Counter({ name: 'ws_frames_sent_total', help: 'WebSocket frames written to clients (batches count once)', registers: r }),
     messagesReceived: new Counter({ name: 'ws_messages_received_total', help: 'frames received from clients', registers: r }),
     bytesSent: new Counter({ name: 'ws_bytes_sent_total', help: 'bytes written to clients, frame headers included', registers: r }),
+    bytesSentUncompressed: new Counter({ name: 'ws_bytes_sent_uncompressed_total', help: 'what the batch frames in ws_bytes_sent_total would have taken uncompressed (compression ratio = this / ws_bytes_sent_total)', registers: r }),
     bytesReceived: new Counter({ name: 'ws_bytes_received_total', help: 'payload bytes received from clients', registers: r }),
     slowClientsDisconnected: new Counter({ name: 'ws_slow_clients_disconnected_total', help: 'clients closed with 4000 because their outbound queue passed the byte limit', registers: r }),
     rateLimited: new Counter({ name: 'ws_rate_limited_messages_total', help: 'client messages dropped by the inbound rate limit', registers: r }),
