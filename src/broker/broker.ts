@@ -27,6 +27,8 @@ export interface BrokerMessage {
   payload: string;
   /** Filled by the gateway: the encoded data message, so that it is encoded once. */
   encoded?: string;
+  /** Filled by the gateway for reference-protocol clients: the message after its per-connection seq. */
+  referenceTail?: string;
 }
 
 export interface HistoryResult {

@@ -1,6 +1,7 @@
 // Every setting of the gateway, with its flag, environment variable and
 // default. README's configuration table is checked against this table by a test.
 import { hostname } from 'node:os';
+import { checkChannel, mayRead, patternsIntersect } from '../protocol/channels.js';
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
 
 export const gatewayOptionTable = {
@@ -16,6 +17,7 @@ export const gatewayOptionTable = {
   compression: { kind: 'string', flag: 'compression', env: 'COMPRESSION', default: 'on', choices: ['on', 'off'], description: 'permessage-deflate for clients that offer it: each batch compressed once, shared by every compressing subscriber' },
   compressionMinBytes: { kind: 'int', flag: 'compression-min-bytes', env: 'COMPRESSION_MIN_BYTES', default: 256, min: 0, description: 'frames smaller than this are sent uncompressed' },
   maxFrameBytes: { kind: 'int', flag: 'max-frame-bytes', env: 'MAX_FRAME_BYTES', default: 16_384, min: 256, max: 16_777_216, description: 'largest client frame accepted (larger closes with 1009)' },
+  defaultChannels: { kind: 'string', flag: 'default-channels', env: 'DEFAULT_CHANNELS', default: undefined, description: 'public channels or patterns (comma-separated) every connection receives until it subscribes itself; for reference clients that never subscribe' },
   maxSubscriptions: { kind: 'int', flag: 'max-subscriptions', env: 'MAX_SUBSCRIPTIONS', default: 100, min: 1, description: 'subscriptions per connection' },
   rateLimitBurst: { kind: 'int', flag: 'rate-limit-burst', env: 'RATE_LIMIT_BURST', default: 100, min: 1, description: 'inbound work burst per connection (a frame is one unit, a subscribe or unsubscribe one per entry)' },
   rateLimitPerSec: { kind: 'number', flag: 'rate-limit-per-sec', env: 'RATE_LIMIT_PER_SEC', default: 10, min: 0.01, description: 'inbound work units per second per connection after the burst' },
@@ -45,7 +47,25 @@ export function gatewayConfigFrom(argv: readonly string[], env: NodeJS.ProcessEn
   if (values.authRequired && !values.jwtSecret) {
     throw new ConfigError('--auth-required/AUTH_REQUIRED: true needs --jwt-secret/JWT_SECRET');
   }
+  if (values.defaultChannels !== undefined) checkDefaultChannels(values.defaultChannels);
   return { ...values, instanceId: values.instanceId ?? `${hostname()}-${process.pid}` };
+}
+
+/** Default channels must be valid, public (never anyone's private channel) and must not overlap. */
+function checkDefaultChannels(list: string): void {
+  const channels = defaultChannelList(list);
+  for (const [i, channel] of channels.entries()) {
+    const check = checkChannel(channel);
+    if (!check.ok) throw new ConfigError(`--default-channels/DEFAULT_CHANNELS: ${JSON.stringify(channel)}: ${check.reason}`);
+    if (!mayRead(channel, null)) throw new ConfigError(`--default-channels/DEFAULT_CHANNELS: ${JSON.stringify(channel)} could match a private channel`);
+    for (const other of channels.slice(0, i)) {
+      if (patternsIntersect(channel, other)) throw new ConfigError(`--default-channels/DEFAULT_CHANNELS: ${JSON.stringify(channel)} overlaps ${JSON.stringify(other)}`);
+    }
+  }
+}
+
+export function defaultChannelList(list: string | undefined): string[] {
+  return (list ?? '').split(',').map((c) => c.trim()).filter((c) => c.length > 0);
 }
 
 /** Defaults for tests and embedding: every option at its default, overridden by `overrides`. */

@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws';
 import { CloseCode, closeCodeName, ErrorCode } from '../protocol/codes.js';
 import type { RequestId, ServerMessage } from '../protocol/messages.js';
 import { ConnectionWriter, type FlushPass } from './connection-writer.js';
+import { ReferenceSequence } from './reference-protocol.js';
 import { SubscriptionList } from './subscription-list.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -29,6 +30,10 @@ export class ClientConnection {
   readonly writer: ConnectionWriter;
   /** Negotiated permessage-deflate: receives the shared compressed frames. */
   readonly compress: boolean;
+  /** Reference-protocol connections (`/ws?protocol=reference`) number their messages here. */
+  readonly reference: ReferenceSequence | undefined;
+  /** True while the connection holds only the configured default channels (until it subscribes itself). */
+  onDefaultChannels = false;
   /** Set by any frame from the client; cleared by the keepalive sweep when it pings. */
   alive = true;
   /** When the server started closing this connection (0 = open). */
@@ -55,10 +60,11 @@ export class ClientConnection {
     readonly remoteAddress: string,
     private readonly limits: ConnectionLimits,
     private readonly host: ConnectionHost,
-    compress = false,
+    options: { compress?: boolean; reference?: boolean } = {},
   ) {
     this.writer = new ConnectionWriter(ws, limits.maxQueueBytes);
-    this.compress = compress;
+    this.reference = options.reference ? new ReferenceSequence() : undefined;
+    this.compress = options.compress === true && !this.reference;
     this.rateTokens = limits.rateLimitBurst;
     this.rateCheckedAt = this.openedAt;
   }
@@ -111,9 +117,11 @@ export class ClientConnection {
     });
   }
 
-  sendError(code: ErrorCode, message: string, id?: RequestId, channel?: string): void {
+  /** Answers an error, counted; it spends the abuse budget unless `abusive` is false (a known, harmless request). */
+  sendError(code: ErrorCode, message: string, id?: RequestId, channel?: string, abusive = true): void {
     this.host.onClientError(this, code);
     this.send({ type: 'error', code, message, ...(id !== undefined ? { id } : {}), ...(channel !== undefined ? { channel } : {}) });
+    if (!abusive) return;
     this.abuse ??= new TokenBucket(this.limits.abuseBurst, this.limits.abusePerSec);
     if (!this.abuse.take()) this.host.onAbuse(this);
   }

@@ -38,7 +38,10 @@ export function routeClientFrame(ctx: FrameRouterContext, conn: ClientConnection
   }
   const parsed = parseClientMessage(frameText(data));
   if (!parsed.ok) {
-    conn.sendError(parsed.code, parsed.message, parsed.id);
+    // A reference client's replay is a known request, not abuse: answered, counted, free.
+    const abusive = parsed.code !== ErrorCode.REPLAY_NOT_SUPPORTED;
+    if (!abusive) ctx.metrics.replayRequests.inc();
+    conn.sendError(parsed.code, parsed.message, parsed.id, undefined, abusive);
     return;
   }
   const message = parsed.message;

@@ -7,6 +7,7 @@
 import { constants, deflateRawSync } from 'node:zlib';
 import type { BrokerMessage } from '../broker/broker.js';
 import { encodeDataMessage } from '../protocol/data-message-encoder.js';
+import { referenceFrames, type ReferenceSequence } from './reference-protocol.js';
 import { compressedTextFrame, framePayload, textFrame } from './text-frame.js';
 
 /** Batches are split into frames of about this size: bounds memory per write. */
@@ -15,10 +16,12 @@ const MAX_BATCH_FRAME_BYTES = 64 * 1024;
 /** The deflate window every compressing client must accept (server_max_window_bits). */
 export const DEFLATE_WINDOW_BITS = 15;
 
-/** What a connection receives: plain frames, or compressed ones at or above a size. */
+/** What a connection receives: plain frames, compressed ones at or above a size, or the reference protocol's. */
 export interface FrameChoice {
   /** Negotiated permessage-deflate with a window the shared compressor can use. */
   readonly compress: boolean;
+  /** Set for reference-protocol connections: one frame per message, numbered per connection. */
+  readonly reference: ReferenceSequence | undefined;
 }
 
 export function encoded(m: BrokerMessage): string {
@@ -43,7 +46,7 @@ export class FrameBatch {
   compressedBytes = 0;
 
   constructor(
-    messages: readonly BrokerMessage[],
+    private readonly messages: readonly BrokerMessage[],
     private readonly minCompressBytes: number,
   ) {
     let text = '';
@@ -60,13 +63,22 @@ export class FrameBatch {
     for (const f of this.plain) this.plainBytes += f.length;
   }
 
-  /** The frames for a connection: compressed ones (built on first use, once) when it negotiated deflate. */
+  /**
+   * The frames for a connection: compressed ones (built on first use, once)
+   * when it negotiated deflate; the reference protocol's, built for it alone.
+   */
   framesFor(conn: FrameChoice): Buffer[] {
+    if (conn.reference) return referenceFrames(this.messages, conn.reference);
     return conn.compress ? this.deflated() : this.plain;
   }
 
-  bytesFor(conn: FrameChoice): number {
-    return conn.compress ? (this.deflated(), this.compressedBytes) : this.plainBytes;
+  /** Bytes of frames returned by framesFor. */
+  bytesOf(frames: Buffer[]): number {
+    if (frames === this.plain) return this.plainBytes;
+    if (frames === this.compressed) return this.compressedBytes;
+    let bytes = 0;
+    for (const f of frames) bytes += f.length;
+    return bytes;
   }
 
   private deflated(): Buffer[] {

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Registry } from 'prom-client';
 import type { Broker, BrokerMessage } from '../broker/broker.js';
-import type { GatewayConfig } from '../config/gateway-options.js';
+import { defaultChannelList, type GatewayConfig } from '../config/gateway-options.js';
 import type { Logger } from '../observability/logger.js';
 import { createGatewayMetrics, createRegistry, type GatewayMetrics } from '../observability/metrics.js';
 import { CloseCode, closeCodeName, ErrorCode, PROTOCOL_VERSION } from '../protocol/codes.js';
@@ -21,7 +21,7 @@ import { KeepaliveSweep } from './keepalive-sweep.js';
 import { maxConnectionsFor, memoryBudget } from './memory-budget.js';
 import { ResourceSampler } from './resource-sampler.js';
 import { serveHttp } from './http-endpoints.js';
-import { removeAllSubscriptions, type SubscribeContext } from './subscribe-handler.js';
+import { removeAllSubscriptions, subscribeDefaultChannels, type SubscribeContext } from './subscribe-handler.js';
 import { SubscriptionHub } from './subscription-hub.js';
 import { UpgradeAdmission, type AdmissionHost } from './upgrade-admission.js';
 import { checkWsInternals } from './ws-socket-adapter.js';
@@ -71,6 +71,7 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
   private readonly sweep: KeepaliveSweep;
   private readonly sampler = new ResourceSampler();
   private readonly admission: UpgradeAdmission;
+  private readonly defaultChannels: string[];
   private readonly subscribeContext: SubscribeContext;
   /** @internal read by the socket listeners */
   readonly frameRouter: FrameRouterContext;
@@ -87,6 +88,7 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     deps: GatewayDependencies,
   ) {
     this.broker = deps.broker;
+    this.defaultChannels = defaultChannelList(config.defaultChannels);
     this.epoch = deps.broker.epoch();
     this.logger = deps.logger;
     this.registry = deps.registry ?? createRegistry();
@@ -231,7 +233,8 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
       return;
     }
     const id = `${this.sessionPrefix}-${(++this.sessionCounter).toString(36)}`;
-    const conn = new ClientConnection(id, ws, identity.user, req.socket.remoteAddress ?? '', this.config, this, usesSharedDeflate(req));
+    const reference = new URL(req.url ?? '/', 'http://gateway').searchParams.get('protocol') === 'reference';
+    const conn = new ClientConnection(id, ws, identity.user, req.socket.remoteAddress ?? '', this.config, this, { compress: usesSharedDeflate(req), reference });
     ws.conn = conn;
     ws.gateway = this;
     ws.on('message', onSocketMessage);
@@ -250,6 +253,7 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
       ping_interval_ms: this.config.pingIntervalMs,
       max_frame_bytes: this.config.maxFrameBytes,
     });
+    subscribeDefaultChannels(this.subscribeContext, conn, this.defaultChannels);
   }
 
   connectionCount(): number {

@@ -27,6 +27,7 @@ export interface SubscribeContext {
 }
 
 export async function handleSubscribe(ctx: SubscribeContext, conn: ClientConnection, request: SubscribeRequest): Promise<void> {
+  dropDefaultChannels(ctx, conn);
   for (const raw of request.channels) {
     const entry: SubscribeEntry = typeof raw === 'string' ? { channel: raw } : raw;
     if (!conn.isOpen) return;
@@ -128,11 +129,35 @@ async function knownPosition(broker: Broker, channel: string): Promise<Position[
 }
 
 export function handleUnsubscribe(ctx: SubscribeContext, conn: ClientConnection, request: UnsubscribeRequest): void {
+  dropDefaultChannels(ctx, conn);
   for (const channel of request.channels) {
     const sub = conn.subscriptions.get(channel);
     if (sub) endSubscription(ctx, sub);
   }
   conn.send({ type: 'unsubscribed', ...(request.id !== undefined ? { id: request.id } : {}), channels: request.channels });
+}
+
+/**
+ * Subscribes a new connection to the configured default channels (public,
+ * validated at start-up), live from now on, without answers: for clients
+ * that never subscribe. They are dropped at its first subscribe or unsubscribe.
+ */
+export function subscribeDefaultChannels(ctx: SubscribeContext, conn: ClientConnection, channels: readonly string[]): void {
+  if (channels.length === 0) return;
+  for (const channel of channels) {
+    const sub = new Subscription(conn, channel, channel.includes('*') || channel.endsWith('>'));
+    conn.subscriptions.set(sub);
+    ctx.hub.add(sub);
+    ctx.metrics.subscriptionsActive.inc();
+    ctx.hub.goLive(sub, 0);
+  }
+  conn.onDefaultChannels = true;
+}
+
+function dropDefaultChannels(ctx: SubscribeContext, conn: ClientConnection): void {
+  if (!conn.onDefaultChannels) return;
+  conn.onDefaultChannels = false;
+  removeAllSubscriptions(ctx, conn);
 }
 
 /** Drops every subscription of a closed connection. */

@@ -144,18 +144,20 @@ export class SubscriptionHub {
         // read ran ahead of the live consumer). Send only what is newer.
         const mine = this.batch(messages.filter((m) => m.seq > sub.lastSeq));
         sub.lastSeq = last;
-        if (!writeAll(conn, mine.framesFor(conn), pass)) continue;
+        const frames = mine.framesFor(conn);
+        if (!writeAll(conn, frames, pass)) continue;
         receivers++;
-        written += mine.plain.length;
-        bytes += mine.bytesFor(conn);
+        written += frames.length;
+        bytes += mine.bytesOf(frames);
         plainBytes += mine.plainBytes;
         continue;
       }
       sub.lastSeq = last;
-      if (!writeAll(conn, batch.framesFor(conn), pass)) continue;
+      const frames = batch.framesFor(conn);
+      if (!writeAll(conn, frames, pass)) continue;
       receivers++;
-      written += batch.plain.length;
-      bytes += batch.bytesFor(conn);
+      written += frames.length;
+      bytes += batch.bytesOf(frames);
       plainBytes += batch.plainBytes;
     }
     this.observer.onDelivered(messages, written, bytes, plainBytes, receivers);

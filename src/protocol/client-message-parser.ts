@@ -29,6 +29,14 @@ function parsePosition(v: unknown): Position | undefined {
   return { seq, epoch };
 }
 
+/** The reference gateway's `{data: {symbols: ["BTC", ...]}}`: token symbols, mapped to their price channels. */
+function symbolChannels(raw: Record<string, unknown>): string[] | undefined {
+  if (!isRecord(raw.data) || !Array.isArray(raw.data.symbols)) return undefined;
+  const symbols = raw.data.symbols as unknown[];
+  if (!symbols.every((s) => typeof s === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(s))) return undefined;
+  return (symbols as string[]).map((s) => `token.${s}.price`);
+}
+
 function invalid(message: string, id?: RequestId): ParseResult {
   return { ok: false, code: ErrorCode.INVALID_MESSAGE, message, ...(id !== undefined ? { id } : {}) };
 }
@@ -49,7 +57,7 @@ export function parseClientMessage(text: string): ParseResult {
     case 'heartbeat':
       return { ok: true, message: { type, ...(id !== undefined ? { id } : {}) } };
     case 'subscribe': {
-      const list = raw.channels ?? (raw.channel !== undefined ? [raw] : undefined);
+      const list = raw.channels ?? (raw.channel !== undefined ? [raw] : symbolChannels(raw));
       if (!Array.isArray(list) || list.length === 0 || list.length > MAX_CHANNELS_PER_REQUEST) {
         return invalid(`channels must be an array of 1 to ${MAX_CHANNELS_PER_REQUEST} entries`, id);
       }
@@ -77,14 +85,22 @@ export function parseClientMessage(text: string): ParseResult {
       return { ok: true, message: { type: 'subscribe', channels, ...(id !== undefined ? { id } : {}) } };
     }
     case 'unsubscribe': {
-      const list = raw.channels;
+      const list = raw.channels ?? symbolChannels(raw);
       if (!Array.isArray(list) || list.length === 0 || list.length > MAX_CHANNELS_PER_REQUEST || !list.every((c) => typeof c === 'string')) {
         return invalid(`channels must be an array of 1 to ${MAX_CHANNELS_PER_REQUEST} channel names`, id);
       }
       return { ok: true, message: { type: 'unsubscribe', channels: list as string[], ...(id !== undefined ? { id } : {}) } };
     }
+    case 'replay':
+      // The reference gateway's per-connection replay cannot survive a reconnect; positions replace it.
+      return {
+        ok: false,
+        code: ErrorCode.REPLAY_NOT_SUPPORTED,
+        message: 'replay is not served: resume with subscribe {channel, since: {seq, epoch}} (docs/protocol.md)',
+        ...(id !== undefined ? { id } : {}),
+      };
     default: {
-      const hint = type === 'replay' ? ' (replay is replaced by subscribe with since: see docs/protocol.md)' : '';
+      const hint = '';
       const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 32)) : typeof type;
       return { ok: false, code: ErrorCode.UNKNOWN_TYPE, message: `unknown message type ${shown}${hint}`, ...(id !== undefined ? { id } : {}) };
     }

@@ -20,7 +20,7 @@ test('each kind of bad message gets its error code and is counted', async () => 
       [{ type: 'subscribe' }, 'INVALID_MESSAGE'],
       [{ type: 'subscribe', channels: [{ channel: 'a', since: { seq: -1, epoch: 'x' } }] }, 'INVALID_MESSAGE'],
       [{ type: 'dance' }, 'UNKNOWN_TYPE'],
-      [{ type: 'replay', since: 3 }, 'UNKNOWN_TYPE'],
+      [{ type: 'replay', since: 3 }, 'REPLAY_NOT_SUPPORTED'],
       [{ type: 'subscribe', channels: ['token..price'] }, 'INVALID_CHANNEL'],
       [{ type: 'subscribe', channels: ['a.>.b'] }, 'INVALID_CHANNEL'],
       [{ type: 'subscribe', channels: ['trades.user.alice'] }, 'FORBIDDEN'],
@@ -37,7 +37,7 @@ test('each kind of bad message gets its error code and is counted', async () => 
     }
     c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     await c.waitFor(() => lastError(c)?.code === 'BINARY_NOT_SUPPORTED');
-    assert.match(c.ofType('error').find((e) => e.code === 'UNKNOWN_TYPE' && e.message.includes('replay'))!.message, /since/);
+    assert.match(c.ofType('error').find((e) => e.code === 'REPLAY_NOT_SUPPORTED')!.message, /since/);
     assert.equal(c.closeCode, undefined, 'a few errors do not close the connection');
     const text = await fetchMetrics(h.httpUrl);
     assert.equal(metricValue(text, 'ws_client_errors_total', { code: 'FORBIDDEN' }), 3);
