@@ -11,6 +11,7 @@ import { channelToSubject, checkChannel } from '../protocol/channels.js';
 import type { Broker, BrokerMessage, BrokerStatus, HistoryResult, LatestResult, Position, PublishOptions } from './broker.js';
 import { NatsChannelView } from './nats-channel-view.js';
 import { HistoryReadError, readHistory } from './nats-history-reader.js';
+import type { NatsFaults } from './nats-faults.js';
 import { NatsLiveConsumer } from './nats-live-consumer.js';
 import { channelOf, recordOfJsMsg, toBrokerMessage } from './nats-message.js';
 import { ensureStream, epochFromCreated, type StreamSettings } from './nats-stream-setup.js';
@@ -29,6 +30,12 @@ export interface NatsBrokerOptions extends StreamSettings {
   publishTimeoutMs?: number;
   /** How long start() waits for the seeding pass of the live consumer. */
   seedTimeoutMs?: number;
+  /** How often the recovery supervisor polls the stream (lag watchdog, stream re-creation). */
+  lagCheckMs?: number;
+  /** How long the live consumer may stay behind the stream before /health turns unhealthy and it is restarted. */
+  lagWindowMs?: number;
+  /** Test-only failure injection (see nats-faults.ts). */
+  faults?: NatsFaults;
 }
 
 /** History reads try a consumer first; a create that takes longer falls back to direct reads. */
@@ -163,6 +170,7 @@ export class NatsBroker implements Broker {
       logger: this.logger,
       onMessage: (m) => this.take(m),
       isConnected: () => this.state !== 'disconnected' && this.state !== 'closed',
+      faults: this.options.faults,
       onFirstCreated: async () => {
         // Read after the consumer exists: its last-per-subject pass covers
         // the stream up to its creation, and it delivers everything after in

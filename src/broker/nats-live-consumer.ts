@@ -6,6 +6,7 @@
 // skipped and nothing is handed over twice.
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../observability/logger.js';
+import type { NatsFaults } from './nats-faults.js';
 
 export interface LiveConsumerOptions {
   stream: string;
@@ -17,6 +18,8 @@ export interface LiveConsumerOptions {
   onFirstCreated(): Promise<void>;
   /** Is the NATS connection up? The stall watchdog only counts while it is. */
   isConnected(): boolean;
+  /** Test-only failure injection. */
+  faults?: NatsFaults;
 }
 
 /** Pull expiry; the server heartbeats idle pulls every half of it. */
@@ -36,6 +39,8 @@ export class NatsLiveConsumer {
   private watchdog: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   private recreations = 0;
+  /** Test-only: a wedged consumer hands over nothing (NatsFaults.wedgeRunningConsumer). */
+  private wedged = false;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -44,6 +49,7 @@ export class NatsLiveConsumer {
 
   /** Creates the first consumer (seeding pass) and resolves once it is created. */
   async start(): Promise<void> {
+    this.options.faults?.beforeLiveStart();
     const first = await this.js.consumers.get(this.options.stream, {
       filter_subjects: this.options.filterSubject,
       deliver_policy: DeliverPolicy.LastPerSubject,
@@ -78,6 +84,10 @@ export class NatsLiveConsumer {
 
   private handOver(m: JsMsg): void {
     this.lastActivity = Date.now();
+    if (this.wedged || this.options.faults?.takeWedge()) {
+      this.wedged = true;
+      return;
+    }
     // A recreated consumer starts after the last seq handed over; this guard
     // keeps "exactly once" even if an old one still had a message in flight.
     if (m.seq <= this.handedOver) return;

@@ -1,0 +1,31 @@
+// Failures a test injects into the NATS broker where real ones cannot be
+// provoked on demand: a slow JetStream API that fails a consumer creation
+// (the case the recovery supervisor must survive), and a live consumer that
+// stops handing over messages while its heartbeats go on (the case the lag
+// watchdog must notice). Production code never sets these; with no
+// NatsFaults given, every check below is a no-op.
+
+export class NatsFaultError extends Error {
+  override name = 'NatsFaultError';
+}
+
+export class NatsFaults {
+  /** The next N starts of a live consumer's seeding pass (a new stream's first consumer) throw, as a timed-out JetStream request would. */
+  failLiveStarts = 0;
+  /** Set: the live consumer running at its next delivery stops handing over messages, for good. Consumers created later are unaffected. */
+  wedgeRunningConsumer = false;
+
+  /** Throws (and counts down) while creations are set to fail. */
+  beforeLiveStart(): void {
+    if (this.failLiveStarts <= 0) return;
+    this.failLiveStarts--;
+    throw new NatsFaultError('injected failure: live consumer creation timed out');
+  }
+
+  /** True once for the consumer that takes the wedge. */
+  takeWedge(): boolean {
+    if (!this.wedgeRunningConsumer) return false;
+    this.wedgeRunningConsumer = false;
+    return true;
+  }
+}
