@@ -51,6 +51,18 @@ export interface PublishOptions {
 
 export type BrokerStatus = 'connected' | 'disconnected' | 'closed';
 
+/** The live path's state, for metrics and /health. */
+export interface BrokerStats {
+  /** Messages in the stream the live consumer has not delivered yet (always 0 for the memory broker). */
+  lagMessages: number;
+  /** The live consumer fell behind and did not catch up within the lag window: unhealthy. */
+  behind: boolean;
+  /** Channels whose history or latest value is tracked (bounded by --max-channels). */
+  channels: number;
+  /** Idle channels forgotten so far to stay within the bound. */
+  channelsEvicted: number;
+}
+
 export interface Broker {
   readonly kind: 'memory' | 'nats';
   start(): Promise<void>;
@@ -68,4 +80,5 @@ export interface Broker {
   /** The current epoch (history identity). */
   epoch(): string;
   status(): BrokerStatus;
+  stats(): BrokerStats;
 }

@@ -11,10 +11,13 @@ export class ChannelHistory {
   /** Seq of the newest message ever evicted (0 = nothing evicted). */
   lastEvictedSeq = 0;
 
+  /** `lostUpTo`: seqs up to here may have been this channel's and are gone (it was forgotten before). */
   constructor(
     private readonly maxCount: number,
     private readonly maxAgeMs: number,
+    lostUpTo = 0,
   ) {
+    this.lastEvictedSeq = lostUpTo;
     this.ring = new Array<BrokerMessage | undefined>(maxCount);
   }
 

@@ -12,8 +12,8 @@ export class NatsFaultError extends Error {
 export class NatsFaults {
   /** The next N starts of a live consumer's seeding pass (a new stream's first consumer) throw, as a timed-out JetStream request would. */
   failLiveStarts = 0;
-  /** Set: the live consumer running at its next delivery stops handing over messages, for good. Consumers created later are unaffected. */
-  wedgeRunningConsumer = false;
+  /** While set, every live consumer that receives a message stops handing messages over, for good (its heartbeats go on). Consumers created after it is cleared are unaffected. */
+  wedgeConsumers = false;
 
   /** Throws (and counts down) while creations are set to fail. */
   beforeLiveStart(): void {
@@ -22,10 +22,8 @@ export class NatsFaults {
     throw new NatsFaultError('injected failure: live consumer creation timed out');
   }
 
-  /** True once for the consumer that takes the wedge. */
-  takeWedge(): boolean {
-    if (!this.wedgeRunningConsumer) return false;
-    this.wedgeRunningConsumer = false;
-    return true;
+  /** Does a consumer receiving a message now get wedged? */
+  wedgesNow(): boolean {
+    return this.wedgeConsumers;
   }
 }

@@ -79,6 +79,8 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
   private epoch: string;
   private stopping: Promise<void> | undefined;
   private sessionCounter = 0;
+  /** The broker's evicted-channel total at the last sample (the counter moves by the difference). */
+  private channelsEvictedSeen = 0;
   private readonly sessionPrefix = randomBytes(3).toString('hex');
 
   constructor(
@@ -160,6 +162,7 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
       this.metrics.cpuPercent.set(s.cpuPercent);
       this.metrics.memoryBytes.set(s.rssBytes);
       this.metrics.eventLoopUtilization.set(s.eventLoopUtilization);
+      this.sampleBroker();
     });
     const port = this.port;
     this.logger.info(
@@ -175,9 +178,12 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
 
   health(): HealthReport {
     const s = this.sampler.current;
+    const broker = this.broker.stats();
     return healthReport({
       brokerKind: this.broker.kind,
       brokerConnected: this.broker.status() === 'connected',
+      brokerLag: broker.lagMessages,
+      brokerBehind: broker.behind,
       connections: this.connections.size,
       maxConnections: this.maxConnections,
       rssBytes: s.rssBytes,
@@ -316,6 +322,16 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     this.epoch = epoch;
     this.logger.warn({ event: 'epoch_changed', previous, epoch, connections: this.connections.size }, 'broker history was reset: closing clients so they resync');
     for (const conn of this.connections) conn.close(CloseCode.HISTORY_RESET);
+  }
+
+  /** Broker live-path gauges (consumer lag, channels tracked), sampled with the resources. */
+  private sampleBroker(): void {
+    const b = this.broker.stats();
+    this.metrics.natsConsumerLag.set(b.lagMessages);
+    this.metrics.natsConsumerBehind.set(b.behind ? 1 : 0);
+    this.metrics.channelsTracked.set(b.channels);
+    if (b.channelsEvicted > this.channelsEvictedSeen) this.metrics.channelsEvicted.inc(b.channelsEvicted - this.channelsEvictedSeen);
+    this.channelsEvictedSeen = b.channelsEvicted;
   }
 
   private countDelivery(messages: BrokerMessage[], frames: number, bytes: number, receivers: number): void {

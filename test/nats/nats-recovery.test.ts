@@ -84,19 +84,27 @@ test('watchdog: a live consumer stopped behind the gateway\'s back turns /health
     await client.waitFor(() => client.data.length >= 20, 10_000, 'traffic');
     assert.equal((await health(gw.httpUrl)).status, 200);
 
-    faults.wedgeRunningConsumer = true; // the consumer still heartbeats but hands over nothing
+    // Every consumer stops handing over messages (heartbeats go on), also
+    // the ones the supervisor starts in its place, until the fault is cleared.
+    faults.wedgeConsumers = true;
     await waitUntil(async () => (await health(gw.httpUrl)).status === 503, 15_000, '/health to report the stuck consumer');
     const stuck = await health(gw.httpUrl);
     assert.equal(stuck.body.checks.nats.healthy, false);
     assert.equal(stuck.body.checks.nats.behind, true);
     assert.ok((stuck.body.checks.nats.consumer_lag ?? 0) > 0, `lag reported: ${JSON.stringify(stuck.body.checks.nats)}`);
     assert.ok(stuck.body.errors.some((e) => /behind/.test(e)), stuck.body.errors.join('; '));
-    assert.ok((await lagGauge(gw.httpUrl)) > 0, 'ws_nats_consumer_lag_messages shows the lag');
+    await waitUntil(async () => (await lagGauge(gw.httpUrl)) > 0, 10_000, 'ws_nats_consumer_lag_messages to show the lag');
+    assert.equal((await health(gw.httpUrl)).status, 503, 'still unhealthy while every consumer is wedged');
+    const gotWhileStuck = client.data.length;
+
+    // The fault clears; the supervisor's next restart (at most one lag window later) catches up.
+    faults.wedgeConsumers = false;
 
     await waitUntil(async () => (await health(gw.httpUrl)).status === 200, 20_000, '/health healthy after the supervisor restarted the consumer');
     await publisher.finish();
     const total = publisher.produced;
     await client.waitFor(() => client.data.length === total, 20_000, `all ${total} messages`);
+    assert.ok(total > gotWhileStuck, 'messages published while stuck arrived after the restart');
     for (const channel of channels) assertSeamless(channel, expectedTicks(publisher, channel), client);
     assert.equal(client.closeCode, undefined, 'the client stayed connected');
     await waitUntil(async () => (await lagGauge(gw.httpUrl)) === 0, 10_000, 'the lag gauge back at 0');
