@@ -82,3 +82,18 @@ test('the issue-9 sequence: a resume from a position whose successors were evict
   const restarted = new MemoryBroker({ historySize: 3, historyMaxAgeMs: 60_000 });
   assert.equal((await restarted.history('token.BTC.price', { seq: 6, epoch: b.epoch() })).recovered, false);
 });
+
+test('history grows its ring on demand and keeps order across growth and wrap-around', () => {
+  const h = new ChannelHistory(10, 60_000);
+  for (let s = 1; s <= 3; s++) h.append(msg(s, 1000));
+  const few: BrokerMessage[] = [];
+  h.after(0, few);
+  assert.deepEqual(few.map((m) => m.seq), [1, 2, 3]);
+  for (let s = 4; s <= 25; s++) h.append(msg(s, 1000));
+  assert.equal(h.length, 10);
+  assert.equal(h.lastEvictedSeq, 15);
+  const out: BrokerMessage[] = [];
+  h.after(18, out);
+  assert.deepEqual(out.map((m) => m.seq), [19, 20, 21, 22, 23, 24, 25]);
+  assert.equal(h.latest()!.seq, 25);
+});
