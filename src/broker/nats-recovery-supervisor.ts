@@ -59,6 +59,8 @@ export class NatsRecoverySupervisor {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** start() done: passes may run (before, a reconnect must not start a second generation). */
+  private started = false;
   // Lag watchdog state.
   private lagMessages = 0;
   private target: number | undefined;
@@ -73,6 +75,7 @@ export class NatsRecoverySupervisor {
     const epoch = epochFromCreated(info.created);
     if (this.options.consume) await this.startGeneration(epoch);
     else this.currentEpoch = epoch;
+    this.started = true;
     this.schedule(this.options.checkMs);
   }
 
@@ -109,7 +112,7 @@ export class NatsRecoverySupervisor {
 
   /** Runs a pass now (or right after the one in flight). */
   private kick(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.started) return;
     if (this.running) {
       this.again = true;
       return;
@@ -206,6 +209,10 @@ export class NatsRecoverySupervisor {
 
   /** Called by the generation when it is seeded, before it emits anything. */
   private activate(generation: LiveGeneration): void {
+    if (this.stopped) {
+      void generation.stop();
+      return;
+    }
     const previous = this.current;
     this.current = generation;
     this.currentEpoch = generation.epoch;
