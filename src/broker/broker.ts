@@ -25,6 +25,14 @@ export interface BrokerMessage {
   event: string;
   /** Valid JSON text of the payload. */
   payload: string;
+  /**
+   * Set on a live message when messages just before it were removed from
+   * history before this instance could take them in (its live consumer fell
+   * behind by more than the history): subscribers may have lost messages
+   * that no prev link shows, so the gateway makes them resume (and learn
+   * recovered:false).
+   */
+  afterLoss?: true;
   /** Filled by the gateway: the encoded data message, so that it is encoded once. */
   encoded?: string;
 }

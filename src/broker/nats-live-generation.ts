@@ -48,6 +48,10 @@ export class LiveGeneration {
   private seeded: (() => void) | undefined;
   private active = false;
   private stopped = false;
+  /** The stream holds only the consumer's subjects, so a skipped seq was removed (else it may be another subject's). */
+  private skipsMeanRemoval = true;
+  /** Newest seq the live consumer skipped (removed before it got there); 0 = none. */
+  private removedUnseenTop = 0;
 
   constructor(
     private readonly options: GenerationOptions,
@@ -64,8 +68,9 @@ export class LiveGeneration {
       // stream up to its creation, and it delivers everything after in full,
       // so every seq up to this boundary seeds the view exactly. An empty
       // stream (everything expired) has nothing to seed.
-      const state = (await this.options.jsm.streams.info(this.options.stream)).state;
+      const { state, config } = await this.options.jsm.streams.info(this.options.stream);
       this.seedBoundary = state.messages > 0 ? state.last_seq : 0;
+      this.skipsMeanRemoval = (config.subjects ?? []).every((subject) => subject === this.options.filterSubject);
       if (this.view.cursor >= this.seedBoundary) this.becomeActive();
     });
     this.consumer = consumer;
@@ -133,11 +138,27 @@ export class LiveGeneration {
     const channel = channelOf(record);
     if (channel === undefined) return;
     const seed = m.seq <= this.seedBoundary;
-    const message = toBrokerMessage(record, channel, this.view.lastSeqOf(channel), this.epoch);
+    // The consumer never skips a retained message on `odin.>`: seqs it skips
+    // were removed before it got them (it fell behind by more than the
+    // history), and any of them may have been this channel's. A stream that
+    // also holds other subjects skips those too: there, no skip is trusted.
+    const skipped = !seed && this.skipsMeanRemoval && m.seq > this.view.cursor + 1 && this.view.cursor > 0;
+    if (skipped) this.removedUnseenTop = m.seq - 1;
+    const last = this.view.lastSeqOf(channel);
+    const prevKnown = seed ? last > 0 : this.view.prevIsKnown(channel) && (this.removedUnseenTop === 0 || last > this.removedUnseenTop);
     // In the seeding pass older messages of a subject are skipped, so the
     // first one seen there has an unknown predecessor; so has the first one
-    // of a channel the view forgot.
-    this.view.record(message, seed ? message.prev > 0 : this.view.prevIsKnown(channel));
+    // of a channel the view forgot, or one whose predecessor may have been
+    // removed unseen: prev 0 ("unknown"), never a link across a loss.
+    const message = toBrokerMessage(record, channel, seed || prevKnown ? last : 0, this.epoch);
+    if (skipped) {
+      message.afterLoss = true;
+      this.options.logger.error(
+        { event: 'nats_live_loss', from_seq: this.view.cursor + 1, to_seq: m.seq - 1 },
+        'messages were removed from the stream before the live consumer took them in: subscribers must resume',
+      );
+    }
+    this.view.record(message, prevKnown);
     if (seed) {
       if (m.seq >= this.seedBoundary) this.becomeActive();
       return;

@@ -309,6 +309,7 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
   private onBrokerMessage(m: BrokerMessage): void {
     this.metrics.brokerMessages.inc();
     if (m.epoch !== this.epoch) this.onEpochChanged(m.epoch);
+    else if (m.afterLoss) this.onLiveLoss(m);
     this.hub.publish(m);
   }
 
@@ -321,6 +322,17 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     const previous = this.epoch;
     this.epoch = epoch;
     this.logger.warn({ event: 'epoch_changed', previous, epoch, connections: this.connections.size }, 'broker history was reset: closing clients so they resync');
+    for (const conn of this.connections) conn.close(CloseCode.HISTORY_RESET);
+  }
+
+  /**
+   * Messages were removed from history before this instance took them in:
+   * subscribers may have lost some that no prev link shows. Close everyone
+   * with 1012 before the message goes out; they resume and learn
+   * recovered:false where something is missing.
+   */
+  private onLiveLoss(m: BrokerMessage): void {
+    this.logger.error({ event: 'live_loss', seq: m.seq, connections: this.connections.size }, 'the broker lost messages before delivering them: closing clients so they resume');
     for (const conn of this.connections) conn.close(CloseCode.HISTORY_RESET);
   }
 

@@ -11,7 +11,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { NatsFaults } from '../../src/broker/nats-faults.js';
 import { CloseCode } from '../../src/protocol/codes.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { assertSeamless, expectedTicks, uniqueStream, waitUntil, NatsScene } from './nats-test-kit.js';
+import { assertSeamless, expectedTicks, natsBroker, uniqueStream, waitUntil, NatsScene } from './nats-test-kit.js';
 
 interface Health {
   status: number;
@@ -108,6 +108,43 @@ test('watchdog: a live consumer stopped behind the gateway\'s back turns /health
     for (const channel of channels) assertSeamless(channel, expectedTicks(publisher, channel), client);
     assert.equal(client.closeCode, undefined, 'the client stayed connected');
     await waitUntil(async () => (await lagGauge(gw.httpUrl)) === 0, 10_000, 'the lag gauge back at 0');
+  } finally {
+    await scene.cleanup();
+    await server.cleanup();
+  }
+});
+
+test('a live consumer that falls behind by more than the history: subscribers are made to resume, never shown a prev link across the loss', { timeout: 90_000 }, async () => {
+  const server = await NatsServer.start();
+  const scene = new NatsScene();
+  try {
+    const stream = uniqueStream();
+    const faults = new NatsFaults();
+    const gw = await scene.addGateway(server.url, { name: stream, historySize: 5, faults, lagCheckMs: 250, lagWindowMs: 1000 });
+    const pub = natsBroker(server.url, { name: stream, historySize: 5, consume: false });
+    scene.brokers.push(pub);
+    await pub.start();
+    const client = await scene.connect(gw.url);
+    await client.subscribe(['token.AAA.price']);
+    for (let n = 1; n <= 3; n++) await pub.publish('token.AAA.price', { type: 'tick', n });
+    await client.waitFor(() => client.data.length === 3, 10_000, 'the first ticks');
+
+    faults.wedgeConsumers = true;
+    for (let n = 4; n <= 20; n++) await pub.publish('token.AAA.price', { type: 'tick', n }); // 4..15 are removed by the per-subject limit
+    await waitUntil(async () => (await health(gw.httpUrl)).status === 503, 15_000, 'the stuck consumer reported');
+    faults.wedgeConsumers = false;
+    // The replacement consumer finds 4..15 gone: the client is closed to resume before anything after the loss reaches it.
+    assert.equal(await client.waitClosed(20_000), CloseCode.HISTORY_RESET);
+    assert.deepEqual(client.data.map((m) => (m.data as { n: number }).n), [1, 2, 3], 'nothing after the loss reached it as if continuous');
+    // Its resume from the last position it had is told the truth.
+    const again = await scene.connect(gw.url);
+    const [answer] = await again.subscribe([{ channel: 'token.AAA.price', since: { seq: client.data[2]!.seq, epoch: gw.broker.epoch() } }]);
+    assert.equal(answer?.recovered, false);
+    assert.deepEqual(again.data.map((m) => (m.data as { n: number }).n), [20], 'the latest value to resync');
+    await waitUntil(async () => (await health(gw.httpUrl)).status === 200, 15_000, '/health healthy after the catch-up');
+    await pub.publish('token.AAA.price', { type: 'tick', n: 21 });
+    await again.waitFor(() => again.data.length === 2, 10_000, 'live again');
+    assert.equal(again.data[1]!.prev, again.data[0]!.seq, 'prev links exact again');
   } finally {
     await scene.cleanup();
     await server.cleanup();
