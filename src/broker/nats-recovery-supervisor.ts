@@ -11,9 +11,9 @@
 //   last seq taken in; a failed replacement is retried with backoff.
 // - the lag watchdog: the stream's last seq against the last seq the live
 //   consumer delivered. Lag by itself is normal under load; "behind" means
-//   the consumer has not reached, within `lagWindowMs`, the last seq the
-//   stream had when the lag was first seen (or a new stream was not adopted
-//   within that window). Behind turns /health unhealthy and restarts the
+//   the consumer has not reached, within `lagWindowMs`, the first message
+//   it had not delivered when the lag was first seen (or a new stream was
+//   not adopted within that window). Behind turns /health unhealthy and restarts the
 //   consumer, at most once per window, until it catches up.
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type MsgRequest, type StreamInfo } from '@nats-io/jetstream';
 import type { Logger } from '../observability/logger.js';
@@ -243,25 +243,26 @@ export class NatsRecoverySupervisor {
     const generation = this.generation();
     if (!generation) return;
     const delivered = generation.cursor;
-    let lag = Math.max(0, lastSeq - delivered);
-    // Messages removed before delivery (age) can never arrive: only a retained one counts.
-    if (lag > 0 && !(await this.retainedAfter(delivered))) lag = 0;
+    // The first retained Odin message not delivered yet: messages removed
+    // before delivery (age) never arrive, and other subjects are not ours.
+    const next = lastSeq > delivered ? await this.nextRetainedAfter(delivered) : undefined;
+    const lag = next === undefined ? 0 : lastSeq - delivered;
     this.lagMessages = lag;
     if (lag === 0 || (this.target !== undefined && delivered >= this.target)) {
       this.target = undefined;
       this.behindSince = undefined;
     }
-    if (lag > 0 && this.target === undefined) {
-      this.target = lastSeq;
+    if (next !== undefined && this.target === undefined) {
+      this.target = next;
       this.behindSince = Date.now();
     }
   }
 
-  private async retainedAfter(seq: number): Promise<boolean> {
+  private async nextRetainedAfter(seq: number): Promise<number | undefined> {
     const next = await this.options.jsm.streams
       .getMessage(this.options.settings.name, { next_by_subj: `${SUBJECT_PREFIX}>`, seq: seq + 1 } as unknown as MsgRequest)
       .catch(() => null);
-    return next !== null;
+    return next?.seq;
   }
 
   /** Decides "behind", logs its changes, and restarts a stuck consumer (once per window). */
