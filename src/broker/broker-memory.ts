@@ -1,27 +1,45 @@
 // The embedded broker: one process, no NATS. The default when no NATS URL is
-// configured. History and latest values live in per-channel ring buffers.
+// configured. History and latest values live in per-channel ring buffers, for
+// at most `maxChannels` channels: when a new channel would pass the bound, the
+// least recently published one is forgotten (history and latest value). What
+// it leaves behind is one number, `forgottenTop`, the newest seq of any
+// forgotten channel; a resume from before it is answered recovered:false for
+// every pattern and for any channel not tracked (the broker no longer knows
+// which names it forgot), and a channel tracked anew counts as having lost
+// everything up to it.
 import { randomBytes } from 'node:crypto';
 import { channelMatches } from '../protocol/channels.js';
 import { eventOf } from '../protocol/data-message-encoder.js';
-import type { Broker, BrokerMessage, BrokerStatus, HistoryResult, LatestResult, Position } from './broker.js';
+import type { Broker, BrokerMessage, BrokerStats, BrokerStatus, HistoryResult, LatestResult, Position } from './broker.js';
 import { ChannelHistory } from './channel-history.js';
 
 export interface MemoryBrokerOptions {
   historySize: number;
   historyMaxAgeMs: number;
+  /** Channels tracked at most; default DEFAULT_MAX_CHANNELS. */
+  maxChannels?: number;
 }
+
+export const DEFAULT_MAX_CHANNELS = 10_000;
 
 export class MemoryBroker implements Broker {
   readonly kind = 'memory' as const;
   /** A new epoch per process: a restart loses history, and clients must be told. */
   private currentEpoch = newEpoch();
   private seq = 0;
+  /** Least recently published first: a publish moves its channel to the end. */
   private readonly channels = new Map<string, ChannelHistory>();
+  /** The newest seq of a forgotten channel (0 = none forgotten in this epoch). */
+  private forgottenTop = 0;
+  private evicted = 0;
+  private readonly maxChannels: number;
   private readonly handlers: Array<(m: BrokerMessage) => void> = [];
   private state: BrokerStatus = 'connected';
   private readonly dedupe = new Map<string, Position>();
 
-  constructor(private readonly options: MemoryBrokerOptions) {}
+  constructor(private readonly options: MemoryBrokerOptions) {
+    this.maxChannels = options.maxChannels ?? DEFAULT_MAX_CHANNELS;
+  }
 
   async start(): Promise<void> {}
 
@@ -30,6 +48,7 @@ export class MemoryBroker implements Broker {
     this.channels.clear();
     this.dedupe.clear();
     this.seq = 0;
+    this.forgottenTop = 0;
     this.currentEpoch = newEpoch();
   }
 
@@ -43,6 +62,10 @@ export class MemoryBroker implements Broker {
 
   status(): BrokerStatus {
     return this.state;
+  }
+
+  stats(): BrokerStats {
+    return { lagMessages: 0, behind: false, channels: this.channels.size, channelsEvicted: this.evicted };
   }
 
   onMessage(handler: (message: BrokerMessage) => void): void {
@@ -65,10 +88,14 @@ export class MemoryBroker implements Broker {
       if (seen) return seen;
     }
     let history = this.channels.get(channel);
-    if (!history) {
-      history = new ChannelHistory(this.options.historySize, this.options.historyMaxAgeMs);
-      this.channels.set(channel, history);
+    if (history) {
+      this.channels.delete(channel);
+    } else {
+      // It may be a channel forgotten earlier: it lost everything up to forgottenTop.
+      history = new ChannelHistory(this.options.historySize, this.options.historyMaxAgeMs, this.forgottenTop);
     }
+    this.channels.set(channel, history);
+    if (this.channels.size > this.maxChannels) this.forgetIdlest();
     const message: BrokerMessage = {
       channel,
       seq: ++this.seq,
@@ -90,6 +117,8 @@ export class MemoryBroker implements Broker {
     if (since.epoch !== this.currentEpoch || since.seq > this.seq) {
       return { recovered: false, messages: [], position };
     }
+    // A forgotten channel matching the pattern may have had messages after since.
+    if (since.seq < this.forgottenTop && !this.channels.has(pattern)) return { recovered: false, messages: [], position };
     const now = Date.now();
     const messages: BrokerMessage[] = [];
     let recovered = true;
@@ -126,8 +155,17 @@ export class MemoryBroker implements Broker {
     for (const entry of this.channels) if (channelMatches(pattern, entry[0])) yield entry;
   }
 
+  private forgetIdlest(): void {
+    const first = this.channels.entries().next().value;
+    if (!first) return;
+    this.channels.delete(first[0]);
+    this.forgottenTop = Math.max(this.forgottenTop, first[1].latest()?.seq ?? 0);
+    this.evicted++;
+  }
+
+  /** Newest seq among matching channels; where a forgotten channel could match, at least forgottenTop. */
   private topPosition(pattern: string): Position {
-    let top = 0;
+    let top = this.channels.has(pattern) ? 0 : this.forgottenTop;
     for (const [, history] of this.matching(pattern)) top = Math.max(top, history.latest()?.seq ?? 0);
     return { seq: top, epoch: this.currentEpoch };
   }

@@ -25,6 +25,14 @@ export interface BrokerMessage {
   event: string;
   /** Valid JSON text of the payload. */
   payload: string;
+  /**
+   * Set on a live message when messages just before it were removed from
+   * history before this instance could take them in (its live consumer fell
+   * behind by more than the history): subscribers may have lost messages
+   * that no prev link shows, so the gateway makes them resume (and learn
+   * recovered:false).
+   */
+  afterLoss?: true;
   /** Filled by the gateway: the encoded data message, so that it is encoded once. */
   encoded?: string;
   /** Filled by the gateway for reference-protocol clients: the message after its per-connection seq. */
@@ -53,6 +61,18 @@ export interface PublishOptions {
 
 export type BrokerStatus = 'connected' | 'disconnected' | 'closed';
 
+/** The live path's state, for metrics and /health. */
+export interface BrokerStats {
+  /** Messages in the stream the live consumer has not delivered yet (always 0 for the memory broker). */
+  lagMessages: number;
+  /** The live consumer fell behind and did not catch up within the lag window: unhealthy. */
+  behind: boolean;
+  /** Channels whose history or latest value is tracked (bounded by --max-channels). */
+  channels: number;
+  /** Idle channels forgotten so far to stay within the bound. */
+  channelsEvicted: number;
+}
+
 export interface Broker {
   readonly kind: 'memory' | 'nats';
   start(): Promise<void>;
@@ -70,4 +90,5 @@ export interface Broker {
   /** The current epoch (history identity). */
   epoch(): string;
   status(): BrokerStatus;
+  stats(): BrokerStats;
 }

@@ -1,21 +1,29 @@
 // History of one channel in the memory broker: a ring buffer bounded by count
 // and by age. The newest message is always kept (it is the channel's latest
 // value). Remembers the seq of the newest evicted message, which is what
-// decides whether a resume can be complete.
+// decides whether a resume can be complete. The ring grows on demand (from 4
+// slots, doubling up to the bound): most channels of a flood of new names
+// hold one message, and a slot array sized for the full history each would
+// cost 8 KiB per channel at the default history size.
 import type { BrokerMessage } from './broker.js';
 
+const INITIAL_SLOTS = 4;
+
 export class ChannelHistory {
-  private readonly ring: Array<BrokerMessage | undefined>;
+  private ring: Array<BrokerMessage | undefined>;
   private head = 0;
   private size = 0;
   /** Seq of the newest message ever evicted (0 = nothing evicted). */
   lastEvictedSeq = 0;
 
+  /** `lostUpTo`: seqs up to here may have been this channel's and are gone (it was forgotten before). */
   constructor(
     private readonly maxCount: number,
     private readonly maxAgeMs: number,
+    lostUpTo = 0,
   ) {
-    this.ring = new Array<BrokerMessage | undefined>(maxCount);
+    this.lastEvictedSeq = lostUpTo;
+    this.ring = new Array<BrokerMessage | undefined>(Math.min(maxCount, INITIAL_SLOTS));
   }
 
   get length(): number {
@@ -23,12 +31,13 @@ export class ChannelHistory {
   }
 
   latest(): BrokerMessage | undefined {
-    return this.size === 0 ? undefined : this.ring[(this.head + this.size - 1) % this.maxCount];
+    return this.size === 0 ? undefined : this.ring[(this.head + this.size - 1) % this.ring.length];
   }
 
   append(message: BrokerMessage): void {
     if (this.size === this.maxCount) this.evictOldest();
-    this.ring[(this.head + this.size) % this.maxCount] = message;
+    else if (this.size === this.ring.length) this.grow();
+    this.ring[(this.head + this.size) % this.ring.length] = message;
     this.size++;
     this.expire(message.ts);
   }
@@ -44,15 +53,23 @@ export class ChannelHistory {
     // Binary search would do; channels hold at most a few thousand messages and
     // resumes usually ask for the tail, so scan backwards from the newest.
     let i = this.size;
-    while (i > 0 && this.ring[(this.head + i - 1) % this.maxCount]!.seq > afterSeq) i--;
-    for (; i < this.size; i++) out.push(this.ring[(this.head + i) % this.maxCount]!);
+    while (i > 0 && this.ring[(this.head + i - 1) % this.ring.length]!.seq > afterSeq) i--;
+    for (; i < this.size; i++) out.push(this.ring[(this.head + i) % this.ring.length]!);
   }
 
   private evictOldest(): void {
     const oldest = this.ring[this.head]!;
     this.lastEvictedSeq = oldest.seq;
     this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.maxCount;
+    this.head = (this.head + 1) % this.ring.length;
     this.size--;
+  }
+
+  /** Doubles the slots (up to the bound), oldest message first. */
+  private grow(): void {
+    const next = new Array<BrokerMessage | undefined>(Math.min(this.maxCount, this.ring.length * 2));
+    for (let i = 0; i < this.size; i++) next[i] = this.ring[(this.head + i) % this.ring.length];
+    this.ring = next;
+    this.head = 0;
   }
 }

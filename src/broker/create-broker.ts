@@ -15,6 +15,10 @@ export interface BrokerSettings {
   historySize: number;
   historyMaxAgeSec: number;
   instanceId: string;
+  /** Gateway only (a publisher tracks no channels and has no live consumer). */
+  maxChannels?: number;
+  natsLagCheckMs?: number;
+  natsLagWindowMs?: number;
 }
 
 export interface BrokerRole {
@@ -36,8 +40,11 @@ export async function createBroker(settings: BrokerSettings, logger: Logger, rol
         logger,
         connectionName: `odin-${role.role} ${settings.instanceId}`,
         consume: role.consume,
+        ...(settings.maxChannels !== undefined ? { maxChannels: settings.maxChannels } : {}),
+        ...(settings.natsLagCheckMs !== undefined ? { lagCheckMs: settings.natsLagCheckMs } : {}),
+        ...(settings.natsLagWindowMs !== undefined ? { lagWindowMs: settings.natsLagWindowMs } : {}),
       })
-    : new MemoryBroker({ historySize: settings.historySize, historyMaxAgeMs: settings.historyMaxAgeSec * 1000 });
+    : new MemoryBroker({ historySize: settings.historySize, historyMaxAgeMs: settings.historyMaxAgeSec * 1000, ...(settings.maxChannels !== undefined ? { maxChannels: settings.maxChannels } : {}) });
   await broker.start();
   return broker;
 }

@@ -1,15 +1,20 @@
 // history(pattern, since) over JetStream. Reads the retained messages after
 // `since` on the pattern, then decides whether that is *everything* after
 // `since` (recovered) or whether some message may have been removed by the
-// stream's limits meanwhile. The rule (docs/scaling.md, "The recovered rule"):
+// stream's limits meanwhile. `recovered: true` is proven, never assumed; when
+// a check cannot decide, the answer is false. The rule (docs/scaling.md,
+// "The recovered rule"):
 //   1. since.epoch is the stream's epoch;
 //   2. nothing after since.seq was removed from the front of the stream
 //      (age limit): since.seq + 1 >= the stream's first seq, read after the
 //      messages were fetched;
 //   3. for every matching subject that is full (holds max_msgs_per_subject
 //      messages, so the per-subject limit may have removed something), the
-//      oldest message still retained on it is at or before since.seq, or its
-//      predecessor on the subject is known to be at or before since.seq.
+//      oldest message still retained on it is at or before since.seq, or it
+//      is proven that no message of the subject lies between since.seq and
+//      that oldest one: this instance saw its predecessor live (a known
+//      prev at or before since.seq), or every seq in between is still in the
+//      stream on another subject (a bounded probe).
 // JetStream removes a subject's messages oldest first (per-subject limit) and
 // the stream's messages oldest first (age), so these checks are sound;
 // explicit deletes or purges by an operator are not detected.
@@ -36,6 +41,8 @@ const FETCH_BATCH = 1000;
 const FETCH_EXPIRES_MS = 2000;
 /** A history consumer left behind (crash mid-read) is removed by the server after this. */
 const READ_CONSUMER_INACTIVE_MS = 30_000;
+/** Seqs probed one by one to prove that a gap before a subject's oldest message holds none of its messages. */
+const MAX_GAP_PROBES = 256;
 
 export async function readHistory(ctx: HistoryReadContext, pattern: string, since: Position): Promise<HistoryResult> {
   const { view, epoch } = ctx;
@@ -74,8 +81,9 @@ export async function readHistory(ctx: HistoryReadContext, pattern: string, sinc
       if (m.seq === s) lastOnSubject.set(channel, s);
       continue;
     }
-    const prev =
-      lastOnSubject.get(channel) ?? view.knownPrev(m.seq) ?? (await retainedPredecessor(ctx, m.subject, m.seq, info.state.first_seq));
+    // prev is exact when known; 0 ("unknown") only when no predecessor is
+    // retained, and then the check below decides whether anything is missing.
+    const prev = lastOnSubject.get(channel) ?? view.knownPrev(m.seq) ?? (await retainedPredecessor(ctx, m.subject, m.seq, info.state.first_seq));
     if (prev !== undefined) prevInRead.set(m.seq, prev);
     messages.push(toBrokerMessage(m, channel, prev ?? 0, epoch));
     lastOnSubject.set(channel, m.seq);
@@ -86,8 +94,13 @@ export async function readHistory(ctx: HistoryReadContext, pattern: string, sinc
     if (count < perSubjectLimit) continue;
     const oldest = await ctx.jsm.streams.getMessage(ctx.stream, { next_by_subj: subject, seq: 0 } as unknown as MsgRequest);
     if (!oldest || oldest.seq <= s) continue;
+    // Something older on this subject was removed. Proven harmless only when
+    // its predecessor is known to be at or before `s`, or when no seq between
+    // `s` and the oldest one can have been on this subject.
     const prev = prevInRead.get(oldest.seq) ?? view.knownPrev(oldest.seq);
-    if (prev === undefined || prev > s) return notRecovered(top, epoch);
+    if (prev !== undefined && prev <= s) continue;
+    if (prev === undefined && (await gapHoldsOnlyOtherSubjects(ctx, subject, s, oldest.seq))) continue;
+    return notRecovered(top, epoch);
   }
 
   const newest = messages.length > 0 ? messages[messages.length - 1]!.seq : 0;
@@ -95,18 +108,18 @@ export async function readHistory(ctx: HistoryReadContext, pattern: string, sinc
 }
 
 /**
- * The newest retained message on `subject` before `before` (0 when there is
- * none), for the first replayed message of a subject this instance never saw
- * the predecessor of: a wildcard resume served by an instance that started
- * later. JetStream can look forward by subject only, so this is a binary
- * search over seqs with "first message on the subject at or after": about
- * log2(before - firstSeq) requests, each halving the range or moving past a
- * hit. Sound for `prev` because a subject loses its messages oldest first:
- * when anything between the answer and `before` had been removed, so would
- * the answer, and the recovered rule already said false.
+ * The newest retained message on `subject` before `before` (undefined when
+ * there is none), for the first replayed message of a subject this instance
+ * never saw the predecessor of: a wildcard resume served by an instance that
+ * started later. JetStream can look forward by subject only, so this is a
+ * binary search over seqs with "first message on the subject at or after":
+ * about log2(before - firstSeq) requests, each halving the range or moving
+ * past a hit. Exact when found, because a subject loses its messages oldest
+ * first: nothing between the answer and `before` can be missing. "None
+ * retained" proves nothing about what was removed, so it is not a 0.
  */
-async function retainedPredecessor(ctx: HistoryReadContext, subject: string, before: number, firstSeq: number): Promise<number> {
-  let found = 0;
+async function retainedPredecessor(ctx: HistoryReadContext, subject: string, before: number, firstSeq: number): Promise<number | undefined> {
+  let found: number | undefined;
   let lo = Math.max(firstSeq, 1);
   let hi = before - 1;
   while (lo <= hi) {
@@ -120,6 +133,25 @@ async function retainedPredecessor(ctx: HistoryReadContext, subject: string, bef
     }
   }
   return found;
+}
+
+/**
+ * True when every seq strictly between `after` and `oldest` is still in the
+ * stream on a subject other than `subject`: then none of them was this
+ * subject's, and its removed messages all lie at or before `after`. A seq
+ * that is gone could have been this subject's, so it answers false, as does
+ * a gap wider than MAX_GAP_PROBES (the cost of a proof stays bounded; the
+ * answer errs towards recovered:false).
+ */
+async function gapHoldsOnlyOtherSubjects(ctx: HistoryReadContext, subject: string, after: number, oldest: number): Promise<boolean> {
+  if (oldest - after - 1 > MAX_GAP_PROBES) return false;
+  let next = after + 1;
+  while (next < oldest) {
+    const m = await ctx.jsm.streams.getMessage(ctx.stream, { next_by_subj: `${SUBJECT_PREFIX}>`, seq: next } as unknown as MsgRequest).catch(() => null);
+    if (!m || m.seq !== next || m.subject === subject) return false;
+    next++;
+  }
+  return true;
 }
 
 function notRecovered(top: number, epoch: string): HistoryResult {

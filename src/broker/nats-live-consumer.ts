@@ -1,118 +1,107 @@
-// The live path: one ordered JetStream consumer over every Odin subject.
-// Its first pass delivers the latest message of each subject (to seed the
-// local view); after that, every new message, in stream order. When the
-// consumer is lost (NATS restarted, the node holding it died, heartbeats
-// stopped) a new one is created from the last seq handed over, so nothing is
-// skipped and nothing is handed over twice.
+// One server-side live consumer: an ordered JetStream consumer over every
+// Odin subject. The seeding kind starts with the latest message of each
+// subject (to seed the local view), then every new message; the resuming
+// kind starts right after a given seq. Either hands over messages in stream
+// order and reports when it ends or goes silent. It never replaces itself:
+// the recovery supervisor (nats-recovery-supervisor.ts) does, from the last
+// seq taken in, so nothing is skipped and nothing is taken twice.
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../observability/logger.js';
+import type { NatsFaults } from './nats-faults.js';
 
 export interface LiveConsumerOptions {
   stream: string;
   filterSubject: string;
   logger: Logger;
-  /** Every message, in stream order, exactly once. */
+  /** Every message, in stream order. */
   onMessage(message: JsMsg): void;
-  /** Called once the first consumer exists and before it delivers anything. */
-  onFirstCreated(): Promise<void>;
-  /** Is the NATS connection up? The stall watchdog only counts while it is. */
+  /** Seeding kind: called once the consumer exists and before it delivers anything. */
+  onCreated?(): Promise<void>;
+  /** It ended (closed by the client library, or silent while connected): nothing more will come. */
+  onEnded(reason: string): void;
+  /** Is the NATS connection up? Silence only counts while it is. */
   isConnected(): boolean;
+  /** Test-only failure injection. */
+  faults?: NatsFaults | undefined;
 }
 
 /** Pull expiry; the server heartbeats idle pulls every half of it. */
 const PULL_EXPIRES_MS = 5000;
 const IDLE_HEARTBEAT_MS = 2000;
-/** No message nor heartbeat for this long while connected: recreate the consumer. */
+/** No message nor heartbeat for this long while connected: the consumer is gone or unreachable. */
 const STALL_MS = 3 * IDLE_HEARTBEAT_MS;
 const MAX_MESSAGES_PER_PULL = 1000;
-const RETRY_DELAY_MS = 500;
 
 export class NatsLiveConsumer {
-  /** Stream seq of the last message handed over (0 = none yet). */
-  private handedOver = 0;
-  private current: ConsumerMessages | undefined;
-  private closed = false;
+  private messages: ConsumerMessages | undefined;
+  private stopped = false;
+  private ended = false;
   private lastActivity = Date.now();
-  private watchdog: NodeJS.Timeout | undefined;
-  private loop: Promise<void> | undefined;
-  private recreations = 0;
+  private silenceCheck: NodeJS.Timeout | undefined;
+  /** Test-only: a wedged consumer hands over nothing (NatsFaults.wedgeConsumers). */
+  private wedged = false;
 
+  /** `startAfter` undefined: the seeding kind; else deliver from startAfter + 1. */
   constructor(
     private readonly js: JetStreamClient,
     private readonly options: LiveConsumerOptions,
+    private readonly startAfter?: number,
   ) {}
 
-  /** Creates the first consumer (seeding pass) and resolves once it is created. */
+  /** Creates the server-side consumer and starts consuming; throws when it cannot be created. */
   async start(): Promise<void> {
-    const first = await this.js.consumers.get(this.options.stream, {
-      filter_subjects: this.options.filterSubject,
-      deliver_policy: DeliverPolicy.LastPerSubject,
+    const seeding = this.startAfter === undefined;
+    if (seeding) this.options.faults?.beforeLiveStart();
+    const consumer = await this.js.consumers.get(
+      this.options.stream,
+      seeding
+        ? { filter_subjects: this.options.filterSubject, deliver_policy: DeliverPolicy.LastPerSubject }
+        : { filter_subjects: this.options.filterSubject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.startAfter + 1 },
+    );
+    if (seeding) await this.options.onCreated?.();
+    if (this.stopped) return;
+    const messages = await consumer.consume({
+      max_messages: MAX_MESSAGES_PER_PULL,
+      expires: PULL_EXPIRES_MS,
+      idle_heartbeat: IDLE_HEARTBEAT_MS,
+      callback: (m) => this.handOver(m),
     });
-    await this.options.onFirstCreated();
-    const messages = await first.consume(this.consumeOptions());
-    this.loop = this.supervise(messages);
-    this.watchdog = setInterval(() => this.checkStall(), IDLE_HEARTBEAT_MS);
-    this.watchdog.unref();
+    this.messages = messages;
+    this.lastActivity = Date.now();
+    void this.watchStatus(messages);
+    void messages.closed().then(
+      (err) => this.end(err ? String(err) : 'closed'),
+      (err: unknown) => this.end(String(err)),
+    );
+    this.silenceCheck = setInterval(() => this.checkSilence(), IDLE_HEARTBEAT_MS);
+    this.silenceCheck.unref();
   }
 
-  /** The connection came back: give the consumer a fresh stall allowance. */
+  /** The connection came back: a fresh silence allowance. */
   noteReconnected(): void {
     this.lastActivity = Date.now();
   }
 
   async stop(): Promise<void> {
-    this.closed = true;
-    if (this.watchdog) clearInterval(this.watchdog);
-    await this.current?.close().catch(() => undefined);
-    await this.loop;
-  }
-
-  private consumeOptions(): { max_messages: number; expires: number; idle_heartbeat: number; callback: (m: JsMsg) => void } {
-    return {
-      max_messages: MAX_MESSAGES_PER_PULL,
-      expires: PULL_EXPIRES_MS,
-      idle_heartbeat: IDLE_HEARTBEAT_MS,
-      callback: (m) => this.handOver(m),
-    };
+    this.stopped = true;
+    if (this.silenceCheck) clearInterval(this.silenceCheck);
+    await this.messages?.close().catch(() => undefined);
   }
 
   private handOver(m: JsMsg): void {
     this.lastActivity = Date.now();
-    // A recreated consumer starts after the last seq handed over; this guard
-    // keeps "exactly once" even if an old one still had a message in flight.
-    if (m.seq <= this.handedOver) return;
-    this.handedOver = m.seq;
-    this.options.onMessage(m);
+    if (this.wedged || this.options.faults?.wedgesNow()) {
+      this.wedged = true;
+      return;
+    }
+    if (!this.stopped) this.options.onMessage(m);
   }
 
-  /** Runs consumers one after another until stopped. */
-  private async supervise(messages: ConsumerMessages): Promise<void> {
-    let running: ConsumerMessages | undefined = messages;
-    while (!this.closed) {
-      if (running) {
-        this.current = running;
-        this.lastActivity = Date.now();
-        void this.watchStatus(running);
-        const err = await running.closed();
-        if (this.closed) return;
-        this.options.logger.warn({ event: 'nats_consumer_ended', err: err ? String(err) : undefined, last_seq: this.handedOver }, 'live consumer ended; recreating');
-      }
-      running = undefined;
-      await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
-      if (this.closed) return;
-      try {
-        const consumer = await this.js.consumers.get(this.options.stream, {
-          filter_subjects: this.options.filterSubject,
-          deliver_policy: DeliverPolicy.StartSequence,
-          opt_start_seq: this.handedOver + 1,
-        });
-        running = await consumer.consume(this.consumeOptions());
-        this.recreations++;
-        this.options.logger.info({ event: 'nats_consumer_recreated', from_seq: this.handedOver + 1, recreations: this.recreations }, 'live consumer recreated');
-      } catch (err) {
-        this.options.logger.warn({ event: 'nats_consumer_create_failed', err: String(err) }, 'could not create the live consumer; retrying');
-      }
-    }
+  private end(reason: string): void {
+    if (this.silenceCheck) clearInterval(this.silenceCheck);
+    if (this.stopped || this.ended) return;
+    this.ended = true;
+    this.options.onEnded(reason);
   }
 
   private async watchStatus(messages: ConsumerMessages): Promise<void> {
@@ -121,17 +110,18 @@ export class NatsLiveConsumer {
         if (s.type === 'heartbeat') this.lastActivity = Date.now();
       }
     } catch {
-      // The iterator ends with the consumer; supervise() handles that.
+      // The iterator ends with the consumer; closed() reports that.
     }
   }
 
-  private checkStall(): void {
-    if (this.closed || !this.current || !this.options.isConnected()) return;
-    if (Date.now() - this.lastActivity < STALL_MS) return;
+  private checkSilence(): void {
+    if (this.stopped || this.ended || !this.options.isConnected()) return;
+    const silentMs = Date.now() - this.lastActivity;
+    if (silentMs < STALL_MS) return;
     // Connected but silent: the server-side consumer is gone or unreachable
-    // (e.g. the cluster node holding it died). Replace it.
-    this.options.logger.warn({ event: 'nats_consumer_stalled', silent_ms: Date.now() - this.lastActivity, last_seq: this.handedOver }, 'live consumer silent; recreating');
-    this.lastActivity = Date.now();
-    void this.current.close().catch(() => undefined);
+    // (e.g. the cluster node holding it died).
+    this.options.logger.warn({ event: 'nats_consumer_stalled', silent_ms: silentMs }, 'live consumer silent; ending it');
+    void this.messages?.close().catch(() => undefined);
+    this.end('silent');
   }
 }

@@ -81,6 +81,8 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
   private epoch: string;
   private stopping: Promise<void> | undefined;
   private sessionCounter = 0;
+  /** The broker's evicted-channel total at the last sample (the counter moves by the difference). */
+  private channelsEvictedSeen = 0;
   private readonly sessionPrefix = randomBytes(3).toString('hex');
 
   constructor(
@@ -164,6 +166,7 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
       this.metrics.cpuPercent.set(s.cpuPercent);
       this.metrics.memoryBytes.set(s.rssBytes);
       this.metrics.eventLoopUtilization.set(s.eventLoopUtilization);
+      this.sampleBroker();
     });
     const port = this.port;
     this.logger.info(
@@ -179,9 +182,12 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
 
   health(): HealthReport {
     const s = this.sampler.current;
+    const broker = this.broker.stats();
     return healthReport({
       brokerKind: this.broker.kind,
       brokerConnected: this.broker.status() === 'connected',
+      brokerLag: broker.lagMessages,
+      brokerBehind: broker.behind,
       connections: this.connections.size,
       maxConnections: this.maxConnections,
       rssBytes: s.rssBytes,
@@ -309,6 +315,7 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
   private onBrokerMessage(m: BrokerMessage): void {
     this.metrics.brokerMessages.inc();
     if (m.epoch !== this.epoch) this.onEpochChanged(m.epoch);
+    else if (m.afterLoss) this.onLiveLoss(m);
     this.hub.publish(m);
   }
 
@@ -322,6 +329,27 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     this.epoch = epoch;
     this.logger.warn({ event: 'epoch_changed', previous, epoch, connections: this.connections.size }, 'broker history was reset: closing clients so they resync');
     for (const conn of this.connections) conn.close(CloseCode.HISTORY_RESET);
+  }
+
+  /**
+   * Messages were removed from history before this instance took them in:
+   * subscribers may have lost some that no prev link shows. Close everyone
+   * with 1012 before the message goes out; they resume and learn
+   * recovered:false where something is missing.
+   */
+  private onLiveLoss(m: BrokerMessage): void {
+    this.logger.error({ event: 'live_loss', seq: m.seq, connections: this.connections.size }, 'the broker lost messages before delivering them: closing clients so they resume');
+    for (const conn of this.connections) conn.close(CloseCode.HISTORY_RESET);
+  }
+
+  /** Broker live-path gauges (consumer lag, channels tracked), sampled with the resources. */
+  private sampleBroker(): void {
+    const b = this.broker.stats();
+    this.metrics.natsConsumerLag.set(b.lagMessages);
+    this.metrics.natsConsumerBehind.set(b.behind ? 1 : 0);
+    this.metrics.channelsTracked.set(b.channels);
+    if (b.channelsEvicted > this.channelsEvictedSeen) this.metrics.channelsEvicted.inc(b.channelsEvicted - this.channelsEvictedSeen);
+    this.channelsEvictedSeen = b.channelsEvicted;
   }
 
   private countDelivery(messages: BrokerMessage[], frames: number, bytes: number, plainBytes: number, receivers: number): void {

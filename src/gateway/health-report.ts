@@ -11,6 +11,10 @@ export const HEALTH_THRESHOLDS = {
 export interface HealthInputs {
   brokerKind: 'memory' | 'nats';
   brokerConnected: boolean;
+  /** Messages the live consumer has not delivered yet (NATS). */
+  brokerLag: number;
+  /** The live consumer is behind for longer than its window. */
+  brokerBehind: boolean;
   connections: number;
   maxConnections: number;
   rssBytes: number;
@@ -26,7 +30,7 @@ export interface HealthReport {
   status: 'healthy' | 'degraded' | 'unhealthy';
   healthy: boolean;
   checks: {
-    nats: { status: string; healthy: boolean; broker: string };
+    nats: { status: string; healthy: boolean; broker: string; consumer_lag: number; behind: boolean };
     capacity: { current: number; max: number; percentage: number; healthy: boolean };
     memory: { used_mb: number; limit_mb: number; percentage: number; healthy: boolean };
     cpu: { percentage: number; healthy: boolean };
@@ -54,13 +58,20 @@ export function healthReport(h: HealthInputs): HealthReport {
   const memoryOk = grade('memory', memoryPct, HEALTH_THRESHOLDS.memory);
   const cpuOk = grade('cpu', h.cpuPercent, HEALTH_THRESHOLDS.cpu);
   if (!h.brokerConnected) errors.push(`${h.brokerKind === 'nats' ? 'NATS' : 'broker'} disconnected`);
+  else if (h.brokerBehind) errors.push(`NATS live consumer behind the stream by ${h.brokerLag} messages and not catching up`);
   if (h.shuttingDown) errors.push('shutting down');
   const status = errors.length > 0 ? 'unhealthy' : warnings.length > 0 ? 'degraded' : 'healthy';
   return {
     status,
     healthy: status !== 'unhealthy',
     checks: {
-      nats: { status: h.brokerConnected ? 'connected' : 'disconnected', healthy: h.brokerConnected, broker: h.brokerKind },
+      nats: {
+        status: h.brokerConnected ? 'connected' : 'disconnected',
+        healthy: h.brokerConnected && !h.brokerBehind,
+        broker: h.brokerKind,
+        consumer_lag: h.brokerLag,
+        behind: h.brokerBehind,
+      },
       capacity: { current: h.connections, max: h.maxConnections, percentage: round1(capacityPct), healthy: capacityOk },
       memory: { used_mb: round1(h.rssBytes / 1048576), limit_mb: round1(h.memoryLimitBytes / 1048576), percentage: round1(memoryPct), healthy: memoryOk },
       cpu: { percentage: round1(h.cpuPercent), healthy: cpuOk },

@@ -64,3 +64,36 @@ test('a retried publish with the same msgId is stored once', async () => {
   assert.deepEqual(first, again);
   assert.equal((await b.latest('a')).position.seq, 1);
 });
+
+// Issue 9, broken promise 1, against the memory broker: the same sequence as
+// test/nats/recovered-proof.test.ts.
+test('the issue-9 sequence: a resume from a position whose successors were evicted is not recovered; one still covered is exact', async () => {
+  const b = new MemoryBroker({ historySize: 3, historyMaxAgeMs: 60_000 });
+  assert.equal((await b.publish('market.statistics', { type: 'market:statistics' })).seq, 1);
+  for (let n = 2; n <= 9; n++) await b.publish('token.BTC.price', { type: 'tick', n });
+  for (const pattern of ['token.BTC.price', 'token.*.price', '>']) {
+    const lost = await b.history(pattern, { seq: 2, epoch: b.epoch() });
+    assert.deepEqual([lost.recovered, lost.messages.length], [false, 0], `${pattern}: 3..6 are gone`);
+  }
+  const kept = await b.history('token.BTC.price', { seq: 6, epoch: b.epoch() });
+  assert.equal(kept.recovered, true);
+  assert.deepEqual(kept.messages.map((m) => [m.seq, m.prev]), [[7, 6], [8, 7], [9, 8]], 'prev is exact, never 0, on the memory broker');
+  // A restart of a memory gateway is a new broker: a new epoch, never recovered.
+  const restarted = new MemoryBroker({ historySize: 3, historyMaxAgeMs: 60_000 });
+  assert.equal((await restarted.history('token.BTC.price', { seq: 6, epoch: b.epoch() })).recovered, false);
+});
+
+test('history grows its ring on demand and keeps order across growth and wrap-around', () => {
+  const h = new ChannelHistory(10, 60_000);
+  for (let s = 1; s <= 3; s++) h.append(msg(s, 1000));
+  const few: BrokerMessage[] = [];
+  h.after(0, few);
+  assert.deepEqual(few.map((m) => m.seq), [1, 2, 3]);
+  for (let s = 4; s <= 25; s++) h.append(msg(s, 1000));
+  assert.equal(h.length, 10);
+  assert.equal(h.lastEvictedSeq, 15);
+  const out: BrokerMessage[] = [];
+  h.after(18, out);
+  assert.deepEqual(out.map((m) => m.seq), [19, 20, 21, 22, 23, 24, 25]);
+  assert.equal(h.latest()!.seq, 25);
+});

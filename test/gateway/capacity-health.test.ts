@@ -62,7 +62,7 @@ test('/health has the reference shape', async () => {
 });
 
 test('health thresholds: warn and error levels as in the reference', () => {
-  const base = { brokerKind: 'nats' as const, brokerConnected: true, connections: 0, maxConnections: 100, rssBytes: 0, memoryLimitBytes: 100, cpuPercent: 0, eventLoopUtilization: 0, uptimeSec: 1, instanceId: 'x', shuttingDown: false };
+  const base = { brokerKind: 'nats' as const, brokerConnected: true, brokerLag: 0, brokerBehind: false, connections: 0, maxConnections: 100, rssBytes: 0, memoryLimitBytes: 100, cpuPercent: 0, eventLoopUtilization: 0, uptimeSec: 1, instanceId: 'x', shuttingDown: false };
   assert.equal(healthReport(base).status, 'healthy');
   assert.equal(healthReport({ ...base, connections: 80 }).status, 'degraded');
   assert.equal(healthReport({ ...base, connections: 95 }).status, 'unhealthy');
@@ -74,6 +74,10 @@ test('health thresholds: warn and error levels as in the reference', () => {
   assert.equal(down.status, 'unhealthy');
   assert.equal(down.checks.nats.healthy, false);
   assert.match(down.errors[0]!, /NATS/);
+  const behind = healthReport({ ...base, brokerLag: 42, brokerBehind: true });
+  assert.equal(behind.status, 'unhealthy', 'a live consumer behind the stream is unhealthy');
+  assert.deepEqual([behind.checks.nats.healthy, behind.checks.nats.behind, behind.checks.nats.consumer_lag], [false, true, 42]);
+  assert.equal(healthReport({ ...base, brokerLag: 42 }).status, 'healthy', 'lag within the window is normal');
 });
 
 test('/metrics exports the reference names plus latency, event loop, history and resume metrics', async () => {

@@ -162,6 +162,21 @@ export const alertRules: AlertRule[] = [
     ],
   },
   {
+    alert: 'OdinNatsConsumerBehind',
+    quantity: `ws_nats_consumer_behind{${G}}`,
+    op: '==',
+    threshold: 1,
+    for: '1m',
+    severity: 'critical',
+    summary: 'Gateway {{ $labels.instance }} live consumer is behind the NATS stream',
+    description: 'The live consumer has not caught up with the stream within the lag window (ws_nats_consumer_lag_messages); the gateway restarts it and /health is unhealthy meanwhile.',
+    runbook: 'odinnatsconsumerbehind',
+    cases: [
+      { series: [{ series: gw('ws_nats_consumer_behind'), values: '0 0 1x10' }], at: '5m', fires: gwInstance },
+      { series: [{ series: gw('ws_nats_consumer_behind'), values: '0x10' }], at: '5m' },
+    ],
+  },
+  {
     alert: 'OdinDeliveryLatencyHigh',
     quantity: `histogram_quantile(0.99, sum by (job, instance, le) (rate(ws_delivery_latency_seconds_bucket{${G}}[5m])))`,
     op: '>',

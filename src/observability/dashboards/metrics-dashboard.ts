@@ -291,6 +291,26 @@ const nats: PanelSpec[] = [
     queries: [{ expr: `ws_nats_connected${gw()}`, legend: '{{instance}}' }],
   },
   {
+    title: 'Live consumer lag per gateway',
+    description: 'ws_nats_consumer_lag_messages: stream messages the live consumer has not delivered (sampled every 2 s). Brief spikes are messages in flight; a plateau that does not fall is a stuck consumer (ws_nats_consumer_behind, /health unhealthy).',
+    kind: 'timeseries',
+    min: 0,
+    queries: [
+      { expr: `ws_nats_consumer_lag_messages${gw()}`, legend: '{{instance}}' },
+      { expr: `ws_nats_consumer_behind${gw()}`, legend: '{{instance}} behind (1 = /health unhealthy)' },
+    ],
+  },
+  {
+    title: 'Channels tracked and forgotten',
+    description: 'ws_channels_tracked: channels whose history or latest value the gateway keeps (at most MAX_CHANNELS); forgotten per second: idle channels dropped to stay within it (ws_channels_evicted_total).',
+    kind: 'timeseries',
+    min: 0,
+    queries: [
+      { expr: `ws_channels_tracked${gw()}`, legend: '{{instance}} tracked' },
+      { expr: `rate(ws_channels_evicted_total${gw()}[1m])`, legend: '{{instance}} forgotten/s' },
+    ],
+  },
+  {
     title: 'NATS client connections',
     description: 'Clients connected to each NATS server (prometheus-nats-exporter, from /varz).',
     kind: 'timeseries',
