@@ -34,7 +34,7 @@ export class LiveBystander {
     return b;
   }
 
-  /** Stops publishing, waits for the last message, and asserts nothing was noticed. */
+  /** Stops publishing, waits for the last message, and asserts nothing was noticed: no close, no gap, no stall near `maxLatencyMs` (generous: a shared machine is noisy; the failures these guard against last seconds). */
   async finish(label: string, maxLatencyMs = 1000): Promise<void> {
     clearInterval(this.timer);
     const c = this.client;

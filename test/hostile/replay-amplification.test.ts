@@ -32,7 +32,7 @@ test('five 100-entry resume requests from a client that never reads: bounded que
     console.log(`attacker: worst server-side queue ${worstQueued} bytes (budget ${BUDGET})`);
     // Replay waits for the socket to drain to half the budget before each ~64 KiB frame.
     assert.ok(worstQueued <= BUDGET, `held at most the budget, got ${worstQueued}`);
-    await bystander.finish('replay amplification');
+    await bystander.finish('replay amplification', 3000);
     attacker.ws.terminate();
   } finally {
     await h.stop();

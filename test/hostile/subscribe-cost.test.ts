@@ -44,7 +44,7 @@ test('with the default limits a 100-entry subscribe spends the whole burst: the 
     assert.ok(refused.length >= 10, `refused ${refused.length} subscribes`);
     const metrics = await fetchMetrics(h.httpUrl);
     assert.ok(metricValue(metrics, 'ws_rate_limited_messages_total') >= refused.length);
-    await bystander.finish('subscribe flood');
+    await bystander.finish('subscribe flood', 3000);
   } finally {
     await h.stop();
   }

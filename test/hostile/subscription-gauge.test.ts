@@ -29,7 +29,7 @@ test('500 back-to-back replacements: each answered in order, the gauge counts on
     await c.waitClosed();
     await c.waitFor(() => h.gateway.connections.size === 1, 5000, 'server saw the close');
     assert.equal(metricValue(await fetchMetrics(h.httpUrl), 'ws_subscriptions_active'), 1, 'only the bystander');
-    await bystander.finish('subscription replacement churn');
+    await bystander.finish('subscription replacement churn', 3000);
   } finally {
     await h.stop();
   }
