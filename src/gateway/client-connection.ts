@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws';
 import { CloseCode, closeCodeName, ErrorCode } from '../protocol/codes.js';
 import type { RequestId, ServerMessage } from '../protocol/messages.js';
 import { ConnectionWriter, type FlushPass } from './connection-writer.js';
+import type { ConnectionObserver } from './gateway-observer.js';
 import { ReferenceSequence } from './reference-protocol.js';
 import { SubscriptionList } from './subscription-list.js';
 import { TokenBucket } from './token-bucket.js';
@@ -15,13 +16,6 @@ export interface ConnectionLimits {
   rateLimitPerSec: number;
   abuseBurst: number;
   abusePerSec: number;
-}
-
-/** What a connection needs from the gateway around it. */
-export interface ConnectionHost {
-  onSlowClient(conn: ClientConnection): void;
-  onClientError(conn: ClientConnection, code: ErrorCode): void;
-  onAbuse(conn: ClientConnection): void;
 }
 
 export class ClientConnection {
@@ -59,7 +53,7 @@ export class ClientConnection {
     readonly user: string | null,
     readonly remoteAddress: string,
     private readonly limits: ConnectionLimits,
-    private readonly host: ConnectionHost,
+    private readonly observer: ConnectionObserver,
     options: { compress?: boolean; reference?: boolean } = {},
   ) {
     this.writer = new ConnectionWriter(ws, limits.maxQueueBytes);
@@ -94,7 +88,7 @@ export class ClientConnection {
   /** Closes the client as slow (4000), counted once. */
   closeSlow(): void {
     if (this.closingSince !== 0) return;
-    this.host.onSlowClient(this);
+    this.observer.slowClient(this);
     this.close(CloseCode.SLOW_CLIENT);
   }
 
@@ -119,11 +113,14 @@ export class ClientConnection {
 
   /** Answers an error, counted; it spends the abuse budget unless `abusive` is false (a known, harmless request). */
   sendError(code: ErrorCode, message: string, id?: RequestId, channel?: string, abusive = true): void {
-    this.host.onClientError(this, code);
+    this.observer.clientError(this, code);
     this.send({ type: 'error', code, message, ...(id !== undefined ? { id } : {}), ...(channel !== undefined ? { channel } : {}) });
     if (!abusive) return;
     this.abuse ??= new TokenBucket(this.limits.abuseBurst, this.limits.abusePerSec);
-    if (!this.abuse.take()) this.host.onAbuse(this);
+    if (!this.abuse.take() && this.isOpen) {
+      this.observer.abusive(this);
+      this.close(CloseCode.POLICY_VIOLATION, 'ABUSE');
+    }
   }
 
   /**

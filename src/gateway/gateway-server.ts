@@ -13,7 +13,8 @@ import { defaultChannelList, type GatewayConfig } from '../config/gateway-option
 import type { Logger } from '../observability/logger.js';
 import { createGatewayMetrics, createRegistry, type GatewayMetrics } from '../observability/metrics.js';
 import { CloseCode, closeCodeName, ErrorCode, PROTOCOL_VERSION } from '../protocol/codes.js';
-import { ClientConnection, type ConnectionHost } from './client-connection.js';
+import { ClientConnection } from './client-connection.js';
+import { GatewayObserver } from './gateway-observer.js';
 import type { Identity } from './client-identity.js';
 import { routeClientFrame, type FrameRouterContext } from './client-frame-router.js';
 import { healthReport, type HealthReport } from './health-report.js';
@@ -57,11 +58,12 @@ export interface GatewayDependencies {
   registry?: Registry;
 }
 
-export class OdinGateway implements ConnectionHost, AdmissionHost {
+export class OdinGateway implements AdmissionHost {
   readonly registry: Registry;
   readonly metrics: GatewayMetrics;
   readonly connections = new Set<ClientConnection>();
   readonly hub: SubscriptionHub;
+  private readonly observer: GatewayObserver;
   readonly maxConnections: number;
   private readonly memoryLimitBytes: number;
   private readonly broker: Broker;
@@ -107,10 +109,8 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     for (const code of Object.values(CloseCode)) this.metrics.disconnections.inc({ code: closeCodeName(code) }, 0);
 
     checkWsInternals();
-    this.hub = new SubscriptionHub({
-      onDelivered: (messages, frames, bytes, plainBytes, receivers) => this.countDelivery(messages, frames, bytes, plainBytes, receivers),
-      onFlushError: (channel, err) => this.logger.error({ event: 'flush_failed', channel, err: String(err) }, 'fan-out failed for a batch'),
-    }, config.compressionMinBytes);
+    this.observer = new GatewayObserver(this.metrics, this.logger, config.maxQueueBytes);
+    this.hub = new SubscriptionHub(this.observer, config.compressionMinBytes);
     this.subscribeContext = {
       broker: this.broker,
       hub: this.hub,
@@ -137,13 +137,7 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     recordNegotiation(this.wss);
     this.admission = new UpgradeAdmission(config, this.wss, this.metrics, this.logger, this);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.admission.handleUpgrade(req, socket, head));
-    this.sweep = new KeepaliveSweep(this.connections, config.pingIntervalMs, {
-      onKeepaliveTimeout: (conn) => this.logger.info({ event: 'keepalive_timeout', session: conn.id }, 'no frame for two ping intervals'),
-      onSweep: (queued) => {
-        this.metrics.outboundQueueBytes.set(queued);
-        this.admission.connectLimiter.prune();
-      },
-    });
+    this.sweep = new KeepaliveSweep(this.connections, config.pingIntervalMs, this.observer, () => this.admission.connectLimiter.prune());
     this.broker.onMessage((m) => this.onBrokerMessage(m));
     this.broker.onStatus((status) => {
       this.metrics.natsConnected.set(status === 'connected' ? 1 : 0);
@@ -240,7 +234,7 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     }
     const id = `${this.sessionPrefix}-${(++this.sessionCounter).toString(36)}`;
     const reference = new URL(req.url ?? '/', 'http://gateway').searchParams.get('protocol') === 'reference';
-    const conn = new ClientConnection(id, ws, identity.user, req.socket.remoteAddress ?? '', this.config, this, { compress: usesSharedDeflate(req), reference });
+    const conn = new ClientConnection(id, ws, identity.user, req.socket.remoteAddress ?? '', this.config, this.observer, { compress: usesSharedDeflate(req), reference });
     ws.conn = conn;
     ws.gateway = this;
     ws.on('message', onSocketMessage);
@@ -292,24 +286,6 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     this.logger.info({ event: 'client_protocol_error', session: conn.id, code, err: err.message }, 'client protocol error');
   }
 
-  // ---- ConnectionHost ----
-
-  onSlowClient(conn: ClientConnection): void {
-    if (!conn.isOpen) return;
-    this.metrics.slowClientsDisconnected.inc();
-    this.logger.warn({ event: 'slow_client', session: conn.id, queued_bytes: conn.queuedBytes, limit: this.config.maxQueueBytes }, 'slow client closed (4000)');
-  }
-
-  onClientError(_conn: ClientConnection, code: ErrorCode): void {
-    this.metrics.clientErrors.inc({ code });
-  }
-
-  onAbuse(conn: ClientConnection): void {
-    if (!conn.isOpen) return;
-    this.logger.warn({ event: 'abuse', session: conn.id, remote: conn.remoteAddress }, 'too many bad messages: closing (1008)');
-    conn.close(CloseCode.POLICY_VIOLATION, 'ABUSE');
-  }
-
   // ---- broker -> clients ----
 
   private onBrokerMessage(m: BrokerMessage): void {
@@ -350,15 +326,5 @@ export class OdinGateway implements ConnectionHost, AdmissionHost {
     this.metrics.channelsTracked.set(b.channels);
     if (b.channelsEvicted > this.channelsEvictedSeen) this.metrics.channelsEvicted.inc(b.channelsEvicted - this.channelsEvictedSeen);
     this.channelsEvictedSeen = b.channelsEvicted;
-  }
-
-  private countDelivery(messages: BrokerMessage[], frames: number, bytes: number, plainBytes: number, receivers: number): void {
-    if (receivers === 0) return;
-    this.metrics.messagesSent.inc(messages.length * receivers);
-    this.metrics.framesSent.inc(frames);
-    this.metrics.bytesSent.inc(bytes);
-    this.metrics.bytesSentUncompressed.inc(plainBytes);
-    const now = Date.now();
-    for (const m of messages) this.metrics.deliveryLatency.observe((now - m.ts) / 1000);
   }
 }

@@ -4,11 +4,7 @@
 // sweep, so quiet clients that answer pings are never dropped.
 import { CloseCode } from '../protocol/codes.js';
 import type { ClientConnection } from './client-connection.js';
-
-export interface SweepObserver {
-  onKeepaliveTimeout(conn: ClientConnection): void;
-  onSweep(queuedBytes: number): void;
-}
+import type { SweepObserver } from './gateway-observer.js';
 
 export class KeepaliveSweep {
   private timer: NodeJS.Timeout | undefined;
@@ -17,6 +13,8 @@ export class KeepaliveSweep {
     private readonly connections: ReadonlySet<ClientConnection>,
     private readonly intervalMs: number,
     private readonly observer: SweepObserver,
+    /** Housekeeping that rides on the same timer. */
+    private readonly onTick: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -39,13 +37,14 @@ export class KeepaliveSweep {
       }
       queued += conn.queuedBytes;
       if (!conn.alive) {
-        this.observer.onKeepaliveTimeout(conn);
+        this.observer.keepaliveTimeout(conn);
         conn.close(CloseCode.KEEPALIVE_TIMEOUT);
         continue;
       }
       conn.alive = false;
       conn.ws.ping();
     }
-    this.observer.onSweep(queued);
+    this.observer.swept(queued);
+    this.onTick();
   };
 }

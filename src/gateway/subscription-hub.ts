@@ -17,12 +17,7 @@ import type { ClientConnection } from './client-connection.js';
 import { FlushPass } from './connection-writer.js';
 import type { Subscription } from './subscription.js';
 import { FrameBatch } from './frame-batch.js';
-
-export interface HubObserver {
-  /** Called once per flushed batch, with totals over all receivers (bytes on the wire, and what they would be uncompressed). */
-  onDelivered(messages: BrokerMessage[], frames: number, bytes: number, plainBytes: number, receivers: number): void;
-  onFlushError(target: string, err: unknown): void;
-}
+import type { HubObserver } from './gateway-observer.js';
 
 export class SubscriptionHub {
   private readonly exact = new Map<string, Set<Subscription>>();
@@ -118,7 +113,7 @@ export class SubscriptionHub {
       this.deliverBatch(pass, subs, messages);
     } catch (err) {
       // A bug here must not take the process (and every client) down with it.
-      this.observer.onFlushError(target, err);
+      this.observer.flushFailed(target, err);
     }
   }
 
@@ -160,7 +155,7 @@ export class SubscriptionHub {
       bytes += batch.bytesOf(frames);
       plainBytes += batch.plainBytes;
     }
-    this.observer.onDelivered(messages, written, bytes, plainBytes, receivers);
+    this.observer.delivered(messages, written, bytes, plainBytes, receivers);
   }
 
   private patternsFor(channel: string): string[] {
