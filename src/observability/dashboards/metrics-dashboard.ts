@@ -134,11 +134,12 @@ const throughput: PanelSpec[] = [
   },
   {
     title: 'Bandwidth',
-    description: 'Bytes per second written to clients (frame headers included) and received from them.',
+    description: 'Bytes per second written to clients (frame headers included; compressed frames as sent), what the batch frames would have taken uncompressed, and bytes received from clients.',
     kind: 'timeseries',
     unit: 'Bps',
     queries: [
       { expr: `sum(${rate('ws_bytes_sent_total')})`, legend: 'sent' },
+      { expr: `sum(${rate('ws_bytes_sent_uncompressed_total')})`, legend: 'sent if uncompressed' },
       { expr: `sum(${rate('ws_bytes_received_total')})`, legend: 'received' },
     ],
   },
