@@ -7,7 +7,7 @@
 // (nats-channel-view.ts). The stream, the epoch and every consumer restart
 // belong to the recovery supervisor (nats-recovery-supervisor.ts).
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../observability/logger.js';
 import { channelToSubject, checkChannel } from '../protocol/channels.js';
 import type { Broker, BrokerMessage, BrokerStats, BrokerStatus, HistoryResult, LatestResult, Position, PublishOptions } from './broker.js';
@@ -28,6 +28,8 @@ export interface NatsBrokerOptions extends StreamSettings {
   consume?: boolean;
   /** Wait between reconnect attempts; reconnects never give up. */
   reconnectTimeWaitMs?: number;
+  /** Credentials and TLS (src/broker/nats-auth.ts). */
+  connectOptions?: Partial<ConnectionOptions>;
   /** How long a publish waits for the stream's acknowledgement. */
   publishTimeoutMs?: number;
   /** How long start() waits for the seeding pass of the live consumer. */
@@ -70,6 +72,7 @@ export class NatsBroker implements Broker {
 
   async start(): Promise<void> {
     const nc = await connect({
+      ...this.options.connectOptions,
       servers: this.options.servers,
       name: this.options.connectionName ?? 'odin-gateway',
       maxReconnectAttempts: -1,

@@ -1,13 +1,15 @@
 // Picks the broker from the configuration: NATS when a URL is given, else the
 // embedded memory broker. Gateways and publishers share this, so both apply
 // the same stream settings (the stream is theirs together).
+import type { NatsCredentialSettings } from '../config/nats-credentials.js';
 import type { Logger } from '../observability/logger.js';
 import type { Broker } from './broker.js';
 import { MemoryBroker } from './broker-memory.js';
 import { NatsBroker } from './broker-nats.js';
+import { natsAuthOptions } from './nats-auth.js';
 
 /** The settings a broker needs; GatewayConfig and PublisherConfig both carry them. */
-export interface BrokerSettings {
+export interface BrokerSettings extends Partial<NatsCredentialSettings> {
   natsUrl: string | undefined;
   natsStream: string;
   natsReplicas: number;
@@ -43,6 +45,7 @@ export async function createBroker(settings: BrokerSettings, logger: Logger, rol
         ...(settings.maxChannels !== undefined ? { maxChannels: settings.maxChannels } : {}),
         ...(settings.natsLagCheckMs !== undefined ? { lagCheckMs: settings.natsLagCheckMs } : {}),
         ...(settings.natsLagWindowMs !== undefined ? { lagWindowMs: settings.natsLagWindowMs } : {}),
+        connectOptions: natsAuthOptions(settings),
       })
     : new MemoryBroker({ historySize: settings.historySize, historyMaxAgeMs: settings.historyMaxAgeSec * 1000, ...(settings.maxChannels !== undefined ? { maxChannels: settings.maxChannels } : {}) });
   await broker.start();

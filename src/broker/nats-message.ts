@@ -3,9 +3,10 @@
 // into frames unparsed and splits batches on newlines, so it must be valid
 // JSON without raw newlines.
 import type { JsMsg, StoredMsg } from '@nats-io/jetstream';
-import { subjectToChannel } from '../protocol/channels.js';
+import { checkChannel, subjectToChannel } from '../protocol/channels.js';
 import { eventOf } from '../protocol/data-message-encoder.js';
 import type { BrokerMessage } from './broker.js';
+import { reportInvalidSubject } from './ingest-drops.js';
 
 const decoder = new TextDecoder();
 
@@ -41,9 +42,20 @@ export function recordOfStoredMsg(m: StoredMsg): StreamRecord {
   return { seq: m.seq, subject: m.subject, data: m.data, ts: m.time.getTime() };
 }
 
-/** The channel of a stream message, or undefined for a subject outside `odin.`. */
+/**
+ * The channel of a stream message, or undefined for a subject outside `odin.`
+ * or one that is not a valid channel name (reported to ingest-drops.ts, so
+ * the gateway counts it): such a message is never forwarded.
+ */
 export function channelOf(r: StreamRecord): string | undefined {
-  return subjectToChannel(r.subject);
+  const channel = subjectToChannel(r.subject);
+  if (channel === undefined) return undefined;
+  const check = checkChannel(channel);
+  if (!check.ok || check.wildcard) {
+    reportInvalidSubject(r.subject);
+    return undefined;
+  }
+  return channel;
 }
 
 /** Builds the broker message; `prev` comes from whoever knows the subject's previous seq. */

@@ -2,6 +2,7 @@
 // default. README's configuration table is checked against this table by a test.
 import { hostname } from 'node:os';
 import { checkChannel, mayRead, patternsIntersect } from '../protocol/channels.js';
+import { checkNatsCredentials } from './nats-credentials.js';
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
 
 export const gatewayOptionTable = {
@@ -33,10 +34,30 @@ export const gatewayOptionTable = {
   connectionBudgetKb: { kind: 'int', flag: 'connection-budget-kb', env: 'CONNECTION_BUDGET_KB', default: 16, min: 1, description: 'memory budgeted per connection when deriving the limit' },
   pingIntervalMs: { kind: 'int', flag: 'ping-interval-ms', env: 'PING_INTERVAL_MS', default: 25_000, min: 50, description: 'WebSocket ping sweep interval; silent for two intervals = closed' },
   shutdownTimeoutMs: { kind: 'int', flag: 'shutdown-timeout-ms', env: 'SHUTDOWN_TIMEOUT_MS', default: 30_000, min: 0, description: 'how long SIGTERM waits for clients to close' },
-  jwtSecret: { kind: 'string', flag: 'jwt-secret', env: 'JWT_SECRET', default: undefined, description: 'HS256 secret for client JWTs; without it private channels are closed to all' },
+  jwtSecret: { kind: 'string', flag: 'jwt-secret', env: 'JWT_SECRET', default: undefined, description: 'HS256 secrets for client JWTs, comma-separated (several = rotation); a flag shows in ps: prefer the variable or --jwt-secret-file' },
+  jwtSecretFile: { kind: 'string', flag: 'jwt-secret-file', env: 'JWT_SECRET_FILE', default: undefined, description: 'file of HS256 secrets, one per line (# comments); read at start' },
+  jwtMinSecretBytes: { kind: 'int', flag: 'jwt-min-secret-bytes', env: 'JWT_MIN_SECRET_BYTES', default: 32, min: 16, max: 1024, description: 'shortest HS256 secret accepted, in bytes (shorter: the gateway refuses to start)' },
+  jwtJwksFile: { kind: 'string', flag: 'jwt-jwks-file', env: 'JWT_JWKS_FILE', default: undefined, description: 'JWKS file of public keys (RS256, ES256, EdDSA), picked by kid' },
+  jwtJwksUrl: { kind: 'string', flag: 'jwt-jwks-url', env: 'JWT_JWKS_URL', default: undefined, description: 'JWKS URL of public keys, fetched and cached; an unknown kid refetches it (rotation without restart)' },
+  jwtJwksCacheSec: { kind: 'int', flag: 'jwt-jwks-cache-sec', env: 'JWT_JWKS_CACHE_SEC', default: 600, min: 0, description: 'how long a fetched JWKS is trusted; a removed key stops working within this' },
+  jwtJwksCooldownSec: { kind: 'int', flag: 'jwt-jwks-cooldown-sec', env: 'JWT_JWKS_COOLDOWN_SEC', default: 30, min: 0, description: 'least time between two JWKS fetches (an unknown kid waits this long for the next fetch)' },
+  jwtIssuer: { kind: 'list', flag: 'jwt-issuer', env: 'JWT_ISSUER', default: [], description: 'accepted iss values, comma-separated; empty = iss not checked' },
+  jwtAudience: { kind: 'list', flag: 'jwt-audience', env: 'JWT_AUDIENCE', default: [], description: 'accepted aud values, comma-separated; empty = aud not checked' },
+  jwtRequireExp: { kind: 'bool', flag: 'jwt-require-exp', env: 'JWT_REQUIRE_EXP', default: true, description: 'refuse tokens without exp' },
+  jwtClockToleranceSec: { kind: 'int', flag: 'jwt-clock-tolerance-sec', env: 'JWT_CLOCK_TOLERANCE_SEC', default: 5, min: 0, max: 300, description: 'clock skew allowed on exp, nbf and iat; a connection closes at exp plus this' },
+  jwtChannelsClaim: { kind: 'string', flag: 'jwt-channels-claim', env: 'JWT_CHANNELS_CLAIM', default: 'channels', description: 'claim holding extra channels or patterns the token may read (never another user\'s private channel)' },
+  publicChannels: { kind: 'list', flag: 'public-channels', env: 'PUBLIC_CHANNELS', default: ['>'], description: 'channels and patterns any admitted connection may read, comma-separated; none = only what tokens grant' },
   authRequired: { kind: 'bool', flag: 'auth-required', env: 'AUTH_REQUIRED', default: false, description: 'refuse anonymous connections (4003)' },
+  allowedOrigins: { kind: 'list', flag: 'allowed-origins', env: 'ALLOWED_ORIGINS', default: [], description: 'browser origins allowed to open a WebSocket, comma-separated (others: HTTP 403); empty = any' },
   instanceId: { kind: 'string', flag: 'instance-id', env: 'INSTANCE_ID', default: undefined, description: 'name of this instance in logs and metrics [default: host-pid]' },
   workers: { kind: 'int', flag: 'workers', env: 'WORKERS', default: 1, min: 1, max: 64, description: 'gateway processes sharing the port (needs NATS when > 1)' },
+  natsUser: { kind: 'string', flag: 'nats-user', env: 'NATS_USER', default: undefined, description: 'NATS user name (with a password)' },
+  natsPassword: { kind: 'string', flag: 'nats-password', env: 'NATS_PASSWORD', default: undefined, description: 'NATS password; a flag shows in ps: prefer the variable or --nats-password-file' },
+  natsPasswordFile: { kind: 'string', flag: 'nats-password-file', env: 'NATS_PASSWORD_FILE', default: undefined, description: 'file holding the NATS password' },
+  natsToken: { kind: 'string', flag: 'nats-token', env: 'NATS_TOKEN', default: undefined, description: 'NATS authentication token' },
+  natsNkeySeedFile: { kind: 'string', flag: 'nats-nkey-seed-file', env: 'NATS_NKEY_SEED_FILE', default: undefined, description: 'file holding a NATS user nkey seed (SU...)' },
+  natsCredsFile: { kind: 'string', flag: 'nats-creds-file', env: 'NATS_CREDS_FILE', default: undefined, description: 'NATS credentials file (user JWT and nkey seed)' },
+  natsTlsCa: { kind: 'string', flag: 'nats-tls-ca', env: 'NATS_TLS_CA', default: undefined, description: 'CA certificate file to verify the NATS server (turns TLS on)' },
   logLevel: { kind: 'string', flag: 'log-level', env: 'LOG_LEVEL', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'log level' },
 } satisfies OptionTable;
 
@@ -47,10 +68,11 @@ export function gatewayConfigFrom(argv: readonly string[], env: NodeJS.ProcessEn
   if (values.workers > 1 && !values.natsUrl) {
     throw new ConfigError(`--workers/WORKERS: ${values.workers} workers need a shared broker; set --nats/NATS_URL`);
   }
-  if (values.authRequired && !values.jwtSecret) {
-    throw new ConfigError('--auth-required/AUTH_REQUIRED: true needs --jwt-secret/JWT_SECRET');
+  if (values.authRequired && !values.jwtSecret && !values.jwtSecretFile && !values.jwtJwksFile && !values.jwtJwksUrl) {
+    throw new ConfigError('--auth-required/AUTH_REQUIRED: true needs a key: --jwt-secret, --jwt-secret-file, --jwt-jwks-file or --jwt-jwks-url');
   }
   if (values.defaultChannels !== undefined) checkDefaultChannels(values.defaultChannels);
+  checkNatsCredentials(values);
   return { ...values, instanceId: values.instanceId ?? `${hostname()}-${process.pid}` };
 }
 

@@ -2,6 +2,7 @@
 // variable and default. `odin dev` reuses the simulation part of this table.
 import { hostname } from 'node:os';
 import { gatewayOptionTable } from './gateway-options.js';
+import { checkNatsCredentials } from './nats-credentials.js';
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
 
 /** The highest rate `--rate` and the control API accept, in messages per second. */
@@ -24,12 +25,27 @@ export const simulationOptionTable = {
   maxInFlight: { kind: 'int', flag: 'max-in-flight', env: 'PUBLISH_MAX_IN_FLIGHT', default: 10_000, min: 1, description: 'unacknowledged publishes allowed before the publisher waits' },
 } satisfies OptionTable;
 
+/** Who may drive the control API: shared by `odin publisher` and `odin dev`. */
+export const controlOptionTable = {
+  controlToken: { kind: 'string', flag: 'control-token', env: 'CONTROL_TOKEN', default: undefined, description: 'bearer token POST /control requires; absent = a random one, printed at start (a flag shows in ps)' },
+  controlTokenFile: { kind: 'string', flag: 'control-token-file', env: 'CONTROL_TOKEN_FILE', default: undefined, description: 'file holding the control token' },
+  controlAllowedOrigins: { kind: 'list', flag: 'control-allowed-origins', env: 'CONTROL_ALLOWED_ORIGINS', default: [], description: 'browser origins allowed to call the control API (CORS), comma-separated; empty = none' },
+} satisfies OptionTable;
+
 export const publisherOptionTable = {
   port: { kind: 'int', flag: 'port', env: 'PORT', default: 3003, min: 0, max: 65535, description: 'control API port (0 = any free port)' },
-  host: { kind: 'string', flag: 'host', env: 'HOST', default: '0.0.0.0', description: 'address the control API listens on' },
+  host: { kind: 'string', flag: 'host', env: 'HOST', default: '127.0.0.1', description: 'address the control API listens on (loopback: only this machine)' },
+  ...controlOptionTable,
   autostart: { kind: 'bool', flag: 'autostart', env: 'AUTOSTART', default: false, description: 'publish at once instead of waiting for POST /control {"action":"start"}' },
   ...simulationOptionTable,
   natsUrl: gatewayOptionTable.natsUrl,
+  natsUser: gatewayOptionTable.natsUser,
+  natsPassword: gatewayOptionTable.natsPassword,
+  natsPasswordFile: gatewayOptionTable.natsPasswordFile,
+  natsToken: gatewayOptionTable.natsToken,
+  natsNkeySeedFile: gatewayOptionTable.natsNkeySeedFile,
+  natsCredsFile: gatewayOptionTable.natsCredsFile,
+  natsTlsCa: gatewayOptionTable.natsTlsCa,
   natsStream: gatewayOptionTable.natsStream,
   natsReplicas: gatewayOptionTable.natsReplicas,
   natsStorage: gatewayOptionTable.natsStorage,
@@ -39,6 +55,7 @@ export const publisherOptionTable = {
   logLevel: gatewayOptionTable.logLevel,
 } satisfies OptionTable;
 
+export type ControlConfig = OptionValues<typeof controlOptionTable>;
 export type SimulationConfig = OptionValues<typeof simulationOptionTable>;
 export type PublisherConfig = OptionValues<typeof publisherOptionTable> & { instanceId: string };
 
@@ -54,5 +71,9 @@ export function checkSimulation(values: SimulationConfig): void {
 export function publisherConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): PublisherConfig {
   const values = resolveOptions(publisherOptionTable, argv, env);
   checkSimulation(values);
+  checkNatsCredentials(values);
+  if (values.controlToken !== undefined && values.controlTokenFile !== undefined) {
+    throw new ConfigError('--control-token/CONTROL_TOKEN and --control-token-file/CONTROL_TOKEN_FILE: give one, not both');
+  }
   return { ...values, instanceId: values.instanceId ?? `publisher-${hostname()}-${process.pid}` };
 }

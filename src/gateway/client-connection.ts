@@ -35,6 +35,12 @@ export class ClientConnection {
   /** The close code the server chose (the 'close' event only reports the peer's). */
   serverCloseCode: number | undefined;
   rateLimitedCount = 0;
+  /** Extra channels or patterns the token's claim grants (docs/identity.md, "Grants"). */
+  grants: readonly string[] = [];
+  /** When the token runs out (its exp plus the clock tolerance), ms since the epoch; 0 = never. */
+  closeAt = 0;
+  /** Position in the gateway's expiry schedule; -1 = not in it. */
+  expiryIndex = -1;
   readonly openedAt = Date.now();
   /**
    * Subscribe and unsubscribe requests run one after another, in order: at

@@ -6,6 +6,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import { parseClientMessage } from '../protocol/client-message-parser.js';
 import { ErrorCode } from '../protocol/codes.js';
 import type { RequestId } from '../protocol/messages.js';
+import { expireConnection, handleAuth, type AuthContext } from './auth-handler.js';
 import type { ClientConnection } from './client-connection.js';
 import { handleSubscribe, handleUnsubscribe, type SubscribeContext } from './subscribe-handler.js';
 
@@ -13,6 +14,7 @@ export interface FrameRouterContext {
   metrics: GatewayMetrics;
   logger: Logger;
   subscribe: SubscribeContext;
+  auth: AuthContext;
   rateLimitPerSec: number;
   rateLimitBurst: number;
 }
@@ -32,6 +34,11 @@ export function routeClientFrame(ctx: FrameRouterContext, conn: ClientConnection
   ctx.metrics.bytesReceived.inc(frameBytes(data));
   // A frame costs one unit of the inbound limit; a subscribe or unsubscribe one per entry (below).
   if (!conn.allowWork(1)) return rateLimited(ctx, conn, undefined);
+  // The schedule closes at expiry within a few ms; this closes the window between.
+  if (conn.closeAt !== 0 && Date.now() >= conn.closeAt) {
+    expireConnection(ctx.auth, conn);
+    return;
+  }
   if (isBinary) {
     conn.sendError(ErrorCode.BINARY_NOT_SUPPORTED, 'send JSON in text frames');
     return;
@@ -62,6 +69,13 @@ export function routeClientFrame(ctx: FrameRouterContext, conn: ClientConnection
       conn.enqueueRequest(
         () => handleUnsubscribe(ctx.subscribe, conn, message),
         (err) => ctx.logger.error({ event: 'request_failed', request: 'unsubscribe', session: conn.id, err: String(err) }, 'unsubscribe failed'),
+      );
+      return;
+    case 'auth':
+      // In the request queue: a subscribe sent after an auth runs with the new token's grants.
+      conn.enqueueRequest(
+        () => handleAuth(ctx.auth, conn, message),
+        (err) => ctx.logger.error({ event: 'request_failed', request: 'auth', session: conn.id, err: String(err) }, 'token refresh failed'),
       );
       return;
   }

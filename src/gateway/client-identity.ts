@@ -1,27 +1,198 @@
-// Who is connecting: a JWT (HS256) from `?token=` or `Authorization: Bearer`.
+// Who is connecting: a JWT from `?token=`, `Authorization: Bearer` (any case)
+// or, on a live connection, an `auth` message. Keys: HS256 secrets (several
+// at once, for rotation), and RS256/ES256/EdDSA public keys from a JWKS file
+// or URL, picked by `kid`. docs/identity.md is the operator's guide.
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { jwtVerify } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import type { GatewayConfig } from '../config/gateway-options.js';
+import { ConfigError } from '../config/option-parser.js';
+import { checkChannel } from '../protocol/channels.js';
+import { MAX_TOKEN_LENGTH } from '../protocol/client-message-parser.js';
 
-export type Identity = { ok: true; user: string | null } | { ok: false; reason: string };
+/** What a verified token says; `expiresAt` is ms since the epoch, 0 = never. */
+export interface VerifiedToken {
+  ok: true;
+  user: string;
+  expiresAt: number;
+  grants: readonly string[];
+}
+export type Refusal = { ok: false; reason: string };
+export type Identity = { ok: true; user: string | null; expiresAt: number; grants: readonly string[] } | Refusal;
+
+const ANONYMOUS: Identity = { ok: true, user: null, expiresAt: 0, grants: [] };
+const SUB_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** The algorithms public keys may use. HS256 is for the shared secrets only: a public key is never an HMAC secret. */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'Ed25519'];
+const MAX_GRANTS = 100;
 
 export function tokenFrom(req: IncomingMessage, url: URL): string | undefined {
   const fromQuery = url.searchParams.get('token');
   if (fromQuery) return fromQuery;
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
-  return undefined;
+  // RFC 7235: the scheme is case-insensitive; `bearer x` is the same as `Bearer x`.
+  const match = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return match?.[1];
 }
 
-export async function verifyIdentity(token: string | undefined, secret: Uint8Array | undefined, required: boolean): Promise<Identity> {
-  if (!token) return required ? { ok: false, reason: 'token required' } : { ok: true, user: null };
-  if (!secret) return { ok: false, reason: 'tokens are not accepted: no JWT secret configured' };
+export type KeySettings = Pick<
+  GatewayConfig,
+  | 'jwtSecret'
+  | 'jwtSecretFile'
+  | 'jwtMinSecretBytes'
+  | 'jwtJwksFile'
+  | 'jwtJwksUrl'
+  | 'jwtJwksCacheSec'
+  | 'jwtJwksCooldownSec'
+  | 'jwtIssuer'
+  | 'jwtAudience'
+  | 'jwtRequireExp'
+  | 'jwtClockToleranceSec'
+  | 'jwtChannelsClaim'
+>;
+
+/** HS256 secrets from the setting (comma-separated) and the file (one per line, `#` comments). */
+export function loadSecrets(s: Pick<KeySettings, 'jwtSecret' | 'jwtSecretFile' | 'jwtMinSecretBytes'>): Uint8Array[] {
+  const texts = (s.jwtSecret ?? '').split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+  if (s.jwtSecretFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(s.jwtSecretFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`--jwt-secret-file/JWT_SECRET_FILE: cannot read ${s.jwtSecretFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    for (const line of text.split('\n')) {
+      const t = line.trim();
+      if (t.length > 0 && !t.startsWith('#')) texts.push(t);
+    }
+  }
+  const encoder = new TextEncoder();
+  return texts.map((t, i) => {
+    const bytes = encoder.encode(t);
+    if (bytes.length < s.jwtMinSecretBytes) {
+      throw new ConfigError(`JWT secret #${i + 1} is ${bytes.length} bytes; at least ${s.jwtMinSecretBytes} are required (--jwt-min-secret-bytes). Generate one with: openssl rand -base64 48`);
+    }
+    return bytes;
+  });
+}
+
+function loadJwksFile(path: string): JWTVerifyGetKey {
+  let jwks: JSONWebKeySet;
   try {
-    const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'] });
-    if (typeof payload.sub !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(payload.sub)) {
+    jwks = JSON.parse(readFileSync(path, 'utf8')) as JSONWebKeySet;
+  } catch (err) {
+    throw new ConfigError(`--jwt-jwks-file/JWT_JWKS_FILE: cannot read ${path} as JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!Array.isArray(jwks?.keys)) throw new ConfigError(`--jwt-jwks-file/JWT_JWKS_FILE: ${path} has no "keys" array`);
+  if (jwks.keys.some((k) => 'd' in k || k.kty === 'oct')) throw new ConfigError(`--jwt-jwks-file/JWT_JWKS_FILE: ${path} holds private or symmetric keys; publish public keys only`);
+  return createLocalJWKSet(jwks);
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'token expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `token claim ${err.claim} ${err.reason === 'missing' ? 'missing' : 'not accepted'}`;
+  if (err instanceof errors.JWKSNoMatchingKey) return 'no key with the token\'s kid';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
+  if (err instanceof errors.JWKSTimeout || (err instanceof Error && err.name === 'JWKSInvalid')) return 'JWKS unavailable';
+  return err instanceof Error ? err.message.slice(0, 200) : 'invalid token';
+}
+
+export class TokenVerifier {
+  private readonly secrets: Uint8Array[];
+  private readonly localKeys: JWTVerifyGetKey | undefined;
+  private readonly remoteKeys: JWTVerifyGetKey | undefined;
+  private readonly claims: JWTVerifyOptions;
+
+  constructor(private readonly settings: KeySettings) {
+    this.secrets = loadSecrets(settings);
+    this.localKeys = settings.jwtJwksFile !== undefined ? loadJwksFile(settings.jwtJwksFile) : undefined;
+    if (settings.jwtJwksUrl !== undefined) {
+      let url: URL;
+      try {
+        url = new URL(settings.jwtJwksUrl);
+      } catch {
+        throw new ConfigError(`--jwt-jwks-url/JWT_JWKS_URL: ${JSON.stringify(settings.jwtJwksUrl)} is not a URL`);
+      }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('--jwt-jwks-url/JWT_JWKS_URL: must be an https (or http) URL');
+      this.remoteKeys = createRemoteJWKSet(url, { cacheMaxAge: settings.jwtJwksCacheSec * 1000, cooldownDuration: settings.jwtJwksCooldownSec * 1000, timeoutDuration: 5000 });
+    }
+    this.claims = {
+      ...(settings.jwtIssuer.length > 0 ? { issuer: settings.jwtIssuer } : {}),
+      ...(settings.jwtAudience.length > 0 ? { audience: settings.jwtAudience } : {}),
+      clockTolerance: settings.jwtClockToleranceSec,
+      requiredClaims: settings.jwtRequireExp ? ['exp'] : [],
+    };
+  }
+
+  /** Does any key exist? Without one every token is refused. */
+  get hasKeys(): boolean {
+    return this.secrets.length > 0 || this.localKeys !== undefined || this.remoteKeys !== undefined;
+  }
+
+  /** The identity of an upgrade: anonymous without a token (unless required), else the token's. */
+  async identify(token: string | undefined, required: boolean): Promise<Identity> {
+    if (!token) return required ? { ok: false, reason: 'token required' } : ANONYMOUS;
+    return this.verify(token);
+  }
+
+  async verify(token: string): Promise<VerifiedToken | Refusal> {
+    if (!this.hasKeys) return { ok: false, reason: 'tokens are not accepted: no JWT key configured' };
+    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: `token longer than ${MAX_TOKEN_LENGTH} characters` };
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      return { ok: false, reason: 'token is not a JWT' };
+    }
+    try {
+      const payload = alg === 'HS256' ? await this.verifyHmac(token) : ASYMMETRIC_ALGORITHMS.includes(alg ?? '') ? await this.verifyPublic(token, alg!) : undefined;
+      if (!payload) return { ok: false, reason: `algorithm ${JSON.stringify(alg ?? null)} not accepted` };
+      return this.identityOf(payload);
+    } catch (err) {
+      return { ok: false, reason: reasonOf(err) };
+    }
+  }
+
+  /** Tries each secret: during a rotation tokens signed with the old and the new one are both valid. */
+  private async verifyHmac(token: string): Promise<JWTPayload | undefined> {
+    if (this.secrets.length === 0) return undefined;
+    let last: unknown;
+    for (const secret of this.secrets) {
+      try {
+        return (await jwtVerify(token, secret, { ...this.claims, algorithms: ['HS256'] })).payload;
+      } catch (err) {
+        // Claims are checked after the signature: any other error means this secret signed it.
+        if (!(err instanceof errors.JWSSignatureVerificationFailed)) throw err;
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  private async verifyPublic(token: string, alg: string): Promise<JWTPayload | undefined> {
+    const options = { ...this.claims, algorithms: [alg] };
+    if (this.localKeys) {
+      try {
+        return (await jwtVerify(token, this.localKeys, options)).payload;
+      } catch (err) {
+        if (!(err instanceof errors.JWKSNoMatchingKey) || !this.remoteKeys) throw err;
+      }
+    }
+    if (this.remoteKeys) return (await jwtVerify(token, this.remoteKeys, options)).payload;
+    return undefined;
+  }
+
+  private identityOf(payload: JWTPayload): VerifiedToken | Refusal {
+    if (typeof payload.sub !== 'string' || !SUB_PATTERN.test(payload.sub)) {
       return { ok: false, reason: 'token sub must be 1-64 characters of [A-Za-z0-9_-]' };
     }
-    return { ok: true, user: payload.sub };
-  } catch (err) {
-    return { ok: false, reason: err instanceof Error ? err.message : 'invalid token' };
+    const claim = payload[this.settings.jwtChannelsClaim];
+    let grants: string[] = [];
+    if (claim !== undefined) {
+      if (!Array.isArray(claim) || claim.length > MAX_GRANTS || !claim.every((c) => checkChannel(c).ok)) {
+        return { ok: false, reason: `token claim ${this.settings.jwtChannelsClaim} must be an array of at most ${MAX_GRANTS} channel names or patterns` };
+      }
+      grants = claim as string[];
+    }
+    return { ok: true, user: payload.sub, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : 0, grants };
   }
 }

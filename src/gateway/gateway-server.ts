@@ -18,7 +18,10 @@ import { GatewayObserver } from './gateway-observer.js';
 import type { Identity } from './client-identity.js';
 import { routeClientFrame, type FrameRouterContext } from './client-frame-router.js';
 import { healthReport, type HealthReport } from './health-report.js';
+import { closeAtOf, expireConnection, expOf, type AuthContext } from './auth-handler.js';
+import { ExpirySchedule } from './expiry-schedule.js';
 import { KeepaliveSweep } from './keepalive-sweep.js';
+import { onInvalidSubject } from '../broker/ingest-drops.js';
 import { maxConnectionsFor, memoryBudget } from './memory-budget.js';
 import { ResourceSampler } from './resource-sampler.js';
 import { serveHttp } from './http-endpoints.js';
@@ -75,6 +78,11 @@ export class OdinGateway implements AdmissionHost {
   private readonly admission: UpgradeAdmission;
   private readonly defaultChannels: string[];
   private readonly subscribeContext: SubscribeContext;
+  private readonly authContext: AuthContext;
+  /** One timer for every connection's token expiry. */
+  private readonly expiry: ExpirySchedule;
+  private ingestDrops = 0;
+  private readonly stopIngestDrops: () => void;
   /** @internal read by the socket listeners */
   readonly frameRouter: FrameRouterContext;
   private readonly startedAt = Date.now();
@@ -103,7 +111,9 @@ export class OdinGateway implements AdmissionHost {
     this.metrics.connectionsMax.set(this.maxConnections);
     this.metrics.memoryLimitBytes.set(this.memoryLimitBytes);
     // Labelled series exist from the start (at 0), so rates and alerts have data before the first event.
-    for (const reason of ['capacity', 'connection_rate', 'shutting_down', 'unauthorized', 'not_found']) this.metrics.connectionsFailed.inc({ reason }, 0);
+    for (const reason of ['capacity', 'connection_rate', 'shutting_down', 'unauthorized', 'not_found', 'origin']) this.metrics.connectionsFailed.inc({ reason }, 0);
+    for (const result of ['accepted', 'invalid', 'other_user']) this.metrics.tokenRefreshes.inc({ result }, 0);
+    this.metrics.ingestDropped.inc({ reason: 'invalid_channel' }, 0);
     for (const code of [...Object.values(ErrorCode), 'MESSAGE_TOO_BIG']) this.metrics.clientErrors.inc({ code }, 0);
     for (const result of ['recovered', 'not_recovered', 'unavailable']) this.metrics.resumes.inc({ result }, 0);
     for (const code of Object.values(CloseCode)) this.metrics.disconnections.inc({ code: closeCodeName(code) }, 0);
@@ -117,11 +127,15 @@ export class OdinGateway implements AdmissionHost {
       metrics: this.metrics,
       logger: this.logger,
       maxSubscriptions: config.maxSubscriptions,
+      publicChannels: config.publicChannels.length === 1 && config.publicChannels[0] === 'none' ? [] : config.publicChannels,
     };
+    this.expiry = new ExpirySchedule((conn) => expireConnection(this.authContext, conn));
     this.frameRouter = {
       metrics: this.metrics,
       logger: this.logger,
       subscribe: this.subscribeContext,
+      // Filled below, once admission (which owns the verifier) exists.
+      auth: undefined as unknown as AuthContext,
       rateLimitPerSec: config.rateLimitPerSec,
       rateLimitBurst: config.rateLimitBurst,
     };
@@ -136,9 +150,19 @@ export class OdinGateway implements AdmissionHost {
     this.server = createServer((req, res) => void serveHttp(httpContext, req, res));
     recordNegotiation(this.wss);
     this.admission = new UpgradeAdmission(config, this.wss, this.metrics, this.logger, this);
+    this.authContext = {
+      verifier: this.admission.verifier,
+      expiry: this.expiry,
+      clockToleranceMs: config.jwtClockToleranceSec * 1000,
+      metrics: this.metrics,
+      logger: this.logger,
+      subscribe: this.subscribeContext,
+    };
+    this.frameRouter.auth = this.authContext;
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.admission.handleUpgrade(req, socket, head));
     this.sweep = new KeepaliveSweep(this.connections, config.pingIntervalMs, this.observer, () => this.admission.connectLimiter.prune());
     this.broker.onMessage((m) => this.onBrokerMessage(m));
+    this.stopIngestDrops = onInvalidSubject((subject) => this.onIngestDropped(subject));
     this.broker.onStatus((status) => {
       this.metrics.natsConnected.set(status === 'connected' ? 1 : 0);
       this.logger[status === 'connected' ? 'info' : 'warn']({ event: `broker_${status}`, broker: this.broker.kind }, `broker ${status}`);
@@ -214,6 +238,8 @@ export class OdinGateway implements AdmissionHost {
     const dropped = this.connections.size;
     for (const conn of this.connections) conn.terminate();
     this.sweep.stop();
+    this.expiry.stop();
+    this.stopIngestDrops();
     this.sampler.stop();
     this.server.closeAllConnections();
     await closed;
@@ -235,6 +261,9 @@ export class OdinGateway implements AdmissionHost {
     const id = `${this.sessionPrefix}-${(++this.sessionCounter).toString(36)}`;
     const reference = new URL(req.url ?? '/', 'http://gateway').searchParams.get('protocol') === 'reference';
     const conn = new ClientConnection(id, ws, identity.user, req.socket.remoteAddress ?? '', this.config, this.observer, { compress: usesSharedDeflate(req), reference });
+    conn.grants = identity.grants;
+    conn.closeAt = closeAtOf(identity.expiresAt, this.authContext.clockToleranceMs);
+    this.expiry.set(conn);
     ws.conn = conn;
     ws.gateway = this;
     ws.on('message', onSocketMessage);
@@ -252,6 +281,7 @@ export class OdinGateway implements AdmissionHost {
       user: identity.user,
       ping_interval_ms: this.config.pingIntervalMs,
       max_frame_bytes: this.config.maxFrameBytes,
+      exp: expOf(conn.closeAt, this.authContext.clockToleranceMs),
     });
     subscribeDefaultChannels(this.subscribeContext, conn, this.defaultChannels);
   }
@@ -267,6 +297,7 @@ export class OdinGateway implements AdmissionHost {
   /** @internal */
   handleClosed(conn: ClientConnection, code: number): void {
     if (!this.connections.delete(conn)) return;
+    this.expiry.remove(conn);
     removeAllSubscriptions(this.subscribeContext, conn);
     const effective = conn.serverCloseCode ?? code;
     this.metrics.disconnections.inc({ code: closeCodeName(effective) });
@@ -326,5 +357,14 @@ export class OdinGateway implements AdmissionHost {
     this.metrics.channelsTracked.set(b.channels);
     if (b.channelsEvicted > this.channelsEvictedSeen) this.metrics.channelsEvicted.inc(b.channelsEvicted - this.channelsEvictedSeen);
     this.channelsEvictedSeen = b.channelsEvicted;
+  }
+
+  /** A broker message on a subject that is not a valid channel name was dropped at ingest. */
+  private onIngestDropped(subject: string): void {
+    this.metrics.ingestDropped.inc({ reason: 'invalid_channel' });
+    // Powers of two: a flood of bad subjects is visible without flooding the logs.
+    if ((++this.ingestDrops & (this.ingestDrops - 1)) === 0) {
+      this.logger.warn({ event: 'ingest_dropped', reason: 'invalid_channel', dropped: this.ingestDrops, subject: JSON.stringify(subject.slice(0, 200)) }, 'dropped a broker message whose subject is not a valid channel name');
+    }
   }
 }

@@ -41,7 +41,7 @@ export async function serveHttp(ctx: HttpEndpointsContext, req: IncomingMessage,
   }
 }
 
-const STATUS_TEXT: Record<number, string> = { 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
 
 /** Answers a refused WebSocket upgrade on the raw socket (no HTTP response object exists there). */
 export function refuseUpgradeResponse(status: number, reason: string): string {

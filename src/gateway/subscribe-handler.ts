@@ -7,7 +7,7 @@
 // (`replaying`, for resumes), write the replay under flow control, answer
 // `subscribed`, and go live with the held messages newer than the seam.
 import type { Broker, BrokerMessage } from '../broker/broker.js';
-import { checkChannel, mayRead } from '../protocol/channels.js';
+import { checkChannel, mayReadWith } from '../protocol/channels.js';
 import { ErrorCode } from '../protocol/codes.js';
 import type { Position, RequestId, SubscribeEntry, SubscribeRequest, SubscribedMessage, UnsubscribeRequest } from '../protocol/messages.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -24,6 +24,8 @@ export interface SubscribeContext {
   metrics: GatewayMetrics;
   logger: Logger;
   maxSubscriptions: number;
+  /** Channels and patterns every admitted connection may read (`--public-channels`). */
+  publicChannels: readonly string[];
 }
 
 export async function handleSubscribe(ctx: SubscribeContext, conn: ClientConnection, request: SubscribeRequest): Promise<void> {
@@ -49,8 +51,8 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
     conn.sendError(ErrorCode.INVALID_CHANNEL, check.reason, id, typeof channel === 'string' ? channel.slice(0, 128) : undefined);
     return;
   }
-  if (!mayRead(channel, conn.user)) {
-    conn.sendError(ErrorCode.FORBIDDEN, 'private channel of another user, or a pattern that could match one', id, channel);
+  if (!mayReadWith(channel, conn.user, ctx.publicChannels, conn.grants)) {
+    conn.sendError(ErrorCode.FORBIDDEN, 'private channel of another user, a pattern that could match one, or a channel neither public nor granted by the token', id, channel);
     return;
   }
   const overlap = overlappingSubscription(conn, channel);

@@ -1,13 +1,13 @@
 // Admission: which HTTP upgrade requests become WebSocket connections. Path,
-// shutdown, per-address rate, capacity and identity are checked here, in that
-// order; a refusal is answered on the raw socket and counted by reason.
+// origin, shutdown, per-address rate, capacity and identity are checked here,
+// in that order; a refusal is answered on the raw socket and counted by reason.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { GatewayConfig } from '../config/gateway-options.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import { tokenFrom, verifyIdentity, type Identity } from './client-identity.js';
+import { TokenVerifier, tokenFrom, type Identity } from './client-identity.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { refuseUpgradeResponse } from './http-endpoints.js';
 
@@ -26,7 +26,9 @@ function destroyOnError(this: Duplex): void {
 
 export class UpgradeAdmission {
   readonly connectLimiter: ConnectionRateLimiter;
-  private readonly jwtSecret: Uint8Array | undefined;
+  /** Shared with the in-band `auth` handler: one key cache per gateway. */
+  readonly verifier: TokenVerifier;
+  private readonly allowedOrigins: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -36,7 +38,8 @@ export class UpgradeAdmission {
     private readonly host: AdmissionHost,
   ) {
     this.connectLimiter = new ConnectionRateLimiter(config.connectBurstPerIp, config.connectRatePerIp);
-    this.jwtSecret = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
+    this.verifier = new TokenVerifier(config);
+    this.allowedOrigins = config.allowedOrigins.length > 0 ? new Set(config.allowedOrigins.map(normaliseOrigin)) : undefined;
   }
 
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -45,6 +48,12 @@ export class UpgradeAdmission {
     socket.on('error', destroyOnError);
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== '/ws') return this.refuse(socket, 404, 'not_found');
+    // Browsers always send Origin on a WebSocket upgrade; other clients may omit it and are not browsers' victims.
+    const origin = req.headers.origin;
+    if (this.allowedOrigins && origin !== undefined && !this.allowedOrigins.has(normaliseOrigin(origin))) {
+      this.logger.info({ event: 'origin_refused', origin: origin.slice(0, 200), remote: req.socket.remoteAddress }, 'connection refused: origin not allowed');
+      return this.refuse(socket, 403, 'origin');
+    }
     if (this.host.isShuttingDown()) return this.refuse(socket, 503, 'shutting_down');
     if (!this.connectLimiter.allow(req.socket.remoteAddress ?? '')) {
       const refused = this.connectLimiter.refused;
@@ -57,7 +66,7 @@ export class UpgradeAdmission {
       this.logger.warn({ event: 'at_capacity', connections: this.host.connectionCount(), max: this.host.maxConnections }, 'connection refused: at capacity');
       return this.refuse(socket, 503, 'capacity');
     }
-    const identity = await verifyIdentity(tokenFrom(req, url), this.jwtSecret, this.config.authRequired);
+    const identity = await this.verifier.identify(tokenFrom(req, url), this.config.authRequired);
     if (socket.destroyed) return;
     socket.off('error', destroyOnError);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.host.onUpgraded(ws, req, identity));
@@ -67,4 +76,9 @@ export class UpgradeAdmission {
     this.metrics.connectionsFailed.inc({ reason });
     socket.end(refuseUpgradeResponse(status, reason));
   }
+}
+
+/** Origins compare as browsers send them: scheme://host[:port], lower case, no trailing slash. */
+export function normaliseOrigin(origin: string): string {
+  return origin.trim().toLowerCase().replace(/\/+$/, '');
 }

@@ -24,6 +24,9 @@ export function createGatewayMetrics(registry: Registry) {
     replayRequests: new Counter({ name: 'ws_replay_requests_total', help: 'subscribe requests with a position to resume from', registers: r }),
     resumes: new Counter({ name: 'ws_resumes_total', help: 'resume outcomes: recovered, not_recovered (history lost or other epoch), unavailable (broker error)', labelNames: ['result'] as const, registers: r }),
     historyReplayed: new Counter({ name: 'ws_history_messages_replayed_total', help: 'messages sent from history (resume or latest value)', registers: r }),
+    tokenRefreshes: new Counter({ name: 'ws_token_refreshes_total', help: 'in-band token refreshes (auth messages), by result: accepted, invalid, other_user', labelNames: ['result'] as const, registers: r }),
+    tokensExpired: new Counter({ name: 'ws_tokens_expired_total', help: 'connections closed with 4003 because their token expired', registers: r }),
+    ingestDropped: new Counter({ name: 'ws_ingest_dropped_total', help: 'broker messages dropped before delivery, by reason (invalid_channel: a subject that is not a valid channel name); per process', labelNames: ['reason'] as const, registers: r }),
     brokerMessages: new Counter({ name: 'ws_nats_messages_received_total', help: 'messages received from the broker (NATS or memory)', registers: r }),
     connectionsActive: new Gauge({ name: 'ws_connections_active', help: 'open WebSocket connections', registers: r }),
     connectionsMax: new Gauge({ name: 'ws_connections_max', help: 'connection limit of this instance', registers: r }),
@@ -56,6 +59,14 @@ export function createPublisherMetrics(registry: Registry) {
   };
 }
 export type PublisherMetrics = ReturnType<typeof createPublisherMetrics>;
+
+export function createControlApiMetrics(registry: Registry) {
+  const r = [registry];
+  const refused = new Counter({ name: 'publisher_control_refused_total', help: 'control API requests refused, by reason: unauthorized, origin, media_type', labelNames: ['reason'] as const, registers: r });
+  for (const reason of ['unauthorized', 'origin', 'media_type']) refused.inc({ reason }, 0);
+  return { refused };
+}
+export type ControlApiMetrics = ReturnType<typeof createControlApiMetrics>;
 
 /** A registry with Node's default metrics (event-loop lag, GC, heap) under `prefix`. */
 export function createRegistry(prefix = ''): Registry {

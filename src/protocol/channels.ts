@@ -89,3 +89,37 @@ export function mayRead(pattern: string, user: string | null): boolean {
   if (t.length !== 3) return true; // deeper channels are not private channels
   return user !== null && idToken === user;
 }
+
+/** True when every concrete channel `inner` can match is matched by `outer` too. */
+export function patternCovers(outer: string, inner: string): boolean {
+  const x = outer.split('.');
+  const y = inner.split('.');
+  for (let i = 0; ; i++) {
+    const s = x[i];
+    const t = y[i];
+    if (s === '>') return t !== undefined;
+    if (s === undefined || t === undefined) return s === t;
+    if (t === '>') return false;
+    if (s === '*') continue;
+    if (t === '*' || s !== t) return false;
+  }
+}
+
+/** Is `pattern` exactly the caller's own private channel `trades.user.<user>`? */
+function isOwnPrivate(pattern: string, user: string | null): boolean {
+  return user !== null && pattern === `trades.user.${user}`;
+}
+
+/**
+ * Read permission with grants: the private-channel rule of `mayRead` first
+ * (no grant can widen it), then the caller's own private channel, then the
+ * channels every admitted connection may read (`--public-channels`) or the
+ * token's `channels` claim adds.
+ */
+export function mayReadWith(pattern: string, user: string | null, publicChannels: readonly string[], grants: readonly string[]): boolean {
+  if (!mayRead(pattern, user)) return false;
+  if (isOwnPrivate(pattern, user)) return true;
+  for (const allowed of publicChannels) if (patternCovers(allowed, pattern)) return true;
+  for (const allowed of grants) if (patternCovers(allowed, pattern)) return true;
+  return false;
+}

@@ -4,6 +4,8 @@ import { ErrorCode } from './codes.js';
 import type { ClientMessage, Position, RequestId, SubscribeEntry } from './messages.js';
 
 export const MAX_CHANNELS_PER_REQUEST = 100;
+/** A token longer than this is refused before any parsing (a JWT with a few claims is well under 2 KB). */
+export const MAX_TOKEN_LENGTH = 8192;
 const MAX_ID_LENGTH = 64;
 
 export type ParseResult =
@@ -99,6 +101,13 @@ export function parseClientMessage(text: string): ParseResult {
         message: 'replay is not served: resume with subscribe {channel, since: {seq, epoch}} (docs/protocol.md)',
         ...(id !== undefined ? { id } : {}),
       };
+    case 'auth': {
+      const token = raw.token;
+      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+        return invalid(`token must be a string of 1 to ${MAX_TOKEN_LENGTH} characters`, id);
+      }
+      return { ok: true, message: { type: 'auth', token, ...(id !== undefined ? { id } : {}) } };
+    }
     default: {
       const hint = '';
       const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 32)) : typeof type;

@@ -3,10 +3,11 @@
 import type { BrokerMessage } from '../broker/broker.js';
 
 export function encodeDataMessage(m: BrokerMessage): string {
-  // channel and epoch are validated tokens ([A-Za-z0-9_.-]) so they need no escaping;
-  // event comes from a payload and is escaped.
+  // Every string is escaped, even channel and epoch, which the ingest already
+  // validates: a frame must stay well-formed whatever a broker hands over.
+  // (Once per message, not per receiver.)
   return (
-    `{"type":"message","channel":"${m.channel}","seq":${m.seq},"prev":${m.prev},"epoch":"${m.epoch}",` +
+    `{"type":"message","channel":${JSON.stringify(m.channel)},"seq":${m.seq},"prev":${m.prev},"epoch":${JSON.stringify(m.epoch)},` +
     `"ts":${m.ts},"event":${JSON.stringify(m.event)},"data":${m.payload}}`
   );
 }

@@ -29,7 +29,13 @@ export interface PingRequest {
   type: 'ping' | 'heartbeat';
   id?: RequestId;
 }
-export type ClientMessage = SubscribeRequest | UnsubscribeRequest | PingRequest;
+/** Replaces the connection's token (same `sub`) without reconnecting: see "Tokens" in docs/protocol.md. */
+export interface AuthRequest {
+  type: 'auth';
+  id?: RequestId;
+  token: string;
+}
+export type ClientMessage = SubscribeRequest | UnsubscribeRequest | PingRequest | AuthRequest;
 
 // ---- server -> client ----
 export interface WelcomeMessage {
@@ -39,6 +45,8 @@ export interface WelcomeMessage {
   user: string | null;
   ping_interval_ms: number;
   max_frame_bytes: number;
+  /** When the connection's token expires (Unix seconds), null when it never does: refresh with `auth` before. */
+  exp: number | null;
 }
 export interface DataMessage<T = unknown> {
   type: 'message';
@@ -71,6 +79,13 @@ export interface UnsubscribedMessage {
   id?: RequestId;
   channels: string[];
 }
+/** The answer to `auth`: the new token is in force; `exp` as in `welcome`. */
+export interface AuthenticatedMessage {
+  type: 'authenticated';
+  id?: RequestId;
+  user: string;
+  exp: number | null;
+}
 export interface PongMessage {
   type: 'pong';
   id?: RequestId;
@@ -83,7 +98,7 @@ export interface ErrorMessage {
   message: string;
   channel?: string;
 }
-export type ServerMessage = WelcomeMessage | DataMessage | ReplayingMessage | SubscribedMessage | UnsubscribedMessage | PongMessage | ErrorMessage;
+export type ServerMessage = WelcomeMessage | DataMessage | ReplayingMessage | SubscribedMessage | UnsubscribedMessage | PongMessage | AuthenticatedMessage | ErrorMessage;
 
 /** Splits one text frame into the messages it carries (see "Batches" in docs/protocol.md). */
 export function parseServerFrame(text: string): ServerMessage[] {

@@ -1,0 +1,72 @@
+// `auth`: a live connection replaces its token without reconnecting. The new
+// token must verify and name the same `sub`; it brings a new expiry and new
+// grants, and subscriptions the new grants no longer allow are dropped.
+import type { Logger } from '../observability/logger.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import { mayReadWith } from '../protocol/channels.js';
+import { CloseCode, ErrorCode } from '../protocol/codes.js';
+import type { AuthRequest } from '../protocol/messages.js';
+import type { ClientConnection } from './client-connection.js';
+import type { TokenVerifier } from './client-identity.js';
+import type { ExpirySchedule } from './expiry-schedule.js';
+import { handleUnsubscribe, type SubscribeContext } from './subscribe-handler.js';
+
+export interface AuthContext {
+  verifier: TokenVerifier;
+  expiry: ExpirySchedule;
+  clockToleranceMs: number;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  subscribe: SubscribeContext;
+}
+
+/** The moment a token of expiry `expiresAt` (ms, 0 = never) stops a connection. */
+export function closeAtOf(expiresAt: number, clockToleranceMs: number): number {
+  return expiresAt === 0 ? 0 : expiresAt + clockToleranceMs;
+}
+
+/** The `exp` clients see in `welcome` and `authenticated`: Unix seconds or null. */
+export function expOf(closeAt: number, clockToleranceMs: number): number | null {
+  return closeAt === 0 ? null : Math.round((closeAt - clockToleranceMs) / 1000);
+}
+
+/** Closes a connection whose token ran out (called by the schedule and before any frame is handled). */
+export function expireConnection(ctx: Pick<AuthContext, 'metrics' | 'logger' | 'expiry'>, conn: ClientConnection): void {
+  ctx.expiry.remove(conn);
+  if (!conn.isOpen) return;
+  ctx.metrics.tokensExpired.inc();
+  ctx.logger.info({ event: 'token_expired', session: conn.id, user: conn.user }, 'token expired: closing (4003)');
+  conn.close(CloseCode.UNAUTHORIZED, 'TOKEN_EXPIRED');
+}
+
+export async function handleAuth(ctx: AuthContext, conn: ClientConnection, request: AuthRequest): Promise<void> {
+  const verified = await ctx.verifier.verify(request.token);
+  if (!conn.isOpen) return;
+  if (!verified.ok || verified.user !== conn.user) {
+    const mismatch = verified.ok;
+    ctx.metrics.tokenRefreshes.inc({ result: mismatch ? 'other_user' : 'invalid' });
+    ctx.logger.info({ event: 'token_refresh_refused', session: conn.id, user: conn.user, reason: verified.ok ? 'sub differs' : verified.reason }, 'token refresh refused');
+    if (mismatch) {
+      conn.sendError(ErrorCode.TOKEN_SUBJECT_MISMATCH, `the token is for another user; a connection keeps its user (${conn.user === null ? 'anonymous' : conn.user}): reconnect to change it`, request.id);
+    } else {
+      conn.sendError(ErrorCode.INVALID_TOKEN, `token refused: ${verified.reason}; the current token stays in force until it expires`, request.id);
+    }
+    return;
+  }
+  conn.grants = verified.grants;
+  conn.closeAt = closeAtOf(verified.expiresAt, ctx.clockToleranceMs);
+  ctx.expiry.set(conn);
+  ctx.metrics.tokenRefreshes.inc({ result: 'accepted' });
+  const revoked = conn.subscriptions
+    .values()
+    .map((s) => s.pattern)
+    .filter((p) => !mayReadWith(p, conn.user, ctx.subscribe.publicChannels, conn.grants));
+  if (revoked.length > 0) {
+    handleUnsubscribe(ctx.subscribe, conn, { type: 'unsubscribe', channels: revoked });
+    for (const channel of revoked) {
+      ctx.metrics.clientErrors.inc({ code: ErrorCode.FORBIDDEN });
+      conn.send({ type: 'error', code: ErrorCode.FORBIDDEN, message: 'the new token no longer grants this channel: unsubscribed', channel });
+    }
+  }
+  conn.send({ type: 'authenticated', ...(request.id !== undefined ? { id: request.id } : {}), user: verified.user, exp: expOf(conn.closeAt, ctx.clockToleranceMs) });
+}
