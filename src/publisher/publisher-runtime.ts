@@ -14,8 +14,8 @@ export interface PublisherRuntimeOptions {
   registry: Registry;
   settings: PublisherSettings;
   instanceId: string;
-  /** Where the control API listens; undefined = no control API. */
-  control?: { port: number; host: string };
+  /** Where the control API listens and who may drive it; undefined = no control API. */
+  control?: { port: number; host: string; token: string; allowedOrigins?: readonly string[] };
 }
 
 export interface RunningPublisher {

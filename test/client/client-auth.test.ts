@@ -11,7 +11,7 @@ import { PublisherService } from '../../src/publisher/publisher-service.js';
 import { startTestGateway } from '../helpers/gateway-harness.js';
 import { newClient, waitUntil } from './client-fixtures.js';
 
-const SECRET = 'client-auth-test-secret';
+const SECRET = 'client-auth-test-secret-of-32-bytes-or-more';
 
 async function jwtFor(user: string): Promise<string> {
   return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));

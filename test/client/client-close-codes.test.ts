@@ -79,7 +79,7 @@ describe('OdinClient close codes', () => {
   });
 
   it('stops after 4003 UNAUTHORIZED from the real gateway when no token function is given', async () => {
-    const gw = await startTestGateway({ jwtSecret: 'test-secret-for-4003' });
+    const gw = await startTestGateway({ jwtSecret: 'test-secret-for-4003-test-secret-for-4003' });
     const client = newClient(gw.url, { token: 'not-a-jwt' });
     const errors: Error[] = [];
     client.on('error', (e) => errors.push(e));

@@ -80,8 +80,10 @@ describe('logs dashboard LogQL against a real gateway\'s log lines', () => {
     // The publisher's lines: started, re-configured through its API, stopped.
     publisher = startOdin(['publisher', '--autostart', '--host', '127.0.0.1', '--port', '0', '--rate', '5', '--log-level', 'info', '--instance-id', 'logs-test-pub']);
     const port = Number((await publisher.waitForLine((l) => l.event === 'control_api_started', 'control_api_started')).port);
+    // No CONTROL_TOKEN: the publisher made one up and printed it.
+    const token = String((await publisher.waitForLine((l) => l.event === 'control_token_generated', 'control_token_generated')).control_token);
     const control = async (body: object): Promise<void> => {
-      const res = await fetch(`http://127.0.0.1:${port}/control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`http://127.0.0.1:${port}/control`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
       assert.equal(res.status, 200, await res.text());
     };
     await control({ action: 'configure', messagesPerSecond: 10 });

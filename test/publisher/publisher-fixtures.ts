@@ -16,6 +16,9 @@ export interface PublisherHarness {
   stop(): Promise<void>;
 }
 
+/** The control token every test publisher requires. */
+export const TEST_CONTROL_TOKEN = 'test-control-token-0123456789';
+
 export const TEST_SETTINGS: PublisherSettings = {
   messagesPerSecond: 10,
   tokens: ['BTC', 'ETH', 'ODIN', 'SOL', 'DOGE'],
@@ -26,7 +29,7 @@ export const TEST_SETTINGS: PublisherSettings = {
   maxInFlight: 10_000,
 };
 
-export async function startTestPublisher(settings: Partial<PublisherSettings> = {}): Promise<PublisherHarness> {
+export async function startTestPublisher(settings: Partial<PublisherSettings> = {}, allowedOrigins: readonly string[] = []): Promise<PublisherHarness> {
   const broker = new MemoryBroker({ historySize: 100, historyMaxAgeMs: 60_000 });
   await broker.start();
   const received: string[] = [];
@@ -37,7 +40,7 @@ export async function startTestPublisher(settings: Partial<PublisherSettings> = 
     registry: new Registry(),
     settings: { ...TEST_SETTINGS, ...settings },
     instanceId: 'test-publisher',
-    control: { port: 0, host: '127.0.0.1' },
+    control: { port: 0, host: '127.0.0.1', token: TEST_CONTROL_TOKEN, allowedOrigins },
   });
   return {
     publisher,
@@ -52,8 +55,12 @@ export async function startTestPublisher(settings: Partial<PublisherSettings> = 
   };
 }
 
-export async function control(baseUrl: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${baseUrl}/control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function control(baseUrl: string, body: unknown, token = TEST_CONTROL_TOKEN): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${baseUrl}/control`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 

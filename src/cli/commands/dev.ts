@@ -1,10 +1,12 @@
 // `odin dev` (what `npm start` runs): gateway + memory broker (or NATS with
 // --nats) + the publisher engine publishing at once, so a newcomer sees prices
-// move. The publisher's control API listens on 3003 as in `odin publisher`;
-// when that port is taken, dev runs without it and says so.
+// move. The publisher's control API listens on 127.0.0.1:3003 with a bearer
+// token (printed when none is configured), as in `odin publisher`; when that
+// port is taken, dev runs without it and says so.
 import { gatewayConfigFrom, gatewayOptionTable } from '../../config/gateway-options.js';
 import { describeOptions, resolveOptions, type OptionTable } from '../../config/option-parser.js';
-import { checkSimulation, simulationOptionTable } from '../../config/publisher-options.js';
+import { checkSimulation, controlOptionTable, simulationOptionTable } from '../../config/publisher-options.js';
+import { resolveControlToken } from '../../publisher/control-token.js';
 import type { Logger } from '../../observability/logger.js';
 import { Registry } from 'prom-client';
 import { startPublisher, type RunningPublisher } from '../../publisher/publisher-runtime.js';
@@ -16,6 +18,8 @@ const devOptionTable = {
   ...simulationOptionTable,
   controlPort: { kind: 'int', flag: 'control-port', env: 'CONTROL_PORT', default: 3003, min: 0, max: 65535, description: 'publisher control API port (0 = any free port)' },
   controlApi: { kind: 'bool', flag: 'control-api', env: 'CONTROL_API', default: true, description: 'serve the publisher control API (skipped with a warning when the port is taken)' },
+  controlHost: { kind: 'string', flag: 'control-host', env: 'CONTROL_HOST', default: '127.0.0.1', description: 'address the control API listens on (loopback: only this machine)' },
+  ...controlOptionTable,
 } satisfies OptionTable;
 
 export async function run(argv: string[]): Promise<void> {
@@ -30,11 +34,26 @@ export async function run(argv: string[]): Promise<void> {
   const config = gatewayConfigFrom(argv, process.env, devFlags);
   const { gateway, broker, logger } = await startGateway(config);
   const settings = settingsFrom(dev);
-  const publisher = await startDevPublisher(broker, logger, settings, config.instanceId, dev.controlApi ? { port: dev.controlPort, host: config.host } : undefined);
+  const control = resolveControlToken(dev);
+  const publisher = await startDevPublisher(
+    broker,
+    logger,
+    settings,
+    config.instanceId,
+    dev.controlApi ? { port: dev.controlPort, host: dev.controlHost, token: control.token, allowedOrigins: dev.controlAllowedOrigins } : undefined,
+  );
   if (dev.rate > 0) publisher.service.start();
   logger.info(
-    { event: 'dev_ready', url: `http://localhost:${gateway.port}/`, ws: `ws://localhost:${gateway.port}/ws`, rate: dev.rate, control: publisher.api ? `http://localhost:${publisher.api.port}/stats` : null },
-    `Odin dev: open http://localhost:${gateway.port}/`,
+    {
+      event: 'dev_ready',
+      url: `http://localhost:${gateway.port}/`,
+      ws: `ws://localhost:${gateway.port}/ws`,
+      rate: dev.rate,
+      control: publisher.api ? `http://localhost:${publisher.api.port}/stats` : null,
+      // Printed only when made up at start: a configured token is the operator's to keep.
+      ...(publisher.api && control.generated ? { control_token: control.token } : {}),
+    },
+    `Odin dev: open http://localhost:${gateway.port}/${publisher.api && control.generated ? ` (control API token: ${control.token})` : ''}`,
   );
   stopOnSignals(logger, async () => {
     await publisher.stop();
@@ -44,7 +63,7 @@ export async function run(argv: string[]): Promise<void> {
 }
 
 /** Starts the publisher; when the control port is taken, starts it without the API rather than failing dev. */
-async function startDevPublisher(broker: Broker, logger: Logger, settings: PublisherSettings, instanceId: string, control: { port: number; host: string } | undefined): Promise<RunningPublisher> {
+async function startDevPublisher(broker: Broker, logger: Logger, settings: PublisherSettings, instanceId: string, control: { port: number; host: string; token: string; allowedOrigins: readonly string[] } | undefined): Promise<RunningPublisher> {
   // Node's default metrics are on the gateway's /metrics already: the control API's /metrics has the publisher's only.
   const base = { broker, logger: logger.child({ component: 'publisher' }), settings, instanceId: `${instanceId}-publisher` };
   try {

@@ -7,6 +7,7 @@ import { publisherConfigFrom, publisherOptionTable } from '../../config/publishe
 import { createLogger } from '../../observability/logger.js';
 import { createRegistry } from '../../observability/metrics.js';
 import { createPublisherBroker } from '../../publisher/publisher-broker.js';
+import { resolveControlToken } from '../../publisher/control-token.js';
 import { startPublisher } from '../../publisher/publisher-runtime.js';
 import { settingsFrom } from '../../publisher/publisher-settings.js';
 import { stopOnSignals } from '../gateway-runtime.js';
@@ -18,6 +19,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const config = publisherConfigFrom(argv);
   const logger = createLogger(config.logLevel, { instance: config.instanceId, component: 'publisher' });
+  const control = resolveControlToken(config);
   const broker = await createPublisherBroker(config, logger);
   if (broker.kind === 'memory') {
     logger.warn({ event: 'publisher_memory_broker' }, 'no --nats/NATS_URL: publishing into a private memory broker that no gateway reads');
@@ -28,8 +30,12 @@ export async function run(argv: string[]): Promise<void> {
     registry: createRegistry(),
     settings: settingsFrom(config),
     instanceId: config.instanceId,
-    control: { port: config.port, host: config.host },
+    control: { port: config.port, host: config.host, token: control.token, allowedOrigins: config.controlAllowedOrigins },
   });
+  if (control.generated) {
+    // Printed once so that a first run works; a deployment sets CONTROL_TOKEN or CONTROL_TOKEN_FILE.
+    logger.warn({ event: 'control_token_generated', control_token: control.token }, `no control token configured: POST /control needs Authorization: Bearer ${control.token}`);
+  }
   if (config.autostart) publisher.service.start();
   else logger.info({ event: 'publisher_waiting', port: publisher.api?.port }, `waiting for POST http://localhost:${publisher.api?.port}/control {"action":"start"}`);
   stopOnSignals(logger, async () => {
