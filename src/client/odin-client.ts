@@ -9,7 +9,7 @@
 // browser as plain ES modules from the gateway's /sdk/ and /protocol/. In Node
 // it is the package's main entry (package.json "exports").
 import { parseServerFrame } from '../protocol/messages.js';
-import type { DataMessage, ErrorMessage, PongMessage, Position, ReplayingMessage, ServerMessage, SubscribedMessage, SubscribeEntry, WelcomeMessage } from '../protocol/messages.js';
+import type { AuthenticatedMessage, DataMessage, ErrorMessage, PongMessage, Position, ReplayingMessage, ServerMessage, SubscribedMessage, SubscribeEntry, WelcomeMessage } from '../protocol/messages.js';
 import { CLIENT_DROP_CODE, CloseCode } from './close-codes.js';
 import { ClientSubscription, type MessageHandler, type SubscribeResult } from './client-subscription.js';
 import { ContinuityTracker } from './continuity-tracker.js';
@@ -41,6 +41,14 @@ export interface OdinClientOptions {
   url: string;
   /** A JWT, or a function returning a fresh one (called before every connection; lets 4003 be retried). */
   token?: string | (() => string | Promise<string>);
+  /**
+   * Returns a fresh JWT: called before every connection and, while connected,
+   * before the current token expires, to refresh it in-band (`auth`) with no
+   * reconnect and no gap. Takes precedence over `token`.
+   */
+  getToken?: () => string | Promise<string>;
+  /** Refresh this long before the token's exp (at most half its remaining life), ms. Default 60,000. */
+  refreshBeforeExpiryMs?: number;
   /** The WebSocket class. Default: the global one (browsers, Node 22+); in Node 20 pass `WebSocket` from 'ws'. */
   WebSocket?: WebSocketConstructor;
   /** Backoff and per-close-code delays. */
@@ -103,6 +111,8 @@ export interface OdinClientEvents {
   resync: [info: ResyncInfo];
   gap: [info: GapInfo];
   message: [message: DataMessage];
+  /** The server accepted a refreshed token; `exp` is its expiry (Unix seconds) or null. */
+  authenticated: [exp: number | null];
   error: [error: OdinClientError];
 }
 
@@ -144,6 +154,7 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
   private stopped = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private nextId = 1;
   private flushQueued = false;
   private readonly pings = new Map<number, { sentAt: number; resolve(rtt: number): void; reject(e: Error): void }>();
@@ -263,7 +274,8 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     this.setState(this.everOpened ? 'reconnecting' : 'connecting');
     let url = this.options.url;
     try {
-      const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+      const source = this.tokenSource();
+      const token = source ? await source() : (this.options.token as string | undefined);
       if (token) url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
     } catch (err) {
       this.emit('error', new OdinClientError('TOKEN_FAILED', `the token function failed: ${err instanceof Error ? err.message : String(err)}`));
@@ -325,7 +337,7 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
 
   private scheduleReconnect(code: number, reason: string, forcedDelayMs?: number): void {
     if (this.stopped) return;
-    const canRefresh = typeof this.options.token === 'function';
+    const canRefresh = this.tokenSource() !== undefined;
     const advice = this.options.autoReconnect === false && forcedDelayMs === undefined
       ? ({ reconnect: false, reason: 'automatic reconnect is off' } as const)
       : forcedDelayMs !== undefined
@@ -346,9 +358,53 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     this.reconnectTimer = setTimeout(() => void this.openSocket(), advice.delayMs);
   }
 
+  /** The function that makes fresh tokens, if the app gave one. */
+  private tokenSource(): (() => string | Promise<string>) | undefined {
+    return this.options.getToken ?? (typeof this.options.token === 'function' ? this.options.token : undefined);
+  }
+
+  /**
+   * Replaces the connection's token now, without reconnecting: gets a fresh
+   * one from `getToken` and sends `auth`. Resolves once sent; the server
+   * answers `authenticated` (event) or an error (event).
+   */
+  async refreshToken(): Promise<void> {
+    const source = this.tokenSource();
+    if (!source) throw new OdinClientError('NO_TOKEN_SOURCE', 'refreshing needs a getToken function');
+    const ws = this.ws;
+    let token: string;
+    try {
+      token = await source();
+    } catch (err) {
+      const error = new OdinClientError('TOKEN_FAILED', `the token function failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.emit('error', error);
+      throw error;
+    }
+    if (this.ws !== ws || !this.sendJson({ type: 'auth', id: `auth-${this.nextId++}`, token })) {
+      throw new OdinClientError('NOT_CONNECTED', 'not connected: the next connection uses a fresh token anyway');
+    }
+  }
+
+  /** Plans the in-band refresh of a token expiring at `exp` (Unix seconds). */
+  private scheduleRefresh(exp: number | null): void {
+    if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+    if (exp === null || exp === undefined || !this.tokenSource()) return;
+    const remaining = exp * 1000 - Date.now();
+    const lead = Math.min(this.options.refreshBeforeExpiryMs ?? 60_000, remaining / 2);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      // A failure is reported as an error event; the server then closes at exp with 4003 and the reconnect gets a fresh token.
+      this.refreshToken().catch(() => undefined);
+      // setTimeout's limit is about 24.8 days; a longer-lived token is refreshed early.
+    }, Math.min(2 ** 31 - 1, Math.max(0, remaining - lead)));
+  }
+
   /** What every kind of disconnect shares: timers stop, half-done resumes are forgotten (they will be replayed). */
   private afterDisconnect(): void {
     this.heartbeat.stop();
+    if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     for (const sub of this.subscriptions.values()) {
@@ -367,6 +423,8 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     this.reconnectTimer = undefined;
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
+    if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
     this.heartbeat.stop();
   }
 
@@ -411,6 +469,8 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
         return this.onPong(m);
       case 'error':
         return this.onError(m);
+      case 'authenticated':
+        return this.onAuthenticated(m);
       default:
         return; // unsubscribed, or a type from a newer protocol
     }
@@ -425,10 +485,16 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     if (this.everOpened) this.stats.reconnects++;
     this.everOpened = true;
     this.heartbeat.start();
+    this.scheduleRefresh(m.exp);
     this.setState('open');
     this.emit('open', m);
     for (const w of this.openWaiters.splice(0)) w.resolve();
     this.flush();
+  }
+
+  private onAuthenticated(m: AuthenticatedMessage): void {
+    this.scheduleRefresh(m.exp);
+    this.emit('authenticated', m.exp);
   }
 
   private onPong(m: PongMessage): void {

@@ -4,7 +4,7 @@
 // restarted on the same ports and store; three can form a JetStream cluster.
 // The nats-server that may already run on 4222 is never used.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -74,6 +74,10 @@ export interface NatsServerOptions {
   httpPort?: number;
   serverName?: string;
   cluster?: { name: string; port: number; routes: number[] };
+  /** A config file to include (e.g. deploy/nats/auth.conf: users and permissions). */
+  include?: string;
+  /** Extra environment for the server (variables the included file refers to). */
+  env?: Record<string, string>;
 }
 
 const running = new Set<NatsServer>();
@@ -153,6 +157,11 @@ export class NatsServer {
       `ports_file_dir: ${JSON.stringify(this.dir)}`,
       `jetstream { store_dir: ${JSON.stringify(this.storeDir)} }`,
     ];
+    // nats-server resolves includes relative to the config: the file is copied next to it.
+    if (this.options.include) {
+      copyFileSync(this.options.include, join(this.dir, 'included.conf'));
+      lines.push('include ./included.conf');
+    }
     const c = this.options.cluster;
     if (c) {
       const routes = c.routes.map((p) => JSON.stringify(`nats-route://127.0.0.1:${p}`)).join(', ');
@@ -167,7 +176,7 @@ export class NatsServer {
     writeFileSync(configPath, this.config());
     for (const f of readdirSync(this.dir)) if (f.endsWith('.ports')) rmSync(join(this.dir, f));
     const logFd = openSync(join(this.dir, 'server.log'), 'a');
-    const child = spawn(binary, ['-c', configPath], { stdio: ['ignore', logFd, logFd] });
+    const child = spawn(binary, ['-c', configPath], { stdio: ['ignore', logFd, logFd], env: { ...process.env, ...this.options.env } });
     closeSync(logFd);
     this.child = child;
     running.add(this);
