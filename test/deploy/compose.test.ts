@@ -117,21 +117,45 @@ describe('docker-compose.yml', () => {
   it('deploy/nats/nats.conf is valid for the real nats-server (-t)', (t) => {
     const which = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
     if (which.status !== 0) return t.skip('nats-server not installed (bash .ci/install-system-deps.sh installs it)');
-    const r = spawnSync(which.stdout.trim(), ['-c', join(root, 'deploy/nats/nats.conf'), '-t'], { encoding: 'utf8' });
+    // The passwords come from the environment, as compose passes them (`${VAR:-default}` resolved as compose does without .env).
+    const resolved = Object.entries(compose.services.nats!.environment!).map(([k, v]) => [k, v.replace(/\$\{\w+:-([^}]*)\}/g, '$1')]);
+    const env = { ...process.env, ...Object.fromEntries(resolved) };
+    const r = spawnSync(which.stdout.trim(), ['-c', join(root, 'deploy/nats/nats.conf'), '-t'], { encoding: 'utf8', env });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    // And without them it refuses to start: no silently open NATS.
+    const bare = spawnSync(which.stdout.trim(), ['-c', join(root, 'deploy/nats/nats.conf'), '-t'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    assert.notEqual(bare.status, 0);
   });
 
-  it('publishes the reference ports: 3004 (and 3005), 3003, 4222, 8222, 9091, 3010, 3101', () => {
-    const host = (name: string): number[] => (compose.services[name]!.ports ?? []).map(hostPort);
-    assert.deepEqual(host('gateway-1'), [3004]);
-    assert.deepEqual(host('gateway-2'), [3005]);
-    assert.deepEqual(host('publisher'), [3003]);
-    assert.deepEqual(host('nats').sort(), [4222, 8222]);
-    assert.deepEqual(host('prometheus'), [9091]);
-    assert.deepEqual(host('grafana'), [3010]);
-    assert.deepEqual(host('loki'), [3101]);
+  it('publishes only the gateways (all interfaces), Prometheus and Grafana (loopback) on the host', () => {
+    const published = (name: string): string[] => compose.services[name]!.ports ?? [];
+    assert.deepEqual(published('gateway-1'), ['3004:3004']);
+    assert.deepEqual(published('gateway-2'), ['3005:3004']);
+    assert.deepEqual(published('prometheus'), ['127.0.0.1:9091:9090']);
+    assert.deepEqual(published('grafana'), ['127.0.0.1:3010:3000']);
+    const others = Object.entries(compose.services).filter(([name]) => !['gateway-1', 'gateway-2', 'prometheus', 'grafana'].includes(name));
+    for (const [name, s] of others) assert.deepEqual(s.ports ?? [], [], `${name} publishes ${JSON.stringify(s.ports)} on the host`);
     const all = Object.values(compose.services).flatMap((s) => (s.ports ?? []).map(hostPort));
     assert.equal(new Set(all).size, all.length, 'a host port is published twice');
+  });
+
+  it('NATS requires credentials: each service connects as its own user, with the password NATS expects', () => {
+    const nats = compose.services.nats!;
+    assert.ok((nats.volumes ?? []).some((v) => v.startsWith('./deploy/nats/auth.conf:/etc/nats/auth.conf')), 'auth.conf is not mounted next to nats.conf');
+    assert.match(readFileSync(join(root, 'deploy/nats/nats.conf'), 'utf8'), /^include \.\/auth\.conf$/m);
+    const auth = readFileSync(join(root, 'deploy/nats/auth.conf'), 'utf8');
+    for (const [name, user, variable] of [
+      ['gateway-1', 'gateway', 'ODIN_NATS_GATEWAY_PASSWORD'],
+      ['gateway-2', 'gateway', 'ODIN_NATS_GATEWAY_PASSWORD'],
+      ['publisher', 'publisher', 'ODIN_NATS_PUBLISHER_PASSWORD'],
+    ] as const) {
+      const env = compose.services[name]!.environment!;
+      assert.equal(env.NATS_USER, user, name);
+      assert.equal(env.NATS_PASSWORD, nats.environment![variable], `${name}: NATS_PASSWORD is not the ${variable} NATS is given`);
+      assert.match(auth, new RegExp(`user: ${user}, password: \\$${variable}`));
+    }
+    // The publisher's control API needs a token; compose passes ODIN_CONTROL_TOKEN.
+    assert.match(compose.services.publisher!.environment!.CONTROL_TOKEN!, /ODIN_CONTROL_TOKEN/);
   });
 
   it('every file or folder it mounts or builds from exists', () => {
@@ -177,7 +201,7 @@ describe('docker-compose.yml', () => {
       assert.equal(command[command.indexOf('--nats') + 1], 'nats://nats:4222');
       const port = Number(s.environment!.PORT);
       assert.ok(s.healthcheck!.test.join(' ').includes(`127.0.0.1:${port}/health`), `${name}: healthcheck does not probe ${port}`);
-      assert.ok((s.ports ?? []).map(containerPort).includes(port));
+      assert.ok(listensOn(name).includes(port));
       assert.equal(s.depends_on?.nats?.condition, 'service_healthy');
       if (name === 'publisher') assert.ok(command.includes('--autostart'));
     }
