@@ -4,7 +4,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { mayReadWith } from '../protocol/channels.js';
-import { CloseCode, ErrorCode } from '../protocol/codes.js';
+import { ErrorCode } from '../protocol/codes.js';
 import type { AuthRequest } from '../protocol/messages.js';
 import type { ClientConnection } from './client-connection.js';
 import type { TokenVerifier } from './client-identity.js';
@@ -31,12 +31,9 @@ export function expOf(closeAt: number, clockToleranceMs: number): number | null 
 }
 
 /** Closes a connection whose token ran out (called by the schedule and before any frame is handled). */
-export function expireConnection(ctx: Pick<AuthContext, 'metrics' | 'logger' | 'expiry'>, conn: ClientConnection): void {
+export function expireConnection(ctx: Pick<AuthContext, 'expiry'>, conn: ClientConnection): void {
   ctx.expiry.remove(conn);
-  if (!conn.isOpen) return;
-  ctx.metrics.tokensExpired.inc();
-  ctx.logger.info({ event: 'token_expired', session: conn.id, user: conn.user }, 'token expired: closing (4003)');
-  conn.close(CloseCode.UNAUTHORIZED, 'TOKEN_EXPIRED');
+  conn.expire();
 }
 
 export async function handleAuth(ctx: AuthContext, conn: ClientConnection, request: AuthRequest): Promise<void> {

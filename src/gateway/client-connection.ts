@@ -86,6 +86,12 @@ export class ClientConnection {
    */
   writeFrame(frame: Buffer, pass?: FlushPass): boolean {
     if (this.closingSince !== 0) return false;
+    // Exact expiry: not one frame after exp, even before the expiry timer fires
+    // (only connections with an expiring token pay for the clock read).
+    if (this.closeAt !== 0 && Date.now() >= this.closeAt) {
+      this.expire();
+      return false;
+    }
     if (this.writer.writeFrame(frame, pass)) return true;
     this.closeSlow();
     return false;
@@ -143,6 +149,13 @@ export class ClientConnection {
     if (this.rateTokens < units) return false;
     this.rateTokens -= units;
     return true;
+  }
+
+  /** Its token ran out: closed with 4003, reason TOKEN_EXPIRED (reported once). */
+  expire(): void {
+    if (this.closingSince !== 0) return;
+    this.observer.tokenExpired(this);
+    this.close(CloseCode.UNAUTHORIZED, 'TOKEN_EXPIRED');
   }
 
   close(code: number, reason: string = closeCodeName(code)): void {

@@ -13,6 +13,8 @@ export interface ConnectionObserver {
   slowClient(conn: ClientConnection): void;
   clientError(conn: ClientConnection, code: ErrorCode): void;
   abusive(conn: ClientConnection): void;
+  /** Its token expired; it is being closed with 4003. */
+  tokenExpired(conn: ClientConnection): void;
 }
 
 /** What the fan-out hub reports. */
@@ -46,6 +48,11 @@ export class GatewayObserver implements ConnectionObserver, HubObserver, SweepOb
 
   abusive(conn: ClientConnection): void {
     this.logger.warn({ event: 'abuse', session: conn.id, remote: conn.remoteAddress }, 'too many bad messages: closing (1008)');
+  }
+
+  tokenExpired(conn: ClientConnection): void {
+    this.metrics.tokensExpired.inc();
+    this.logger.info({ event: 'token_expired', session: conn.id, user: conn.user }, 'token expired: closing (4003)');
   }
 
   delivered(messages: readonly BrokerMessage[], frames: number, bytes: number, plainBytes: number, receivers: number): void {
