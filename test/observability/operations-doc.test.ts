@@ -1,12 +1,12 @@
 // docs/operations.md stays in sync with the code: every metric of the gateway
-// and publisher registries (name, type, labels), every alert rule, every log
+// and publisher registries (the control API's included) (name, type, labels), every alert rule, every log
 // event the source writes, and every npm script it documents.
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { createGatewayMetrics, createPublisherMetrics } from '../../src/observability/metrics.js';
+import { createControlApiMetrics, createGatewayMetrics, createPublisherMetrics } from '../../src/observability/metrics.js';
 import { alertRules } from '../../src/observability/dashboards/alert-rules.js';
 import { repoRoot } from '../../src/observability/dashboards/write-dashboards.js';
 import { loggedEvents } from './logged-events.js';
@@ -33,9 +33,10 @@ async function registryMetrics(): Promise<Map<string, DocMetric>> {
   const registry = new Registry();
   const gateway = createGatewayMetrics(registry);
   const publisher = createPublisherMetrics(registry);
+  const control = createControlApiMetrics(registry);
   const out = new Map<string, DocMetric>();
   for (const m of await registry.getMetricsAsJSON()) out.set(m.name, { type: String(m.type), labels: [] });
-  for (const metric of [...Object.values(gateway), ...Object.values(publisher)]) {
+  for (const metric of [...Object.values(gateway), ...Object.values(publisher), ...Object.values(control)]) {
     const labelNames = (metric as unknown as { labelNames: string[] }).labelNames ?? [];
     const name = (metric as unknown as { name: string }).name;
     out.get(name)!.labels = [...labelNames].filter((l) => l !== 'le');

@@ -8,16 +8,19 @@ import { getJson } from './publisher-fixtures.js';
 
 describe('odin dev', () => {
   it('serves the demo page and the SDK, publishes by default and exposes the control API', async () => {
+    // No --control-host: the control API must be on loopback by default.
     const child = spawn(process.execPath, ['dist/src/cli/main.js', 'dev', '--port', '0', '--control-port', '0', '--host', '127.0.0.1'], {
       env: { ...process.env, LOG_LEVEL: 'info', NATS_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const lines: Array<Record<string, unknown>> = [];
     try {
       const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no dev_ready line within 15 s')), 15_000);
         createInterface({ input: child.stdout }).on('line', (line) => {
           const entry = JSON.parse(line) as Record<string, unknown>;
+          lines.push(entry);
           if (entry.event === 'dev_ready') {
             clearTimeout(timer);
             resolve(entry);
@@ -37,6 +40,16 @@ describe('odin dev', () => {
       const stats = (await getJson(statsUrl)).body;
       assert.equal(stats.isPublishing, true);
       assert.equal((stats.configuration as { messagesPerSecond: number }).messagesPerSecond, 20);
+
+      // Still one command: no token configured, so dev made one and printed it; /control needs it.
+      assert.equal(lines.find((l) => l.event === 'control_api_started')?.host, '127.0.0.1');
+      const token = String(ready.control_token);
+      assert.ok(token.length >= 32, 'dev_ready prints the control token');
+      const controlUrl = statsUrl.replace('/stats', '/control');
+      const refused = await fetch(controlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":"stop"}' });
+      assert.equal(refused.status, 401);
+      const stopped = await fetch(controlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"action":"stop"}' });
+      assert.equal(stopped.status, 200);
     } finally {
       child.kill('SIGTERM');
     }
