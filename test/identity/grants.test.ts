@@ -17,6 +17,12 @@ async function verdicts(client: TestClient, channels: string[]): Promise<Record<
     await client.subscribe([channel], id);
     const answer = client.messages.find((m) => (m.type === 'subscribed' || m.type === 'error') && 'id' in m && m.id === id)!;
     out[channel] = answer.type === 'subscribed' ? 'ok' : (answer as { code: string }).code;
+    // Overlapping subscriptions are refused: each verdict starts from none.
+    if (answer.type === 'subscribed') {
+      const before = client.ofType('unsubscribed').length;
+      client.send({ type: 'unsubscribe', channels: [channel] });
+      await client.waitFor(() => client.ofType('unsubscribed').length > before, 5000, 'unsubscribed');
+    }
   }
   return out;
 }
@@ -85,7 +91,8 @@ describe('grants', () => {
     const h = await startTestGateway({ jwtSecret: SECRET_A, publicChannels: ['none'] });
     try {
       const client = await TestClient.connect(`${h.url}?token=${await hs256(SECRET_A, { claims: { channels: ['token.BTC.price', 'market.statistics'] } })}`);
-      await verdicts(client, ['token.BTC.price', 'market.statistics']);
+      await client.subscribe(['token.BTC.price', 'market.statistics']);
+      assert.equal(client.ofType('subscribed').length, 2);
       client.send({ type: 'auth', id: 'less', token: await hs256(SECRET_A, { claims: { channels: ['market.statistics'] } }) });
       await client.waitFor(() => client.ofType('authenticated').length === 1, 5000, 'authenticated');
       assert.deepEqual(client.ofType('unsubscribed').at(-1)!.channels, ['token.BTC.price']);
