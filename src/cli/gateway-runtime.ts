@@ -5,6 +5,7 @@ import type { Broker } from '../broker/broker.js';
 import type { GatewayConfig } from '../config/gateway-options.js';
 import { OdinGateway } from '../gateway/gateway-server.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { warnAboutSecretFlags } from './secret-flags.js';
 
 export interface RunningGateway {
   gateway: OdinGateway;
@@ -14,6 +15,7 @@ export interface RunningGateway {
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = createLogger(config.logLevel, { instance: config.instanceId });
+  warnAboutSecretFlags(logger);
   const broker = await createBroker(config, logger);
   const gateway = new OdinGateway(config, { broker, logger });
   await gateway.start();

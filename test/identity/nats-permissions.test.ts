@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, nkeys } from '@nats-io/transport-node';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Broker } from '../../src/broker/broker.js';
 import { createBroker, type BrokerSettings } from '../../src/broker/create-broker.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -132,5 +134,45 @@ describe('ingest validation (real nats-server, no auth)', () => {
     assert.deepEqual(resumed.data.map((m) => `${m.channel} ${m.seq}`), ['token.BTC.price 3'], JSON.stringify(resumed.messages));
     client.close();
     resumed.close();
+  });
+});
+
+describe('other NATS credential methods: token and nkey (real nats-server)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'odin-nats-creds-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const base = (url: string): BrokerSettings => ({ natsUrl: url, natsStream: 'ODIN', natsReplicas: 1, natsStorage: 'memory', historySize: 10, historyMaxAgeSec: 60, instanceId: 'creds' });
+
+  it('connects with NATS_TOKEN when the server wants a token, and fails without it', async () => {
+    const conf = join(dir, 'token.conf');
+    writeFileSync(conf, 'authorization { token: "odin-test-nats-token-123" }\n');
+    const nats = await NatsServer.start({ include: conf });
+    try {
+      const broker = await createBroker({ ...base(nats.url), natsToken: 'odin-test-nats-token-123' }, logger, { role: 'publisher', consume: false });
+      await broker.publish('token.BTC.price', { type: 'price:update' });
+      await broker.close();
+      await assert.rejects(createBroker({ ...base(nats.url), natsToken: 'wrong-token' }, logger, { role: 'publisher', consume: false }));
+    } finally {
+      await nats.cleanup();
+    }
+  });
+
+  it('connects with an nkey seed file', async () => {
+    const user = nkeys.createUser();
+    const seedFile = join(dir, 'user.nk');
+    writeFileSync(seedFile, new TextDecoder().decode(user.getSeed()));
+    const conf = join(dir, 'nkey.conf');
+    writeFileSync(conf, `authorization { users: [ { nkey: ${user.getPublicKey()} } ] }\n`);
+    const nats = await NatsServer.start({ include: conf });
+    try {
+      const broker = await createBroker({ ...base(nats.url), natsNkeySeedFile: seedFile }, logger, { role: 'publisher', consume: false });
+      await broker.publish('token.BTC.price', { type: 'price:update' });
+      await broker.close();
+      const stranger = join(dir, 'stranger.nk');
+      writeFileSync(stranger, new TextDecoder().decode(nkeys.createUser().getSeed()));
+      await assert.rejects(createBroker({ ...base(nats.url), natsNkeySeedFile: stranger }, logger, { role: 'publisher', consume: false }));
+      await assert.rejects(createBroker({ ...base(nats.url), natsNkeySeedFile: join(dir, 'missing.nk') }, logger), /NATS_NKEY_SEED_FILE: cannot read/);
+    } finally {
+      await nats.cleanup();
+    }
   });
 });

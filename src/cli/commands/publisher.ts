@@ -11,6 +11,7 @@ import { resolveControlToken } from '../../publisher/control-token.js';
 import { startPublisher } from '../../publisher/publisher-runtime.js';
 import { settingsFrom } from '../../publisher/publisher-settings.js';
 import { stopOnSignals } from '../gateway-runtime.js';
+import { warnAboutSecretFlags } from '../secret-flags.js';
 
 export async function run(argv: string[]): Promise<void> {
   if (argv.includes('--help')) {
@@ -19,6 +20,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const config = publisherConfigFrom(argv);
   const logger = createLogger(config.logLevel, { instance: config.instanceId, component: 'publisher' });
+  warnAboutSecretFlags(logger);
   const control = resolveControlToken(config);
   const broker = await createPublisherBroker(config, logger);
   if (broker.kind === 'memory') {
