@@ -227,6 +227,17 @@ const reliability: PanelSpec[] = [
     queries: [{ expr: `sum by (code) (${rate('ws_client_errors_total')})`, legend: '{{code}}' }],
   },
   {
+    title: 'Tokens and ingest',
+    description: 'Identity and ingest per second: in-band token refreshes by result (accepted, invalid, other_user), connections closed at token expiry (4003), and broker messages dropped because their subject is not a valid channel name (should stay 0: someone publishes odd subjects on odin.>).',
+    kind: 'timeseries',
+    unit: 'ops',
+    queries: [
+      { expr: `sum by (result) (${rate('ws_token_refreshes_total')})`, legend: 'refresh {{result}}' },
+      { expr: `sum(${rate('ws_tokens_expired_total')})`, legend: 'expired (4003)' },
+      { expr: `sum by (reason) (${rate('ws_ingest_dropped_total')})`, legend: 'ingest dropped {{reason}}' },
+    ],
+  },
+  {
     title: 'Outbound queue',
     description: 'Bytes queued to clients, summed per instance (ws_outbound_queue_bytes, sampled by the keepalive sweep). Growth means clients read slower than they are sent to.',
     kind: 'timeseries',
