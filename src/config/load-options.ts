@@ -16,7 +16,7 @@ export const LOAD_MODES: readonly LoadMode[] = ['light', 'medium', 'heavy', 'cus
 export const DEFAULT_CHANNELS = ['token.BTC.price', 'token.ETH.price', 'token.ODIN.price', 'token.SOL.price', 'token.DOGE.price'];
 
 export const loadOptionTable = {
-  url: { kind: 'string', flag: 'url', env: 'LOAD_URL', default: 'ws://127.0.0.1:3004/ws', description: 'gateway WebSocket URL' },
+  url: { kind: 'string', flag: 'url', env: 'LOAD_URL', default: 'ws://127.0.0.1:3004/ws', description: 'gateway WebSocket URL (the reference\'s WS_URL is read when LOAD_URL is unset)' },
   connections: { kind: 'int', flag: 'connections', env: 'CONNECTIONS', default: undefined, min: 1, max: 1_000_000, description: 'connections to open [default: from the preset]' },
   duration: { kind: 'number', flag: 'duration', env: 'DURATION', default: undefined, min: 0.1, description: 'run time in wall-clock seconds, whatever --time-scale [default: from the preset; realistic: 300]' },
   channels: { kind: 'list', flag: 'channels', env: 'LOAD_CHANNELS', default: DEFAULT_CHANNELS, description: 'channels each client subscribes to (realistic: traders pick 1-3, bots all)' },
@@ -36,7 +36,9 @@ export const loadOptionTable = {
 export type LoadConfig = OptionValues<typeof loadOptionTable> & { mode: LoadMode; connections: number; duration: number };
 
 export function loadConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadConfig {
-  const values = resolveOptions(loadOptionTable, argv, env);
+  // The reference's load tools read WS_URL: honoured when LOAD_URL is not set.
+  const withAlias = env.LOAD_URL === undefined && env.WS_URL !== undefined ? { ...env, LOAD_URL: env.WS_URL } : env;
+  const values = resolveOptions(loadOptionTable, argv, withAlias);
   const mode = (values._positionals[0] ?? 'custom') as LoadMode;
   if (!LOAD_MODES.includes(mode)) throw new ConfigError(`unknown load mode ${JSON.stringify(mode)}; one of ${LOAD_MODES.join(', ')}`);
   const preset = mode === 'realistic' ? { connections: values.target, durationSec: 300 } : LOAD_PRESETS[mode];

@@ -137,12 +137,14 @@ export class ControlApi {
     }
     const service = this.options.service;
     const { action, change } = command;
+    const ignored = command.ignored.length > 0 ? { ignored: command.ignored } : {};
     this.options.logger.info({ event: 'control_request', action, change }, `control: ${action}`);
     if (action === 'start') {
       const started = service.start(change);
       return reply(res, 200, {
         success: true,
         message: started ? 'Publishing started' : 'Already publishing; configuration applied',
+        ...ignored,
         stats: service.stats(),
         activeTokens: service.activeTokens,
         configuration: service.configuration,
@@ -151,12 +153,13 @@ export class ControlApi {
     if (action === 'stop') {
       service.configure(change);
       const stopped = service.stop();
-      return reply(res, 200, { success: true, message: stopped ? 'Publishing stopped' : 'Not publishing', stats: service.stats() }, cors);
+      return reply(res, 200, { success: true, message: stopped ? 'Publishing stopped' : 'Not publishing', ...ignored, stats: service.stats() }, cors);
     }
     service.configure(change);
     return reply(res, 200, {
       success: true,
       message: service.isPublishing ? 'Configuration updated; publishing at the new rate now' : 'Configuration updated; applies at the next start',
+      ...ignored,
       activeTokens: service.activeTokens,
       configuration: service.configuration,
     }, cors);
@@ -171,13 +174,17 @@ export class ControlApi {
     const broker = this.options.broker;
     const status = broker.status();
     const healthy = status === 'connected';
+    // The reference's fields (status, nats, publishing, uptime in ms) beside Odin's.
     reply(res, healthy ? 200 : 503, {
       status: healthy ? 'healthy' : 'unhealthy',
       healthy,
+      nats: status === 'connected' ? 'connected' : 'disconnected',
+      publishing: this.options.service.isPublishing,
       isPublishing: this.options.service.isPublishing,
       checks: { broker: { kind: broker.kind, status } },
       errors: healthy ? [] : [`broker ${status}`],
-      uptime: Math.round((Date.now() - this.startedAt) / 1000),
+      uptime: Date.now() - this.startedAt,
+      uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
     }, cors);
   }
 }

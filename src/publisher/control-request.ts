@@ -17,12 +17,16 @@ export type ControlAction = 'start' | 'stop' | 'configure';
 export interface ControlCommand {
   action: ControlAction;
   change: SettingsChange;
+  /** Fields the reference accepted that have no effect here, reported back so callers are not misled. */
+  ignored: string[];
 }
 
 const ACTIONS: readonly ControlAction[] = ['start', 'stop', 'configure'];
 const MAX_LIST = 100;
-const MAX_DURATION_SEC = 365 * 24 * 3600;
-const KNOWN_FIELDS = new Set(['action', 'messagesPerSecond', 'duration', 'tokens', 'statisticsIntervalMs', 'tradeEventsPerSecond', 'users']);
+const MAX_DURATION_MS = 365 * 24 * 3600 * 1000;
+/** `connections` is the reference's (its publisher ignored it too): accepted, reported as ignored. */
+const IGNORED_FIELDS = new Set(['connections']);
+const KNOWN_FIELDS = new Set(['action', 'messagesPerSecond', 'duration', 'tokens', 'statisticsIntervalMs', 'tradeEventsPerSecond', 'users', ...IGNORED_FIELDS]);
 
 export function parseControlRequest(body: unknown): ControlCommand {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -37,12 +41,13 @@ export function parseControlRequest(body: unknown): ControlCommand {
   }
   const change: SettingsChange = {};
   if (b.messagesPerSecond !== undefined) change.messagesPerSecond = numberIn(b, 'messagesPerSecond', 1, MAX_PUBLISH_RATE);
-  if (b.duration !== undefined) change.duration = numberIn(b, 'duration', 0, MAX_DURATION_SEC);
+  // Milliseconds, as in the reference's control API (the `--duration` flag is in seconds).
+  if (b.duration !== undefined) change.duration = numberIn(b, 'duration', 0, MAX_DURATION_MS) / 1000;
   if (b.statisticsIntervalMs !== undefined) change.statisticsIntervalMs = numberIn(b, 'statisticsIntervalMs', 100, 24 * 3600 * 1000);
   if (b.tradeEventsPerSecond !== undefined) change.tradeEventsPerSecond = numberIn(b, 'tradeEventsPerSecond', 0, 1000);
   if (b.tokens !== undefined) change.tokens = idList(b, 'tokens', 1);
   if (b.users !== undefined) change.users = idList(b, 'users', 0);
-  return { action: b.action as ControlAction, change };
+  return { action: b.action as ControlAction, change, ignored: Object.keys(b).filter((k) => IGNORED_FIELDS.has(k)) };
 }
 
 function numberIn(b: Record<string, unknown>, field: string, min: number, max: number): number {

@@ -94,4 +94,17 @@ describe('publisher control API', () => {
     assert.equal((await fetch(`${h.baseUrl}/nope`)).status, 404);
     assert.equal((await fetch(`${h.baseUrl}/control`)).status, 405);
   });
+  it('accepts what the reference accepted, with its meaning: duration in milliseconds, connections reported as ignored, its /health fields', async () => {
+    const configured = await control(h.baseUrl, { action: 'configure', duration: 90_000, connections: 500 });
+    assert.equal(configured.status, 200);
+    assert.deepEqual(configured.body.ignored, ['connections']);
+    assert.equal((configured.body.configuration as Record<string, unknown>).duration, 90, 'stored as 90 s');
+    await control(h.baseUrl, { action: 'configure', duration: 0 });
+    const health = (await getJson(`${h.baseUrl}/health`)).body;
+    assert.equal(health.status, 'healthy');
+    assert.equal(health.nats, 'connected');
+    assert.equal(typeof health.publishing, 'boolean');
+    assert.ok(typeof health.uptime === 'number' && typeof health.uptimeSec === 'number');
+    assert.ok((health.uptime as number) >= (health.uptimeSec as number) * 1000 - 1000, 'uptime is in milliseconds');
+  });
 });
