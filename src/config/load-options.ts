@@ -17,6 +17,7 @@ export const DEFAULT_CHANNELS = ['token.BTC.price', 'token.ETH.price', 'token.OD
 
 export const loadOptionTable = {
   url: { kind: 'string', flag: 'url', env: 'LOAD_URL', default: 'ws://127.0.0.1:3004/ws', description: 'gateway WebSocket URL (the reference\'s WS_URL is read when LOAD_URL is unset)' },
+  protocol: { kind: 'string', flag: 'protocol', env: 'LOAD_PROTOCOL', default: 'odin', choices: ['odin', 'reference'], description: 'odin: subscribe and resume by position; reference: the reference\'s clients (never subscribe, one message per frame, gaps judged by the per-connection seq; run the gateway with --default-channels)' },
   connections: { kind: 'int', flag: 'connections', env: 'CONNECTIONS', default: undefined, min: 1, max: 1_000_000, description: 'connections to open [default: from the preset]' },
   duration: { kind: 'number', flag: 'duration', env: 'DURATION', default: undefined, min: 0.1, description: 'run time in wall-clock seconds, whatever --time-scale [default: from the preset; realistic: 300]' },
   channels: { kind: 'list', flag: 'channels', env: 'LOAD_CHANNELS', default: DEFAULT_CHANNELS, description: 'channels each client subscribes to (realistic: traders pick 1-3, bots all)' },
@@ -44,6 +45,11 @@ export function loadConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv =
   const preset = mode === 'realistic' ? { connections: values.target, durationSec: 300 } : LOAD_PRESETS[mode];
   const url = new URL(values.url);
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError(`--url/LOAD_URL: expected ws:// or wss://, got ${JSON.stringify(values.url)}`);
+  // The reference protocol is asked for in the URL (docs/protocol.md), which every client of the run uses.
+  if (values.protocol === 'reference') {
+    url.searchParams.set('protocol', 'reference');
+    values.url = url.toString();
+  }
   if (values.min > values.max) throw new ConfigError(`--min (${values.min}) is above --max (${values.max})`);
   if (values.channels.length === 0) throw new ConfigError('--channels/LOAD_CHANNELS: at least one channel');
   return { ...values, mode, connections: values.connections ?? preset.connections, duration: values.duration ?? preset.durationSec };

@@ -55,6 +55,9 @@ function onUnexpectedResponse(this: WebSocket, _req: unknown, res: { statusCode?
 
 export class LoadClient {
   readonly detector = new GapDetector();
+  /** A reference-protocol client (`?protocol=reference`): never subscribes; its per-connection seq must count up by one. */
+  private readonly reference: boolean;
+  private referenceSeq = 0;
   ws: LoadSocket | undefined;
   connected = false;
   /** Set when we closed on purpose: the close is not an incident. */
@@ -70,7 +73,9 @@ export class LoadClient {
   constructor(
     readonly options: LoadClientOptions,
     private readonly stats: LoadStats,
-  ) {}
+  ) {
+    this.reference = /[?&]protocol=reference(&|$)/.test(options.url);
+  }
 
   connect(): void {
     this.closingByUs = false;
@@ -104,6 +109,7 @@ export class LoadClient {
     if (ws !== this.ws) return;
     this.connected = true;
     this.stats.connectionOpened();
+    if (this.reference) return this.openReference();
     const entries: Array<string | SubscribeEntry> = [];
     let resuming = 0;
     this.unanswered.clear();
@@ -131,6 +137,41 @@ export class LoadClient {
     }
   }
 
+  /** The reference's clients never subscribe (the gateway's default channels feed them) and send heartbeats. */
+  private openReference(): void {
+    this.referenceSeq = 0;
+    if (this.options.keepaliveMs > 0) {
+      this.keepaliveTimer = setInterval(() => {
+        if (this.ws?.readyState !== WebSocket.OPEN) return;
+        this.ws.send('{"type":"heartbeat"}');
+        this.stats.keepalivesSent++;
+      }, this.options.keepaliveMs);
+      this.keepaliveTimer.unref();
+    }
+  }
+
+  /** One reference message per frame: `{seq, ts, type, priority, data}`, seq contiguous from 1 on each connection. */
+  private handleReferenceFrame(text: string): void {
+    let m: { seq?: unknown; ts?: unknown; type?: unknown };
+    try {
+      m = JSON.parse(text) as typeof m;
+    } catch {
+      return;
+    }
+    if (typeof m.seq !== 'number') {
+      if (m.type === 'pong') this.stats.pongs++;
+      else if (m.type === 'error') this.stats.serverErrors++;
+      return;
+    }
+    if (typeof m.ts === 'number') this.stats.recordLive(preciseNowMs() - m.ts);
+    if (m.seq <= this.referenceSeq) this.stats.duplicates++;
+    else if (m.seq !== this.referenceSeq + 1) {
+      this.stats.gaps++;
+      if (this.stats.gapExamples.length < 10) this.stats.gapExamples.push({ channel: '(connection seq)', expectedPrev: this.referenceSeq, prev: m.seq - 1, seq: m.seq });
+    }
+    this.referenceSeq = Math.max(this.referenceSeq, m.seq);
+  }
+
   private sendKeepalive(): void {
     if (this.ws?.readyState !== WebSocket.OPEN) return;
     this.ws.send('{"type":"ping"}');
@@ -143,6 +184,7 @@ export class LoadClient {
     stats.frames++;
     stats.bytes += data.length;
     const text = data.toString('utf8');
+    if (this.reference) return this.handleReferenceFrame(text);
     if (isDataText(text)) forEachLine(text, this.handleDataLine);
     else this.handleControl(text);
   }
