@@ -178,6 +178,19 @@ export class MemoryBroker implements Broker {
       if (oldest !== undefined) this.dedupe.delete(oldest);
     }
   }
+
+  // ---- control messages (server API disconnect): one process, so straight to the handlers ----
+  private readonly controlHandlers: Array<(topic: string, body: unknown) => void> = [];
+
+  async publishControl(topic: string, body: unknown): Promise<void> {
+    // A copy through JSON, as over NATS: no handler shares the sender's object.
+    const copy: unknown = JSON.parse(JSON.stringify(body) ?? 'null');
+    for (const handler of this.controlHandlers) handler(topic, copy);
+  }
+
+  onControl(handler: (topic: string, body: unknown) => void): void {
+    this.controlHandlers.push(handler);
+  }
 }
 
 function newEpoch(): string {

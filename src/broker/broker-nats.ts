@@ -81,6 +81,7 @@ export class NatsBroker implements Broker {
       throw new NatsBrokerError(`cannot connect to NATS at ${this.options.servers.join(',')}: ${String(err)}`);
     });
     this.nc = nc;
+    this.subscribeControl(nc);
     const jsm = await jetstreamManager(nc);
     const js = jsm.jetstream();
     this.jsm = jsm;
@@ -210,5 +211,43 @@ export class NatsBroker implements Broker {
         this.supervisor?.onReconnected();
       }
     }
+  }
+
+  // ---- control messages (server API disconnect) ----
+  // Core NATS, outside the stream's `odin.>`: a kick is not history. Scoped by
+  // stream name so two deployments on one NATS do not kick each other's users.
+  private readonly controlHandlers: Array<(topic: string, body: unknown) => void> = [];
+
+  private controlSubject(topic: string): string {
+    return `odin-control.${this.options.name}.${topic}`;
+  }
+
+  async publishControl(topic: string, body: unknown): Promise<void> {
+    if (this.state === 'closed' || !this.nc) throw new NatsBrokerError('broker is not started or closed');
+    this.nc.publish(this.controlSubject(topic), JSON.stringify(body) ?? 'null');
+    // Flushed: once this resolves the server has the message, so every subscribed gateway gets it.
+    await this.nc.flush();
+  }
+
+  onControl(handler: (topic: string, body: unknown) => void): void {
+    this.controlHandlers.push(handler);
+  }
+
+  private subscribeControl(nc: NatsConnection): void {
+    const prefix = this.controlSubject('');
+    nc.subscribe(`${prefix}*`, {
+      callback: (err, msg) => {
+        if (err) return;
+        let body: unknown;
+        try {
+          body = msg.json();
+        } catch {
+          this.logger.warn({ event: 'nats_control_invalid', subject: msg.subject }, 'control message is not JSON: ignored');
+          return;
+        }
+        const topic = msg.subject.slice(prefix.length);
+        for (const handler of this.controlHandlers) handler(topic, body);
+      },
+    });
   }
 }

@@ -74,7 +74,8 @@ export interface BrokerStats {
 }
 
 export interface Broker {
-  readonly kind: 'memory' | 'nats';
+  /** `api`: a publish-only client of a gateway's server API (the simulator's --via-api). */
+  readonly kind: 'memory' | 'nats' | 'api';
   start(): Promise<void>;
   close(): Promise<void>;
   /** Publishes `payload` (an object, serialised as JSON) on `channel`; resolves once stored. */
@@ -91,4 +92,12 @@ export interface Broker {
   epoch(): string;
   status(): BrokerStatus;
   stats(): BrokerStats;
+  /**
+   * Broadcasts a control message to every gateway sharing this broker (the
+   * sender included), outside the stream: not retained, not replayed, at most
+   * once. Over NATS: core subject `odin-control.<stream>.<topic>`.
+   */
+  publishControl(topic: string, body: unknown): Promise<void>;
+  /** Registers the consumer of control messages. */
+  onControl(handler: (topic: string, body: unknown) => void): void;
 }

@@ -26,6 +26,9 @@ export function adviseReconnect(code: number, attempt: number, canRefreshToken: 
     case CloseCode.UNAUTHORIZED:
       if (!canRefreshToken) return { reconnect: false, reason: 'UNAUTHORIZED: the token was refused; give a new one before connecting again' };
       return { reconnect: true, delayMs: Math.max(backoff, 1000) };
+    case CloseCode.DISCONNECTED_BY_SERVER:
+      // A backend kicked this user on purpose: coming straight back would undo it.
+      return { reconnect: false, reason: 'DISCONNECTED_BY_SERVER: the server closed this user\'s connections on purpose' };
     case CloseCode.POLICY_VIOLATION:
     case CloseCode.MESSAGE_TOO_BIG:
       return { reconnect: true, delayMs: Math.round(options.policyDelayMs * (0.75 + random() * 0.5)) };

@@ -1,5 +1,6 @@
 // Every setting of the gateway, with its flag, environment variable and
 // default. README's configuration table is checked against this table by a test.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { checkChannel, mayRead, patternsIntersect } from '../protocol/channels.js';
 import { checkNatsCredentials } from './nats-credentials.js';
@@ -49,6 +50,13 @@ export const gatewayOptionTable = {
   publicChannels: { kind: 'list', flag: 'public-channels', env: 'PUBLIC_CHANNELS', default: ['>'], description: 'channels and patterns any admitted connection may read, comma-separated; none = only what tokens grant' },
   authRequired: { kind: 'bool', flag: 'auth-required', env: 'AUTH_REQUIRED', default: false, description: 'refuse anonymous connections (4003)' },
   allowedOrigins: { kind: 'list', flag: 'allowed-origins', env: 'ALLOWED_ORIGINS', default: [], description: 'browser origins allowed to open a WebSocket, comma-separated (others: HTTP 403); empty = any' },
+  apiKeys: { kind: 'list', flag: 'api-key', env: 'API_KEYS', default: [], description: 'server API keys (comma-separated, 16+ characters each); without any key (here or in --api-key-file) /api/ is off (404)' },
+  apiKeyFile: { kind: 'string', flag: 'api-key-file', env: 'API_KEY_FILE', default: undefined, description: 'file with more server API keys, one per line (# comments), read at start' },
+  apiPort: { kind: 'int', flag: 'api-port', env: 'API_PORT', default: undefined, min: 0, max: 65535, description: 'serve /api/ on this separate (admin) listener, and no longer on the public port; absent = on the public port' },
+  apiHost: { kind: 'string', flag: 'api-host', env: 'API_HOST', default: '127.0.0.1', description: 'address of the API listener when --api-port is set (private by default)' },
+  apiMaxBodyBytes: { kind: 'int', flag: 'api-max-body-bytes', env: 'API_MAX_BODY_BYTES', default: 1_048_576, min: 1024, max: 67_108_864, description: 'largest server API request body (larger: 413 BODY_TOO_LARGE)' },
+  apiMaxMessageBytes: { kind: 'int', flag: 'api-max-message-bytes', env: 'API_MAX_MESSAGE_BYTES', default: 65_536, min: 16, max: 16_777_216, description: 'largest `data` of one published message, as JSON (larger: 413 MESSAGE_TOO_LARGE)' },
+  apiMaxBatch: { kind: 'int', flag: 'api-max-batch', env: 'API_MAX_BATCH', default: 1000, min: 1, max: 100_000, description: 'messages per batch publish (more: 413 BATCH_TOO_LARGE)' },
   instanceId: { kind: 'string', flag: 'instance-id', env: 'INSTANCE_ID', default: undefined, description: 'name of this instance in logs and metrics [default: host-pid]' },
   workers: { kind: 'int', flag: 'workers', env: 'WORKERS', default: 1, min: 1, max: 64, description: 'gateway processes sharing the port (needs NATS when > 1)' },
   natsUser: { kind: 'string', flag: 'nats-user', env: 'NATS_USER', default: undefined, description: 'NATS user name (with a password)' },
@@ -73,7 +81,34 @@ export function gatewayConfigFrom(argv: readonly string[], env: NodeJS.ProcessEn
   }
   if (values.defaultChannels !== undefined) checkDefaultChannels(values.defaultChannels);
   checkNatsCredentials(values);
-  return { ...values, instanceId: values.instanceId ?? `${hostname()}-${process.pid}` };
+  const apiKeys = loadApiKeys(values.apiKeys, values.apiKeyFile);
+  return { ...values, apiKeys, instanceId: values.instanceId ?? `${hostname()}-${process.pid}` };
+}
+
+/** The shortest server API key accepted: a short key is guessable. */
+export const MIN_API_KEY_LENGTH = 16;
+
+/** --api-key plus the lines of --api-key-file, checked. */
+function loadApiKeys(fromFlag: string[], file: string | undefined): string[] {
+  const keys = [...fromFlag];
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`--api-key-file/API_KEY_FILE: cannot read ${JSON.stringify(file)}: ${(err as Error).message}`);
+    }
+    for (const line of text.split('\n')) {
+      const key = line.trim();
+      if (key.length > 0 && !key.startsWith('#')) keys.push(key);
+    }
+  }
+  for (const key of keys) {
+    // The key itself is never echoed: only its length.
+    if (key.length < MIN_API_KEY_LENGTH) throw new ConfigError(`--api-key/API_KEYS/--api-key-file: a key of ${key.length} characters; at least ${MIN_API_KEY_LENGTH} are needed`);
+    if (!/^[\x21-\x7e]+$/.test(key)) throw new ConfigError('--api-key/API_KEYS/--api-key-file: a key has characters other than visible ASCII');
+  }
+  return keys;
 }
 
 /** Default channels must be valid, public (never anyone's private channel) and must not overlap. */

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Registry } from 'prom-client';
+import { closeConnectionsOf } from '../api/api-disconnect.js';
+import { ServerApi } from '../api/server-api.js';
 import type { Broker, BrokerMessage } from '../broker/broker.js';
 import { defaultChannelList, type GatewayConfig } from '../config/gateway-options.js';
 import type { Logger } from '../observability/logger.js';
@@ -67,6 +69,8 @@ export class OdinGateway implements AdmissionHost {
   readonly connections = new Set<ClientConnection>();
   readonly hub: SubscriptionHub;
   private readonly observer: GatewayObserver;
+  /** The server API under /api/ (src/api/). */
+  readonly api: ServerApi;
   readonly maxConnections: number;
   private readonly memoryLimitBytes: number;
   private readonly broker: Broker;
@@ -146,7 +150,9 @@ export class OdinGateway implements AdmissionHost {
       clientTracking: false,
       WebSocket: ClientSocket,
     });
-    const httpContext = { health: () => this.health(), registry: this.registry, logger: this.logger };
+    const apiConnections = { disconnectUser: (user: string) => closeConnectionsOf(this.connections, user), subscriberCount: (channel: string) => this.hub.subscriberCount(channel) };
+    this.api = new ServerApi(config, this.broker, apiConnections, this.metrics, this.logger, `${config.instanceId}-${this.sessionPrefix}`);
+    const httpContext = { health: () => this.health(), registry: this.registry, logger: this.logger, api: this.api.onPublicPort ? this.api : undefined };
     this.server = createServer((req, res) => void serveHttp(httpContext, req, res));
     recordNegotiation(this.wss);
     this.admission = new UpgradeAdmission(config, this.wss, this.metrics, this.logger, this);
@@ -179,6 +185,7 @@ export class OdinGateway implements AdmissionHost {
         resolve();
       });
     });
+    await this.api.start();
     this.sweep.start();
     this.sampler.start(2000, (s) => {
       this.metrics.cpuPercent.set(s.cpuPercent);
@@ -243,6 +250,7 @@ export class OdinGateway implements AdmissionHost {
     this.sampler.stop();
     this.server.closeAllConnections();
     await closed;
+    await this.api.stop();
     this.logger.info({ event: 'shutdown_complete', dropped }, 'gateway stopped');
   }
 

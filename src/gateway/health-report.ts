@@ -9,7 +9,7 @@ export const HEALTH_THRESHOLDS = {
 } as const;
 
 export interface HealthInputs {
-  brokerKind: 'memory' | 'nats';
+  brokerKind: string;
   brokerConnected: boolean;
   /** Messages the live consumer has not delivered yet (NATS). */
   brokerLag: number;

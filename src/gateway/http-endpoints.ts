@@ -10,11 +10,14 @@ export interface HttpEndpointsContext {
   health(): HealthReport;
   registry: Registry;
   logger: Logger;
+  /** The server API (src/api/), when it is served on this listener. */
+  api?: { serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> } | undefined;
 }
 
 export async function serveHttp(ctx: HttpEndpointsContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const url = new URL(req.url ?? '/', 'http://gateway');
+    if (ctx.api && url.pathname.startsWith('/api/')) return await ctx.api.serve(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;

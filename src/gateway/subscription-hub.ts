@@ -168,6 +168,13 @@ export class SubscriptionHub {
     return list;
   }
 
+  /** Subscriptions on this instance that receive `channel`: exact ones plus every matching pattern's (server API /api/channels). */
+  subscriberCount(channel: string): number {
+    let n = this.exact.get(channel)?.size ?? 0;
+    for (const pattern of this.patternsFor(channel)) n += this.patterns.get(pattern)?.size ?? 0;
+    return n;
+  }
+
   /**
    * Ends a subscription's set-up, right after its `subscribed` answer: writes
    * the held live messages newer than `seam` and from then on delivers

@@ -42,6 +42,10 @@ export function createGatewayMetrics(registry: Registry) {
     natsConnected: new Gauge({ name: 'ws_nats_connected', help: '1 when the broker is connected (always 1 for the memory broker)', registers: r }),
     eventLoopUtilization: new Gauge({ name: 'ws_event_loop_utilization', help: 'fraction of time the event loop was busy over the last sample (0..1)', registers: r }),
     deliveryLatency: new Histogram({ name: 'ws_delivery_latency_seconds', help: 'publish-to-send latency: from broker acceptance to the frame written to sockets', buckets: LATENCY_BUCKETS, registers: r }),
+    apiRequests: new Counter({ name: 'ws_api_requests_total', help: 'server API requests, by endpoint and outcome code (OK or the refusal code)', labelNames: ['endpoint', 'code'] as const, registers: r }),
+    apiMessagesPublished: new Counter({ name: 'ws_api_messages_published_total', help: 'messages stored through the server API (a de-duplicated retry counts again)', registers: r }),
+    apiRequestDuration: new Histogram({ name: 'ws_api_request_duration_seconds', help: 'server API request time, body read to answer, by endpoint', labelNames: ['endpoint'] as const, buckets: LATENCY_BUCKETS, registers: r }),
+    apiDisconnects: new Counter({ name: 'ws_api_disconnected_connections_total', help: 'connections closed with 4004 on this instance because the server API asked (from any instance)', registers: r }),
     resumeDuration: new Histogram({ name: 'ws_resume_duration_seconds', help: 'time from a subscribe with a position to its last replayed message', buckets: LATENCY_BUCKETS, registers: r }),
   };
 }

@@ -30,6 +30,8 @@ export const CloseCode = {
   SLOW_CLIENT: 4000,
   KEEPALIVE_TIMEOUT: 4001,
   UNAUTHORIZED: 4003,
+  /** A backend asked for it (server API `POST /api/disconnect`). */
+  DISCONNECTED_BY_SERVER: 4004,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

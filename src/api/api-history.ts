@@ -1,0 +1,31 @@
+// GET /api/history: retained messages after a position, in the protocol's
+// data message shape, with the protocol's `recovered` meaning.
+import { HistoryReadError } from '../broker/nats-history-reader.js';
+import { encodeDataMessage } from '../protocol/data-message-encoder.js';
+import { ApiError } from './api-errors.js';
+import type { ApiAnswer, ApiContext } from './api-context.js';
+import { parseHistoryQuery } from './api-validation.js';
+
+export async function historyEndpoint(ctx: ApiContext, params: URLSearchParams): Promise<ApiAnswer> {
+  const q = parseHistoryQuery(params);
+  const epoch = q.epoch ?? ctx.broker.epoch();
+  try {
+    const h = await ctx.broker.history(q.channel, { seq: q.since, epoch });
+    // Not recovered: like a resume, the latest message of each matching channel, to resync from.
+    const messages = h.recovered ? h.messages : (await ctx.broker.latest(q.channel)).messages;
+    const page = messages.slice(0, q.limit);
+    const more = h.recovered && messages.length > q.limit;
+    const last = page[page.length - 1];
+    // Where to continue: after the page when cut, else the newest position.
+    const next = more && last ? { seq: last.seq, epoch: h.position.epoch } : h.position;
+    // Messages are spliced as encoded (the exact frames clients get), not re-serialised.
+    const body =
+      `{"channel":${JSON.stringify(q.channel)},"recovered":${h.recovered},"messages":[${page.map(encodeDataMessage).join(',')}],` +
+      `"more":${more},"next":${JSON.stringify(next)},"position":${JSON.stringify(h.position)}}`;
+    return { status: 200, body };
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    const why = err instanceof HistoryReadError ? err.message : String(err);
+    throw new ApiError('HISTORY_UNAVAILABLE', `history could not be read: ${why}`);
+  }
+}
