@@ -53,6 +53,8 @@ export const publisherOptionTable = {
   historyMaxAgeSec: gatewayOptionTable.historyMaxAgeSec,
   instanceId: { ...gatewayOptionTable.instanceId, description: 'name of this publisher in logs and message ids (absent = publisher-host-pid)' },
   logLevel: gatewayOptionTable.logLevel,
+  viaApi: { kind: 'string', flag: 'via-api', env: 'PUBLISH_VIA_API', default: undefined, description: 'publish through this gateway\'s server API (base URL, e.g. http://127.0.0.1:3004) instead of NATS' },
+  apiKey: { kind: 'string', flag: 'api-key', env: 'ODIN_API_KEY', default: undefined, description: 'server API key for --via-api' },
 } satisfies OptionTable;
 
 export type ControlConfig = OptionValues<typeof controlOptionTable>;
@@ -75,5 +77,7 @@ export function publisherConfigFrom(argv: readonly string[], env: NodeJS.Process
   if (values.controlToken !== undefined && values.controlTokenFile !== undefined) {
     throw new ConfigError('--control-token/CONTROL_TOKEN and --control-token-file/CONTROL_TOKEN_FILE: give one, not both');
   }
+  if (values.viaApi !== undefined && values.apiKey === undefined) throw new ConfigError('--via-api/PUBLISH_VIA_API needs --api-key/ODIN_API_KEY');
+  if (values.viaApi !== undefined && values.natsUrl !== undefined) throw new ConfigError('--via-api/PUBLISH_VIA_API and --nats/NATS_URL: choose one way to publish');
   return { ...values, instanceId: values.instanceId ?? `publisher-${hostname()}-${process.pid}` };
 }
