@@ -37,6 +37,8 @@ const ROUTES: Record<string, Route> = {
   '/api/channels': { method: 'GET', endpoint: 'channels', handle: (api, _req, url) => channelsEndpoint(api.context, url.searchParams) },
   '/api/disconnect': { method: 'POST', endpoint: 'disconnect', handle: async (api, req) => disconnectEndpoint(api.context, await readJsonBody(req, api.context.maxBodyBytes), api.origin) },
 };
+/** Every endpoint that needs a key, as `METHOD /path` (the docs and the OpenAPI document are checked against it). */
+export const API_ROUTES = Object.entries(ROUTES).map(([path, r]) => `${r.method} ${path}`);
 const ENDPOINTS = [...Object.values(ROUTES).map((r) => r.endpoint), 'openapi', 'other'];
 
 const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
