@@ -16,10 +16,13 @@ presets: ${Object.entries(LOAD_PRESETS)
   .map(([n, p]) => `${n} ${p.connections} connections / ${p.durationSec} s`)
   .join(', ')}
 realistic: trader sessions, 70% reconnect and resume, peak hours, auto-balancing from /health
+api-publish: HTTP publishes/s through a gateway's server API ('odin load api-publish --help')
 
 `;
 
 export async function run(argv: string[]): Promise<void> {
+  // HTTP publishing through the server API: another kind of load, with its own options.
+  if (argv[0] === 'api-publish') return (await import('./load-api-publish.js')).run(argv.slice(1));
   if (argv.includes('--help')) {
     process.stdout.write(`${USAGE}${describeOptions(loadOptionTable)}\n`);
     return;
