@@ -5,7 +5,7 @@
 // idempotency key, so a retried publish is stored once.
 import { ApiRequestError, OdinApiClient } from '../api/api-client.js';
 import type { PublishMessage } from '../api/api-validation.js';
-import type { Broker, BrokerStatus, HistoryResult, LatestResult, Position, PublishOptions } from '../broker/broker.js';
+import type { Broker, BrokerStats, BrokerStatus, HistoryResult, LatestResult, Position, PublishOptions } from '../broker/broker.js';
 
 /** Below the gateway's default --api-max-batch (1000). */
 const MAX_BATCH = 500;
@@ -111,6 +111,11 @@ export class ApiPublishBroker implements Broker {
 
   status(): BrokerStatus {
     return this.state;
+  }
+
+  stats(): BrokerStats {
+    // Nothing is consumed or tracked here: the gateway behind the API has the live path.
+    return { lagMessages: 0, behind: false, channels: 0, channelsEvicted: 0 };
   }
 
   publishControl(): Promise<void> {
