@@ -142,3 +142,32 @@ export async function wrongPath(target: ScenarioTarget): Promise<number> {
     ws.once('error', () => undefined);
   });
 }
+
+/** The server API key the scenario's gateways are started with (--api-key). */
+export const SCENARIO_API_KEY = 'scenario-api-key-0123456789';
+
+/**
+ * Server API traffic, so that every API series has data: single and batch
+ * publishes, history, channels, a disconnect (of a user with no connection
+ * here) and a refusal.
+ */
+export async function apiTraffic(target: ScenarioTarget): Promise<void> {
+  const call = async (method: string, path: string, body?: unknown): Promise<number> => {
+    const res = await fetch(`${target.httpUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${SCENARIO_API_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  const ok = [
+    await call('POST', '/api/publish', { channel: 'scenario.api', data: { n: 1 }, idempotencyKey: `scenario-${Date.now()}` }),
+    await call('POST', '/api/publish', { messages: [{ channel: 'scenario.api', data: { n: 2 } }, { channel: 'scenario.api', data: { n: 3 } }] }),
+    await call('GET', '/api/history?channel=scenario.api&limit=10'),
+    await call('GET', '/api/channels'),
+    await call('POST', '/api/disconnect', { user: 'nobody' }),
+  ];
+  if (ok.some((s) => s !== 200)) throw new Error(`server API traffic refused: ${ok.join(',')}`);
+  if ((await call('POST', '/api/publish', { channel: 'scenario.*', data: 1 })) !== 400) throw new Error('a wildcard publish was not refused');
+}

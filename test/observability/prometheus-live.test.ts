@@ -19,7 +19,7 @@ import type { TestClient } from '../helpers/test-client.js';
 import { alertExpr, alertRules } from '../../src/observability/dashboards/alert-rules.js';
 import { JOBS } from '../../src/observability/dashboards/metrics-dashboard.js';
 import { repoRoot } from '../../src/observability/dashboards/write-dashboards.js';
-import { floodAndBadInput, resumeRound, sleep, slowClient, steadySubscribers, wrongPath, type ScenarioTarget } from './load-scenario.js';
+import { apiTraffic, floodAndBadInput, resumeRound, SCENARIO_API_KEY, sleep, slowClient, steadySubscribers, wrongPath, type ScenarioTarget } from './load-scenario.js';
 import { startOdin, startOdinGateway, type OdinChild } from './odin-process.js';
 
 const root = repoRoot();
@@ -74,6 +74,7 @@ describe('dashboards and alerts against a real Prometheus scraping a real gatewa
       '--ping-interval-ms', '1000',
       '--instance-id', id,
       '--log-level', 'info',
+      '--api-key', SCENARIO_API_KEY,
     ];
     gateways.push(await startOdinGateway('gateway', gatewayArgs('gw-a')));
     gateways.push(await startOdinGateway('gateway', gatewayArgs('gw-b')));
@@ -111,9 +112,13 @@ describe('dashboards and alerts against a real Prometheus scraping a real gatewa
     await floodAndBadInput(targetA, 150);
     assert.equal(await wrongPath(targetA), 404);
     await slowClient(targetA);
+    await apiTraffic(targetA);
+    await apiTraffic(targetB);
     await resumeRound(targetB);
     await sleep(2500); // a few more scrapes, so every rate window has seen increases
     await resumeRound(targetA);
+    await apiTraffic(targetA);
+    await apiTraffic(targetB);
     await sleep(2500);
 
     const { queries } = dashboardQueries();

@@ -246,6 +246,33 @@ const reliability: PanelSpec[] = [
   },
 ];
 
+const serverApi: PanelSpec[] = [
+  {
+    title: 'Server API requests',
+    description: 'Server API requests per second (docs/server-api.md), by endpoint and code: OK, or the refusal (UNAUTHORIZED, INVALID_CHANNEL, BROKER_UNAVAILABLE, ...).',
+    kind: 'timeseries',
+    unit: 'reqps',
+    queries: [{ expr: `sum by (endpoint, code) (${rate('ws_api_requests_total')})`, legend: '{{endpoint}} {{code}}' }],
+  },
+  {
+    title: 'Server API publishing and kicks',
+    description: 'Messages stored through POST /api/publish per second, and connections closed with 4004 because the API asked (from any instance).',
+    kind: 'timeseries',
+    unit: 'ops',
+    queries: [
+      { expr: `sum(${rate('ws_api_messages_published_total')})`, legend: 'messages published' },
+      { expr: `sum(${rate('ws_api_disconnected_connections_total')})`, legend: 'connections closed (4004)' },
+    ],
+  },
+  {
+    title: 'Server API latency',
+    description: 'Server API request time by endpoint, p99 (ws_api_request_duration_seconds): body read to answer; a publish includes the broker acknowledgement.',
+    kind: 'timeseries',
+    unit: 's',
+    queries: [{ expr: quantile(0.99, 'ws_api_request_duration_seconds', 'endpoint'), legend: '{{endpoint}} p99' }],
+  },
+];
+
 const resources: PanelSpec[] = [
   {
     title: 'CPU usage',
@@ -430,6 +457,7 @@ export const metricsDashboard: DashboardSpec = {
     { title: 'Delivery latency', panels: latency },
     { title: 'Resume and history', panels: resume },
     { title: 'Reliability', panels: reliability },
+    { title: 'Server API', panels: serverApi },
     { title: 'Resources', panels: resources },
     { title: 'NATS', panels: nats },
     { title: 'Publisher', panels: publisher },
