@@ -3,8 +3,13 @@
 // by their '\n' separators, NATS MSG lines by skipping payload bytes unread,
 // one message per frame for the ws loop and socket.io. Only sampled
 // connections read the payload (latency and per-channel continuity).
+// Compressed frames (permessage-deflate) are inflated where the count or the
+// sample needs the text; a frame shared by many connections (Odin deflates
+// each batch once, the same bytes to every compressing client) is inflated
+// once per worker and its count reused for identical bytes.
 import { LatencyRecorder, preciseNowMs } from '../load/latency-recorder.js';
 import type { ClientKind } from './bench-systems.js';
+import { FrameInflater } from './frame-inflater.js';
 import { forEachTick } from './price-tick.js';
 import { RawWebSocket } from './raw-websocket.js';
 
@@ -14,7 +19,12 @@ export interface ConnectionSpec {
   channels: string[];
   localAddress?: string;
   sampled: boolean;
+  /** Offer permessage-deflate. */
+  deflate?: boolean;
 }
+
+/** Recently seen shared compressed frames and their delivery counts (a small ring). */
+const SHARED_FRAMES = 8;
 
 /** Shared by every connection of one worker. */
 export class WorkerCounters {
@@ -23,9 +33,37 @@ export class WorkerCounters {
   failed = 0;
   closes = 0;
   gaps = 0;
+  /** Bytes read from every socket (TCP payload: WebSocket frames and handshakes). */
+  bytes = 0;
   measuring = false;
+  /** Stamp `lastDeliveryAt` on each delivery (the scale broadcast's end). */
+  stampDeliveries = false;
+  lastDeliveryAt = 0;
   readonly latency = new LatencyRecorder();
   readonly errors = new Map<string, number>();
+  private readonly sharedFrames: SharedFrame[] = [];
+  private nextShared = 0;
+
+  /** A compressed frame identical to one seen before, if any. */
+  shared(frame: Buffer): SharedFrame | undefined {
+    for (const f of this.sharedFrames) if (f.bytes.length === frame.length && f.bytes.equals(frame)) return f;
+    return undefined;
+  }
+
+  rememberShared(frame: Buffer, inflated: Buffer, count: number): SharedFrame {
+    const entry: SharedFrame = { bytes: Buffer.from(frame), inflated, count };
+    this.sharedFrames[this.nextShared] = entry;
+    this.nextShared = (this.nextShared + 1) % SHARED_FRAMES;
+    return entry;
+  }
+}
+
+/** A compressed frame as many connections receive it, inflated once: its delivery count, and its text for sampled connections. */
+interface SharedFrame {
+  bytes: Buffer;
+  inflated: Buffer;
+  count: number;
+  text?: string;
 }
 
 const ODIN_DATA = Buffer.from('{"type":"message"');
@@ -36,6 +74,9 @@ export class BenchConnection {
   ws: RawWebSocket | undefined;
   isReady = false;
   wasOpened = false;
+  /** Deliveries to this connection since the last `connect` (the scale broadcast checks every connection). */
+  delivered = 0;
+  private inflater: FrameInflater | undefined;
   /** Last `n` per token seen by a sampled connection. */
   private readonly lastN = new Map<string, number>();
   // NATS stream state: a control line split across frames, payload bytes still to skip.
@@ -60,13 +101,22 @@ export class BenchConnection {
     this.natsSkip = 0;
     this.natsPayload = '';
     this.subscribedAnswers = 0;
+    this.delivered = 0;
     this.lastN.clear();
-    const ws: RawWebSocket = new RawWebSocket(this.spec.url, this.spec.localAddress, {
-      onOpen: () => this.handleOpen(),
-      onText: (payload) => this.handleFrame(payload),
-      onClose: () => this.handleClose(ws),
-      onError: (code) => this.handleError(code),
-    });
+    this.inflater = undefined;
+    const counters = this.counters;
+    const ws: RawWebSocket = new RawWebSocket(
+      this.spec.url,
+      this.spec.localAddress,
+      {
+        onOpen: () => this.handleOpen(),
+        onText: (payload, compressed) => this.handleFrame(payload, compressed),
+        onClose: () => this.handleClose(ws),
+        onError: (code) => this.handleError(code),
+        onBytes: (n) => (counters.bytes += n),
+      },
+      { deflate: this.spec.deflate ?? false },
+    );
     this.ws = ws;
   }
 
@@ -85,6 +135,8 @@ export class BenchConnection {
   /** @internal */
   handleOpen(): void {
     this.wasOpened = true;
+    const n = this.ws!.negotiated;
+    if (n.deflate) this.inflater = new FrameInflater(n.serverContextTakeover);
     if (this.kind === 'odin') this.ws!.send(JSON.stringify({ type: 'subscribe', id: 1, channels: this.spec.channels }));
   }
 
@@ -107,7 +159,17 @@ export class BenchConnection {
   }
 
   /** @internal */
-  handleFrame(data: Buffer): void {
+  handleFrame(data: Buffer, compressed = false): void {
+    if (compressed) {
+      if (!this.inflater) {
+        this.counters.errors.set('RSV1 without deflate', (this.counters.errors.get('RSV1 without deflate') ?? 0) + 1);
+        return;
+      }
+      // Counting needs no text: one message per frame, or a shared frame seen before.
+      if (!this.spec.sampled && this.kind === 'ws-loop' && this.isReady) return this.deliveries(1, undefined);
+      if (this.kind === 'odin' && !this.inflater.contextTakeover) return this.odinSharedFrame(data);
+      data = this.inflater.inflate(data);
+    }
     switch (this.kind) {
       case 'odin':
         return this.odinFrame(data);
@@ -122,7 +184,25 @@ export class BenchConnection {
 
   private deliveries(count: number, text: string | undefined): void {
     this.counters.received += count;
+    this.delivered += count;
+    if (this.counters.stampDeliveries) this.counters.lastDeliveryAt = preciseNowMs();
     if (text !== undefined) this.sample(text);
+  }
+
+  /**
+   * A compressed Odin frame without context takeover: the same bytes reach
+   * every compressing subscriber of the batch, so they are inflated once per
+   * worker; sampled connections read the shared text.
+   */
+  private odinSharedFrame(data: Buffer): void {
+    let entry = this.counters.shared(data);
+    if (!entry) {
+      const inflated = this.inflater!.inflate(data);
+      const count = odinDataCount(inflated);
+      if (count === 0) return this.odinFrame(inflated);
+      entry = this.counters.rememberShared(data, inflated, count);
+    }
+    this.deliveries(entry.count, this.spec.sampled ? (entry.text ??= entry.inflated.toString('utf8')) : undefined);
   }
 
   /** Latency and continuity from the payload(s), on sampled connections only. */
@@ -137,9 +217,8 @@ export class BenchConnection {
   }
 
   private odinFrame(data: Buffer): void {
-    if (data.length > ODIN_DATA.length && data.compare(ODIN_DATA, 0, ODIN_DATA.length, 0, ODIN_DATA.length) === 0) {
-      let count = 1;
-      for (let i = data.indexOf(NEWLINE); i >= 0; i = data.indexOf(NEWLINE, i + 1)) count++;
+    const count = odinDataCount(data);
+    if (count > 0) {
       this.deliveries(count, this.spec.sampled ? data.toString('utf8') : undefined);
       return;
     }
@@ -223,6 +302,18 @@ export class BenchConnection {
       else if (line.startsWith('INFO')) this.ws!.send(`${NATS_CONNECT}${this.spec.channels.map((c, i) => `SUB odin.${c} ${i + 1}\r\n`).join('')}PING\r\n`);
       else if (line.startsWith('-ERR')) this.counters.errors.set(line, (this.counters.errors.get(line) ?? 0) + 1);
     }
-    if (messages > 0) this.counters.received += messages;
+    if (messages > 0) {
+      this.counters.received += messages;
+      this.delivered += messages;
+      if (this.counters.stampDeliveries) this.counters.lastDeliveryAt = preciseNowMs();
+    }
   }
+}
+
+/** Messages in an Odin data frame (a batch: one per line), 0 for anything else. */
+function odinDataCount(data: Buffer): number {
+  if (data.length <= ODIN_DATA.length || data.compare(ODIN_DATA, 0, ODIN_DATA.length, 0, ODIN_DATA.length) !== 0) return 0;
+  let count = 1;
+  for (let i = data.indexOf(NEWLINE); i >= 0; i = data.indexOf(NEWLINE, i + 1)) count++;
+  return count;
 }

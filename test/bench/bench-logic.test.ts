@@ -96,7 +96,7 @@ describe('medians and ratios', () => {
         ['ws-loop', 50, 0.5, 0.5],
       ],
     );
-    const table = benchTable({ tool: 'odin bench', mode: 'tiny', startedAt: '', durationSec: 1, machine: { cpus: 2, cpuModel: 'x', node: 'v20', platform: 'linux' }, timing: { primeMs: 0, warmupMs: 0, measureMs: 0, workers: 1, sampleEvery: 1 }, scenarios: [], rows, ratios, results: [] } satisfies BenchOutput);
+    const table = benchTable({ tool: 'odin bench', mode: 'tiny', startedAt: '', durationSec: 1, machine: { cpus: 2, cpuModel: 'x', node: 'v20', platform: 'linux' }, timing: { primeMs: 0, warmupMs: 0, measureMs: 0, workers: 1, sampleEvery: 1 }, scenarios: [], rows, ratios, compression: [], results: [] } satisfies BenchOutput);
     assert.match(table, /\| s +\| odin +\|/);
     assert.match(table, /2\.00x/);
     assert.match(table, /50\.00x/);
