@@ -9,7 +9,7 @@
 // once per worker and its count reused for identical bytes.
 import { LatencyRecorder, preciseNowMs } from '../load/latency-recorder.js';
 import type { ClientKind } from './bench-systems.js';
-import { FrameInflater } from './frame-inflater.js';
+import { inflateFrame, StreamInflater } from './frame-inflater.js';
 import { forEachTick } from './price-tick.js';
 import { RawWebSocket } from './raw-websocket.js';
 
@@ -76,7 +76,9 @@ export class BenchConnection {
   wasOpened = false;
   /** Deliveries to this connection since the last `connect` (the scale broadcast checks every connection). */
   delivered = 0;
-  private inflater: FrameInflater | undefined;
+  /** Negotiated permessage-deflate; with server context takeover, the connection's own inflate stream. */
+  private deflate: 'none' | 'frames' | 'stream' = 'none';
+  private stream: StreamInflater | undefined;
   /** Last `n` per token seen by a sampled connection. */
   private readonly lastN = new Map<string, number>();
   // NATS stream state: a control line split across frames, payload bytes still to skip.
@@ -103,7 +105,9 @@ export class BenchConnection {
     this.subscribedAnswers = 0;
     this.delivered = 0;
     this.lastN.clear();
-    this.inflater = undefined;
+    this.deflate = 'none';
+    this.stream?.close();
+    this.stream = undefined;
     const counters = this.counters;
     const ws: RawWebSocket = new RawWebSocket(
       this.spec.url,
@@ -122,6 +126,7 @@ export class BenchConnection {
 
   close(): void {
     this.onLost = undefined;
+    this.stream?.close();
     this.ws?.terminate();
   }
 
@@ -136,7 +141,8 @@ export class BenchConnection {
   handleOpen(): void {
     this.wasOpened = true;
     const n = this.ws!.negotiated;
-    if (n.deflate) this.inflater = new FrameInflater(n.serverContextTakeover);
+    this.deflate = !n.deflate ? 'none' : n.serverContextTakeover ? 'stream' : 'frames';
+    if (this.deflate === 'stream') this.stream = new StreamInflater((err) => this.countError(`inflate: ${err.message}`));
     if (this.kind === 'odin') this.ws!.send(JSON.stringify({ type: 'subscribe', id: 1, channels: this.spec.channels }));
   }
 
@@ -161,14 +167,23 @@ export class BenchConnection {
   /** @internal */
   handleFrame(data: Buffer, compressed = false): void {
     if (compressed) {
-      if (!this.inflater) {
-        this.counters.errors.set('RSV1 without deflate', (this.counters.errors.get('RSV1 without deflate') ?? 0) + 1);
+      if (this.deflate === 'none') return this.countError('RSV1 without deflate');
+      if (this.deflate === 'frames') {
+        // Odin: the same bytes reach every compressing subscriber of a batch.
+        if (this.kind === 'odin') return this.odinSharedFrame(data);
+        data = inflateFrame(data);
+      } else if (this.kind === 'ws-loop' && this.isReady) {
+        // One message per frame: counted now; sampled connections read it once inflated, stamped with its arrival.
+        this.deliveries(1, undefined);
+        if (this.spec.sampled) {
+          const arrived = preciseNowMs();
+          this.stream!.inflate(data, (text) => this.sample(text.toString('utf8'), arrived));
+        }
+        return;
+      } else {
+        this.stream!.inflate(data, (text) => this.handleFrame(text, false));
         return;
       }
-      // Counting needs no text: one message per frame, or a shared frame seen before.
-      if (!this.spec.sampled && this.kind === 'ws-loop' && this.isReady) return this.deliveries(1, undefined);
-      if (this.kind === 'odin' && !this.inflater.contextTakeover) return this.odinSharedFrame(data);
-      data = this.inflater.inflate(data);
     }
     switch (this.kind) {
       case 'odin':
@@ -197,7 +212,7 @@ export class BenchConnection {
   private odinSharedFrame(data: Buffer): void {
     let entry = this.counters.shared(data);
     if (!entry) {
-      const inflated = this.inflater!.inflate(data);
+      const inflated = inflateFrame(data);
       const count = odinDataCount(inflated);
       if (count === 0) return this.odinFrame(inflated);
       entry = this.counters.rememberShared(data, inflated, count);
@@ -205,9 +220,12 @@ export class BenchConnection {
     this.deliveries(entry.count, this.spec.sampled ? (entry.text ??= entry.inflated.toString('utf8')) : undefined);
   }
 
+  private countError(code: string): void {
+    this.counters.errors.set(code, (this.counters.errors.get(code) ?? 0) + 1);
+  }
+
   /** Latency and continuity from the payload(s), on sampled connections only. */
-  private sample(text: string): void {
-    const now = preciseNowMs();
+  private sample(text: string, now = preciseNowMs()): void {
     forEachTick(text, (n, token, ts) => {
       const last = this.lastN.get(token);
       if (last !== undefined && n !== last + 1) this.counters.gaps++;

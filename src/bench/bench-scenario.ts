@@ -78,6 +78,8 @@ export interface SystemResult {
   closes?: number;
   /** Deliveries counted over the whole run. */
   received?: number;
+  /** Bytes the clients read over the whole run (handshakes included). */
+  bytes?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -232,6 +234,7 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
     result.gaps = totals.gaps;
     result.closes = totals.closes;
     result.received = totals.received;
+    result.bytes = totals.bytes;
   } catch (err) {
     result.status = 'failed';
     result.note = err instanceof Error ? err.message : String(err);

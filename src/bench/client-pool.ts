@@ -130,10 +130,10 @@ export class ClientPool {
     }
   }
 
-  async counts(): Promise<{ received: number; ready: number; closes: number; gaps: number }> {
+  async counts(): Promise<{ received: number; bytes: number; ready: number; closes: number; gaps: number }> {
     const all = await Promise.all(this.handles.map((h) => h.ask({ type: 'count' }, 'count')));
     const sum = (pick: (c: (typeof all)[number]) => number): number => all.reduce((n, c) => n + pick(c), 0);
-    return { received: sum((c) => c.received), ready: sum((c) => c.ready), closes: sum((c) => c.closes), gaps: sum((c) => c.gaps) };
+    return { received: sum((c) => c.received), bytes: sum((c) => c.bytes), ready: sum((c) => c.ready), closes: sum((c) => c.closes), gaps: sum((c) => c.gaps) };
   }
 
   /** The processes generating load (the benchmark itself when the workers are threads), for CPU pinning. */

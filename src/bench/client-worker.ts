@@ -38,7 +38,7 @@ export interface WorkerMeasurement {
 
 export type WorkerToPool =
   | { type: 'settled'; ready: number; failed: number; errors: Record<string, number> }
-  | { type: 'count'; received: number; ready: number; closes: number; gaps: number }
+  | { type: 'count'; received: number; bytes: number; ready: number; closes: number; gaps: number }
   | { type: 'measured'; measurement: WorkerMeasurement }
   | { type: 'coverage'; complete: number; ready: number; lastDeliveryAt: number }
   | { type: 'closed' };
@@ -127,14 +127,14 @@ function run(input: WorkerInput, port: PoolPort): void {
       };
       port.postMessage({ type: 'measured', measurement } satisfies WorkerToPool);
     } else if (m.type === 'count') {
-      port.postMessage({ type: 'count', received: counters.received, ready: counters.ready, closes: counters.closes, gaps: counters.gaps } satisfies WorkerToPool);
+      port.postMessage({ type: 'count', received: counters.received, bytes: counters.bytes, ready: counters.ready, closes: counters.closes, gaps: counters.gaps } satisfies WorkerToPool);
     } else if (m.type === 'broadcast-start') {
       // From here, every connection must receive every broadcast message: count afresh, stamp the last arrival.
       for (const c of connections) c.delivered = 0;
       counters.stampDeliveries = true;
       counters.lastDeliveryAt = 0;
       startMeasuring();
-      port.postMessage({ type: 'count', received: counters.received, ready: counters.ready, closes: counters.closes, gaps: counters.gaps } satisfies WorkerToPool);
+      port.postMessage({ type: 'count', received: counters.received, bytes: counters.bytes, ready: counters.ready, closes: counters.closes, gaps: counters.gaps } satisfies WorkerToPool);
     } else if (m.type === 'coverage') {
       let complete = 0;
       for (const c of connections) if (c.isReady && c.delivered >= m.expected) complete++;

@@ -127,6 +127,7 @@ export async function runScale(spec: SystemSpec, scenario: Scenario, timing: Tim
     result.gaps = totals.gaps;
     result.closes = totals.closes;
     result.received = totals.received;
+    result.bytes = totals.bytes;
     if (notes.length) result.note = notes.join('; ');
     log(`  ${spec.name}: broadcast ${scale.deliveriesPerSec}/s, p99 ${latency.p99} ms, ${complete}/${ready} connections got all ${fanoutMs.length}, gaps ${m.gaps}`);
   } catch (err) {
