@@ -3,8 +3,13 @@
 // by their '\n' separators, NATS MSG lines by skipping payload bytes unread,
 // one message per frame for the ws loop and socket.io. Only sampled
 // connections read the payload (latency and per-channel continuity).
+// Compressed frames (permessage-deflate) are inflated where the count or the
+// sample needs the text; a frame shared by many connections (Odin deflates
+// each batch once, the same bytes to every compressing client) is inflated
+// once per worker and its count reused for identical bytes.
 import { LatencyRecorder, preciseNowMs } from '../load/latency-recorder.js';
 import type { ClientKind } from './bench-systems.js';
+import { inflateFrame, StreamInflater } from './frame-inflater.js';
 import { forEachTick } from './price-tick.js';
 import { RawWebSocket } from './raw-websocket.js';
 
@@ -14,7 +19,12 @@ export interface ConnectionSpec {
   channels: string[];
   localAddress?: string;
   sampled: boolean;
+  /** Offer permessage-deflate. */
+  deflate?: boolean;
 }
+
+/** Recently seen shared compressed frames and their delivery counts (a small ring). */
+const SHARED_FRAMES = 8;
 
 /** Shared by every connection of one worker. */
 export class WorkerCounters {
@@ -23,9 +33,37 @@ export class WorkerCounters {
   failed = 0;
   closes = 0;
   gaps = 0;
+  /** Bytes read from every socket (TCP payload: WebSocket frames and handshakes). */
+  bytes = 0;
   measuring = false;
+  /** Stamp `lastDeliveryAt` on each delivery (the scale broadcast's end). */
+  stampDeliveries = false;
+  lastDeliveryAt = 0;
   readonly latency = new LatencyRecorder();
   readonly errors = new Map<string, number>();
+  private readonly sharedFrames: SharedFrame[] = [];
+  private nextShared = 0;
+
+  /** A compressed frame identical to one seen before, if any. */
+  shared(frame: Buffer): SharedFrame | undefined {
+    for (const f of this.sharedFrames) if (f.bytes.length === frame.length && f.bytes.equals(frame)) return f;
+    return undefined;
+  }
+
+  rememberShared(frame: Buffer, inflated: Buffer, count: number): SharedFrame {
+    const entry: SharedFrame = { bytes: Buffer.from(frame), inflated, count };
+    this.sharedFrames[this.nextShared] = entry;
+    this.nextShared = (this.nextShared + 1) % SHARED_FRAMES;
+    return entry;
+  }
+}
+
+/** A compressed frame as many connections receive it, inflated once: its delivery count, and its text for sampled connections. */
+interface SharedFrame {
+  bytes: Buffer;
+  inflated: Buffer;
+  count: number;
+  text?: string;
 }
 
 const ODIN_DATA = Buffer.from('{"type":"message"');
@@ -36,6 +74,11 @@ export class BenchConnection {
   ws: RawWebSocket | undefined;
   isReady = false;
   wasOpened = false;
+  /** Deliveries to this connection since the last `connect` (the scale broadcast checks every connection). */
+  delivered = 0;
+  /** Negotiated permessage-deflate; with server context takeover, the connection's own inflate stream. */
+  private deflate: 'none' | 'frames' | 'stream' = 'none';
+  private stream: StreamInflater | undefined;
   /** Last `n` per token seen by a sampled connection. */
   private readonly lastN = new Map<string, number>();
   // NATS stream state: a control line split across frames, payload bytes still to skip.
@@ -60,18 +103,30 @@ export class BenchConnection {
     this.natsSkip = 0;
     this.natsPayload = '';
     this.subscribedAnswers = 0;
+    this.delivered = 0;
     this.lastN.clear();
-    const ws: RawWebSocket = new RawWebSocket(this.spec.url, this.spec.localAddress, {
-      onOpen: () => this.handleOpen(),
-      onText: (payload) => this.handleFrame(payload),
-      onClose: () => this.handleClose(ws),
-      onError: (code) => this.handleError(code),
-    });
+    this.deflate = 'none';
+    this.stream?.close();
+    this.stream = undefined;
+    const counters = this.counters;
+    const ws: RawWebSocket = new RawWebSocket(
+      this.spec.url,
+      this.spec.localAddress,
+      {
+        onOpen: () => this.handleOpen(),
+        onText: (payload, compressed) => this.handleFrame(payload, compressed),
+        onClose: () => this.handleClose(ws),
+        onError: (code) => this.handleError(code),
+        onBytes: (n) => (counters.bytes += n),
+      },
+      { deflate: this.spec.deflate ?? false },
+    );
     this.ws = ws;
   }
 
   close(): void {
     this.onLost = undefined;
+    this.stream?.close();
     this.ws?.terminate();
   }
 
@@ -85,6 +140,9 @@ export class BenchConnection {
   /** @internal */
   handleOpen(): void {
     this.wasOpened = true;
+    const n = this.ws!.negotiated;
+    this.deflate = !n.deflate ? 'none' : n.serverContextTakeover ? 'stream' : 'frames';
+    if (this.deflate === 'stream') this.stream = new StreamInflater((err) => this.countError(`inflate: ${err.message}`));
     if (this.kind === 'odin') this.ws!.send(JSON.stringify({ type: 'subscribe', id: 1, channels: this.spec.channels }));
   }
 
@@ -107,7 +165,26 @@ export class BenchConnection {
   }
 
   /** @internal */
-  handleFrame(data: Buffer): void {
+  handleFrame(data: Buffer, compressed = false): void {
+    if (compressed) {
+      if (this.deflate === 'none') return this.countError('RSV1 without deflate');
+      if (this.deflate === 'frames') {
+        // Odin: the same bytes reach every compressing subscriber of a batch.
+        if (this.kind === 'odin') return this.odinSharedFrame(data);
+        data = inflateFrame(data);
+      } else if (this.kind === 'ws-loop' && this.isReady) {
+        // One message per frame: counted now; sampled connections read it once inflated, stamped with its arrival.
+        this.deliveries(1, undefined);
+        if (this.spec.sampled) {
+          const arrived = preciseNowMs();
+          this.stream!.inflate(data, (text) => this.sample(text.toString('utf8'), arrived));
+        }
+        return;
+      } else {
+        this.stream!.inflate(data, (text) => this.handleFrame(text, false));
+        return;
+      }
+    }
     switch (this.kind) {
       case 'odin':
         return this.odinFrame(data);
@@ -122,12 +199,33 @@ export class BenchConnection {
 
   private deliveries(count: number, text: string | undefined): void {
     this.counters.received += count;
+    this.delivered += count;
+    if (this.counters.stampDeliveries) this.counters.lastDeliveryAt = preciseNowMs();
     if (text !== undefined) this.sample(text);
   }
 
+  /**
+   * A compressed Odin frame without context takeover: the same bytes reach
+   * every compressing subscriber of the batch, so they are inflated once per
+   * worker; sampled connections read the shared text.
+   */
+  private odinSharedFrame(data: Buffer): void {
+    let entry = this.counters.shared(data);
+    if (!entry) {
+      const inflated = inflateFrame(data);
+      const count = odinDataCount(inflated);
+      if (count === 0) return this.odinFrame(inflated);
+      entry = this.counters.rememberShared(data, inflated, count);
+    }
+    this.deliveries(entry.count, this.spec.sampled ? (entry.text ??= entry.inflated.toString('utf8')) : undefined);
+  }
+
+  private countError(code: string): void {
+    this.counters.errors.set(code, (this.counters.errors.get(code) ?? 0) + 1);
+  }
+
   /** Latency and continuity from the payload(s), on sampled connections only. */
-  private sample(text: string): void {
-    const now = preciseNowMs();
+  private sample(text: string, now = preciseNowMs()): void {
     forEachTick(text, (n, token, ts) => {
       const last = this.lastN.get(token);
       if (last !== undefined && n !== last + 1) this.counters.gaps++;
@@ -137,9 +235,8 @@ export class BenchConnection {
   }
 
   private odinFrame(data: Buffer): void {
-    if (data.length > ODIN_DATA.length && data.compare(ODIN_DATA, 0, ODIN_DATA.length, 0, ODIN_DATA.length) === 0) {
-      let count = 1;
-      for (let i = data.indexOf(NEWLINE); i >= 0; i = data.indexOf(NEWLINE, i + 1)) count++;
+    const count = odinDataCount(data);
+    if (count > 0) {
       this.deliveries(count, this.spec.sampled ? data.toString('utf8') : undefined);
       return;
     }
@@ -223,6 +320,18 @@ export class BenchConnection {
       else if (line.startsWith('INFO')) this.ws!.send(`${NATS_CONNECT}${this.spec.channels.map((c, i) => `SUB odin.${c} ${i + 1}\r\n`).join('')}PING\r\n`);
       else if (line.startsWith('-ERR')) this.counters.errors.set(line, (this.counters.errors.get(line) ?? 0) + 1);
     }
-    if (messages > 0) this.counters.received += messages;
+    if (messages > 0) {
+      this.counters.received += messages;
+      this.delivered += messages;
+      if (this.counters.stampDeliveries) this.counters.lastDeliveryAt = preciseNowMs();
+    }
   }
+}
+
+/** Messages in an Odin data frame (a batch: one per line), 0 for anything else. */
+function odinDataCount(data: Buffer): number {
+  if (data.length <= ODIN_DATA.length || data.compare(ODIN_DATA, 0, ODIN_DATA.length, 0, ODIN_DATA.length) !== 0) return 0;
+  let count = 1;
+  for (let i = data.indexOf(NEWLINE); i >= 0; i = data.indexOf(NEWLINE, i + 1)) count++;
+  return count;
 }

@@ -1,8 +1,12 @@
 // What a benchmark run contains, by mode: the scenarios, their rates and
 // the measurement timing. Full: the figures for BENCHMARKS.md. Quick: a
 // routine check under a minute. Tiny: a smoke run for the tests.
+// Scenarios name their systems where they are not Odin and its four classic
+// peers: compression compares Odin plain, Odin compressed and ws's
+// per-connection deflate; scale is one Odin gateway process.
 import { ConfigError } from '../config/option-parser.js';
 import type { Scenario, Timing } from './bench-scenario.js';
+import { CLASSIC_SYSTEMS } from './bench-systems.js';
 
 export type BenchMode = 'full' | 'quick' | 'tiny';
 
@@ -14,12 +18,33 @@ export interface BenchPlan {
   resume?: { missed: number; rounds: number };
 }
 
-const FULL: Scenario[] = [
+/** The compression comparison: one Odin server, clients without and with deflate, and ws compressing per connection. */
+const COMPRESSION_SYSTEMS = ['odin', 'odin-deflate', 'ws-deflate'];
+/** Idle memory: the classic five, and Odin with deflate negotiated. */
+const IDLE_SYSTEMS = [...CLASSIC_SYSTEMS, 'odin-deflate', 'ws-deflate'];
+
+export const DEFAULT_SCALE_CONNECTIONS = { full: 50_000, tiny: 500 } as const;
+
+const scaleScenario = (name: string, connections: number, broadcasts: number): Scenario => ({
+  name,
+  title: `${connections.toLocaleString('en-US')} subscribed connections to one gateway, ${broadcasts} broadcasts`,
+  clients: connections,
+  channels: 1,
+  systems: ['odin'],
+  scale: { broadcasts },
+});
+
+const full = (scaleConnections: number): Scenario[] => [
   { name: 'one-channel', title: '500 clients, one channel', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 2, ceiling: 50_000_000 } },
   { name: 'fifty-channels', title: '5,000 clients over 50 channels', clients: 5000, channels: 50, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 1, ceiling: 50_000_000 } },
   // Real watch lists: each client names 10 of 50 channels, a few on almost every list, most on few.
   { name: 'portfolio', title: '2,000 clients, each 10 of 50 channels (skewed)', clients: 2000, channels: 50, perClient: 10, skew: 1, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 1, ceiling: 50_000_000 } },
-  { name: 'idle', title: '10,000 idle subscribed connections', clients: 10_000, channels: 50, idle: true },
+  // Bytes on the wire per delivery and max deliveries/s, uncompressed and compressed, one run.
+  { name: 'compression', title: '500 clients, one channel, permessage-deflate', clients: 500, channels: 1, systems: COMPRESSION_SYSTEMS, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 2, ceiling: 50_000_000 } },
+  // Latency at a fixed rate, unpinned then with server and generator on separate cores.
+  { name: 'pinned', title: '500 clients, one channel, pinned and unpinned', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, pin: true },
+  { name: 'idle', title: '10,000 idle subscribed connections', clients: 10_000, channels: 50, idle: true, systems: IDLE_SYSTEMS },
+  scaleScenario('scale', scaleConnections, 5),
 ];
 
 const QUICK: Scenario[] = [
@@ -27,18 +52,30 @@ const QUICK: Scenario[] = [
   { name: 'idle', title: '1,000 idle subscribed connections', clients: 1000, channels: 50, idle: true },
 ];
 
-const TINY: Scenario[] = [
+const tiny = (scaleConnections: number): Scenario[] => [
   { name: 'tiny', title: '20 clients, one channel', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
   { name: 'tiny-portfolio', title: '20 clients, each 3 of 6 channels (skewed)', clients: 20, channels: 6, perClient: 3, skew: 1, fixedDeliveriesPerSec: 2000 },
+  { name: 'tiny-compression', title: '20 clients, one channel, permessage-deflate', clients: 20, channels: 1, systems: COMPRESSION_SYSTEMS, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
+  { name: 'tiny-pinned', title: '20 clients, one channel, pinned and unpinned', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, pin: true },
+  scaleScenario('tiny-scale', scaleConnections, 3),
 ];
+
+function scenariosOf(mode: BenchMode, scaleConnections: number | undefined): Scenario[] {
+  if (mode === 'full') return full(scaleConnections ?? DEFAULT_SCALE_CONNECTIONS.full);
+  if (mode === 'quick') return QUICK;
+  return tiny(scaleConnections ?? DEFAULT_SCALE_CONNECTIONS.tiny);
+}
 
 /** Scenario names by mode, for help and error messages. */
 export function scenarioNames(mode: BenchMode): string[] {
-  return (mode === 'full' ? FULL : mode === 'quick' ? QUICK : TINY).map((s) => s.name);
+  return scenariosOf(mode, undefined).map((s) => s.name);
 }
 
-export function benchPlan(mode: BenchMode, overrides: { warmupMs?: number | undefined; measureMs?: number | undefined; workers: number; sampleEvery: number; scenarios?: readonly string[] }): BenchPlan {
-  const base = mode === 'full' ? FULL : mode === 'quick' ? QUICK : TINY;
+export function benchPlan(
+  mode: BenchMode,
+  overrides: { warmupMs?: number | undefined; measureMs?: number | undefined; workers: number; sampleEvery: number; scenarios?: readonly string[]; scaleConnections?: number | undefined },
+): BenchPlan {
+  const base = scenariosOf(mode, overrides.scaleConnections);
   const wanted = overrides.scenarios ?? [];
   // A typo must not run nothing and report success: name what this mode has.
   const unknown = wanted.filter((name) => !base.some((s) => s.name === name));

@@ -5,7 +5,7 @@ const fmt = (v: number | undefined, digits = 0): string => (v === undefined ? '-
 const x = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(2)}x`);
 
 export function benchTable(out: BenchOutput): string {
-  const header = ['scenario', 'system', 'fixed rate deliv/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max sustained deliv/s', 'server cpu at max', 'generator busy at max', 'RSS/conn KiB', 'gaps', 'note'];
+  const header = ['scenario', 'system', 'fixed rate deliv/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max sustained deliv/s', 'server cpu at max', 'generator busy at max', 'RSS/conn KiB', 'bytes/deliv', 'gaps', 'note'];
   const rows = out.rows.map((r) => [
     r.scenario,
     r.system,
@@ -17,13 +17,57 @@ export function benchTable(out: BenchOutput): string {
     r.serverCpuAtMax !== undefined ? `${r.serverCpuAtMax}%` : '-',
     r.generatorAtMax !== undefined ? `${Math.round(r.generatorAtMax * 100)}%` : '-',
     fmt(r.rssPerConnectionKiB, 2),
+    fmt(r.bytesPerDelivery, 1),
     String(r.gaps),
     r.status === 'ok' ? (r.note ?? '') : `${r.status}: ${r.note ?? ''}`,
   ]);
   const lines = [markdownTable(header, rows)];
   if (out.ratios.length) {
     lines.push('', 'Odin relative to each peer (higher = better for Odin):', '');
-    lines.push(markdownTable(['scenario', 'peer', 'max deliveries/s', 'p99 at fixed rate (peer/odin)', 'RSS per connection (peer/odin)'], out.ratios.map((q) => [q.scenario, q.peer, x(q.maxDeliveries), x(q.p99), x(q.rssPerConnection)])));
+    const pinned = out.ratios.some((q) => q.pinnedP99 !== undefined);
+    lines.push(
+      markdownTable(
+        ['scenario', 'peer', 'max deliveries/s', 'p99 at fixed rate (peer/odin)', 'RSS per connection (peer/odin)', ...(pinned ? ['pinned p99 (peer/odin)'] : [])],
+        out.ratios.map((q) => [q.scenario, q.peer, x(q.maxDeliveries), x(q.p99), x(q.rssPerConnection), ...(pinned ? [x(q.pinnedP99)] : [])]),
+      ),
+    );
+  }
+  const compressed = out.rows.filter((r) => ['odin-deflate', 'ws-deflate'].includes(r.system) || out.compression.some((c) => c.scenario === r.scenario));
+  if (compressed.length) {
+    lines.push('', 'Bytes on the wire (read by the clients, WebSocket framing included) per delivery:', '');
+    lines.push(
+      markdownTable(
+        ['scenario', 'system', 'bytes/deliv at fixed rate', 'bytes/deliv at max', 'max sustained deliv/s', 'gaps'],
+        compressed.map((r) => [r.scenario, r.system, fmt(r.bytesPerDelivery, 1), fmt(r.bytesPerDeliveryAtMax, 1), fmt(r.maxDeliveriesPerSec), String(r.gaps)]),
+      ),
+    );
+    for (const c of out.compression) {
+      lines.push('', `${c.scenario}: Odin compressed sends ${x(c.bytesSaved)} fewer bytes per delivery than uncompressed at the fixed rate (${x(c.bytesSavedAtMax)} at the max step); its max deliveries/s is ${x(c.maxVsOdin)} Odin uncompressed's and ${x(c.maxVsWsDeflate)} ws-deflate's`);
+    }
+  }
+  const pinned = out.rows.filter((r) => r.pinnedP99 !== undefined || (r.note ?? '').includes('not pinned'));
+  if (pinned.length) {
+    lines.push('', 'Latency at the fixed rate, unpinned and pinned (server on one core, generator on the others):', '');
+    lines.push(
+      markdownTable(
+        ['scenario', 'system', 'unpinned deliv/s', 'unpinned p50 ms', 'unpinned p99 ms', 'pinned deliv/s', 'pinned p50 ms', 'pinned p99 ms', 'pinned p99.9 ms'],
+        pinned.map((r) => [r.scenario, r.system, fmt(r.fixedDelivered), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.pinnedDelivered), fmt(r.pinnedP50, 2), fmt(r.pinnedP99, 2), fmt(r.pinnedP999, 2)]),
+      ),
+    );
+  }
+  const scale = out.rows.filter((r) => r.scale);
+  if (scale.length) {
+    lines.push('', 'Scale: subscribed connections to one gateway process, then broadcasts to all of them:', '');
+    lines.push(
+      markdownTable(
+        ['scenario', 'system', 'connections', 'connect + subscribe s', 'RSS/conn KiB', 'broadcast deliv/s', 'p50 ms', 'p99 ms', 'got every message', 'gaps'],
+        scale.map((r) => {
+          const s = r.scale!;
+          return [r.scenario, r.system, `${fmt(s.subscribed)} of ${fmt(s.wanted)}`, fmt(s.connectSeconds, 2), fmt(r.rssPerConnectionKiB, 2), fmt(s.broadcastDeliveriesPerSec), fmt(s.broadcastP50, 2), fmt(s.broadcastP99, 2), fmt(s.complete), String(r.gaps)];
+        }),
+      ),
+    );
+    for (const r of scale) if (r.scale!.limit) lines.push('', `${r.scenario}: capped at ${fmt(r.scale!.attempted)} connections: ${r.scale!.limit}`);
   }
   if (out.resume) {
     lines.push('', `Resume of ${out.resume.missed} missed messages (subscribe with since -> last replayed message), ${out.resume.rounds} rounds x ${out.resume.runs.length} runs: p50 ${fmt(out.resume.p50Median, 3)} ms, p99 ${fmt(out.resume.p99Median, 3)} ms (medians over runs)`);

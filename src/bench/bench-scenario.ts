@@ -1,12 +1,16 @@
 // Runs one scenario against one system: start it, connect the clients,
-// measure at a fixed rate, search the maximum sustained rate, or (idle
-// scenario) measure the server's RSS per subscribed connection.
+// measure at a fixed rate (also with server and generator pinned to separate
+// cores), search the maximum sustained rate, or (idle scenario) measure the
+// server's RSS per subscribed connection. The scale scenario has its own
+// course (scale-run.ts).
 import type { LatencyPercentiles } from '../load/latency-recorder.js';
 import type { RunningSystem, SystemSpec } from './bench-systems.js';
 import { ClientPool, type PoolMeasurement } from './client-pool.js';
 import { MaxSearch, type StepResult } from './max-search.js';
+import { affinityList, pinningUnavailable, pinProcesses, splitCores } from './os-limits.js';
 import { benchChannels } from './price-tick.js';
 import { cpuSeconds, rssKiB } from './proc-stats.js';
+import { runScale, type ScaleResult } from './scale-run.js';
 import { audiences, subscriptionPlan } from './subscription-plan.js';
 
 export interface Scenario {
@@ -23,7 +27,15 @@ export interface Scenario {
   maxSearch?: { start: number; factor: number; refinements: number; ceiling: number };
   /** Only connect and measure memory. */
   idle?: boolean;
+  /** The systems this scenario runs (absent: Odin and its four classic peers). */
+  systems?: readonly string[];
+  /** Measure the fixed rate again with the server and the generator pinned to separate cores. */
+  pin?: boolean;
+  /** The scale course: connect all, RSS, then `broadcasts` messages to every connection, one at a time. */
+  scale?: { broadcasts: number };
 }
+
+export type PinMode = 'auto' | 'off';
 
 export interface Timing {
   /** Once per system, before the first measurement: JIT-compiles the server's and the generator's hot paths. */
@@ -43,6 +55,8 @@ export interface RateMeasurement {
   serverCpuPercent: number;
   generatorUtilization: number[];
   drained: boolean;
+  /** Bytes read from the clients' sockets per delivery over the window (frames, headers, control traffic). */
+  bytesPerDelivery?: number;
 }
 
 export interface SystemResult {
@@ -55,12 +69,17 @@ export interface SystemResult {
   max?: { deliveriesPerSec: number; at?: RateMeasurement; steps: Array<StepResult & { sustained: boolean }> };
   rss?: { beforeKiB: number; afterKiB: number; perConnectionKiB: number };
   resume?: LatencyPercentiles;
+  /** The fixed rate again, server and generator pinned to separate cores (`pin` scenarios). */
+  pinned?: RateMeasurement & { serverCores: string; generatorCores: string };
+  scale?: ScaleResult;
   /** Messages missing in a channel's sequence, seen by sampled connections over the whole run (must be 0). */
   gaps?: number;
   /** Connections the server closed during the run (e.g. as too slow). */
   closes?: number;
   /** Deliveries counted over the whole run. */
   received?: number;
+  /** Bytes the clients read over the whole run (handshakes included). */
+  bytes?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -110,7 +129,8 @@ export async function measureRate(system: RunningSystem, pool: ClientPool, scena
   const mix = audience ? publishMix(publishedAfter.map((n, i) => n - (publishedBefore[i] ?? 0)), audience) : 1;
   const cpu = cpuSeconds(system.serverPid) - cpuBefore;
   system.setRate(0, channels);
-  const drained = await pool.drain();
+  // A system that queues without bound (ws-deflate past its capacity) needs long to empty; its next step must not measure this backlog.
+  const drained = await pool.drain(300, 60_000);
   if (m.closes > 0) await pool.waitReady(scenario.clients);
   return {
     offered: Math.round(offered * mix),
@@ -121,12 +141,37 @@ export async function measureRate(system: RunningSystem, pool: ClientPool, scena
     serverCpuPercent: Math.round((cpu / seconds) * 100),
     generatorUtilization: m.generatorUtilization,
     drained,
+    ...(m.received > 0 ? { bytesPerDelivery: Math.round((m.bytes / m.received) * 10) / 10 } : {}),
   };
 }
 
-export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: Timing, options: { cpuProfileDir?: string; log?: (line: string) => void } = {}): Promise<SystemResult> {
+/**
+ * The fixed rate with the server's processes on one core and the generator's
+ * on the others (taskset -a -p: every thread), then both back to the CPUs
+ * they had. Returns why it could not pin instead, when it could not.
+ */
+async function measurePinned(system: RunningSystem, pool: ClientPool, scenario: Scenario, timing: Timing, audience: readonly number[] | undefined, mode: PinMode): Promise<NonNullable<SystemResult['pinned']> | string> {
+  if (mode === 'off') return 'not pinned: --pin off';
+  const unavailable = pinningUnavailable();
+  if (unavailable) return `not pinned: ${unavailable}`;
+  const original = affinityList(process.pid);
+  const cores = original ? splitCores(original) : undefined;
+  if (!original || !cores) return `not pinned: this process may use CPUs ${original ?? '(unknown)'} only`;
+  const pids = [...system.pids, ...pool.pids];
+  try {
+    pinProcesses(system.pids, cores.server);
+    pinProcesses(pool.pids, cores.generator);
+    const m = await measureRate(system, pool, scenario, scenario.fixedDeliveriesPerSec!, timing, audience);
+    return { ...m, serverCores: cores.server, generatorCores: cores.generator };
+  } finally {
+    pinProcesses(pids, original);
+  }
+}
+
+export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: Timing, options: { cpuProfileDir?: string; pin?: PinMode; log?: (line: string) => void } = {}): Promise<SystemResult> {
   const log = options.log ?? ((): void => undefined);
   const result: SystemResult = { system: spec.name, scenario: scenario.name, status: 'ok' };
+  if (scenario.scale) return runScale(spec, scenario, timing, result, log);
   let system: RunningSystem;
   try {
     system = await spec.start({ ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) });
@@ -161,7 +206,17 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
     }
     if (scenario.fixedDeliveriesPerSec) {
       result.fixed = await measureRate(system, pool, scenario, scenario.fixedDeliveriesPerSec, timing, audience);
-      log(`  ${spec.name}: fixed ${result.fixed.offered}/s -> ${result.fixed.delivered}/s, p50 ${result.fixed.latencyMs.p50} ms, p99 ${result.fixed.latencyMs.p99} ms, server cpu ${result.fixed.serverCpuPercent}%, gen ${result.fixed.generatorUtilization.join('/')}`);
+      log(`  ${spec.name}: fixed ${result.fixed.offered}/s -> ${result.fixed.delivered}/s, p50 ${result.fixed.latencyMs.p50} ms, p99 ${result.fixed.latencyMs.p99} ms, server cpu ${result.fixed.serverCpuPercent}%, gen ${result.fixed.generatorUtilization.join('/')}, ${result.fixed.bytesPerDelivery ?? '-'} bytes/delivery`);
+    }
+    if (scenario.pin && scenario.fixedDeliveriesPerSec) {
+      const pinned = await measurePinned(system, pool, scenario, timing, audience, options.pin ?? 'auto');
+      if (typeof pinned === 'string') {
+        result.note = result.note ? `${result.note}; ${pinned}` : pinned;
+        log(`  ${spec.name}: ${pinned}`);
+      } else {
+        result.pinned = pinned;
+        log(`  ${spec.name}: pinned (server on CPU ${pinned.serverCores}, generator on ${pinned.generatorCores}) ${pinned.offered}/s -> ${pinned.delivered}/s, p50 ${pinned.latencyMs.p50} ms, p99 ${pinned.latencyMs.p99} ms`);
+      }
     }
     if (scenario.maxSearch) {
       const s = scenario.maxSearch;
@@ -180,6 +235,7 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
     result.gaps = totals.gaps;
     result.closes = totals.closes;
     result.received = totals.received;
+    result.bytes = totals.bytes;
   } catch (err) {
     result.status = 'failed';
     result.note = err instanceof Error ? err.message : String(err);

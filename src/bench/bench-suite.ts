@@ -2,11 +2,11 @@
 // and interleaved, so drift on a shared machine spreads over all systems),
 // plus Odin's resume latency; then medians and ratios.
 import { cpus } from 'node:os';
-import { runScenario, type SystemResult } from './bench-scenario.js';
+import { runScenario, type PinMode, type SystemResult } from './bench-scenario.js';
 import type { BenchPlan } from './bench-plan.js';
-import { ALL_SYSTEMS, ODIN_MEMORY } from './bench-systems.js';
+import { ALL_SYSTEMS, CLASSIC_SYSTEMS, ODIN_MEMORY } from './bench-systems.js';
 import { killAllChildren } from './child-registry.js';
-import { odinRatios, summarizeResults, median, type Ratio, type SummaryRow } from './bench-summary.js';
+import { compressionRatios, odinRatios, summarizeResults, median, type CompressionRatio, type Ratio, type SummaryRow } from './bench-summary.js';
 import { measureResume } from './resume-latency.js';
 import type { LatencyPercentiles } from '../load/latency-recorder.js';
 
@@ -20,21 +20,22 @@ export interface BenchOutput {
   scenarios: BenchPlan['scenarios'];
   rows: SummaryRow[];
   ratios: Ratio[];
+  compression: CompressionRatio[];
   resume?: { missed: number; rounds: number; runs: LatencyPercentiles[]; p50Median?: number; p99Median?: number };
   results: SystemResult[];
 }
 
-export async function runBench(plan: BenchPlan, options: { systems: readonly string[]; repeat: number; cpuProfileDir?: string; log: (line: string) => void }): Promise<BenchOutput> {
+export async function runBench(plan: BenchPlan, options: { systems: readonly string[]; repeat: number; pin?: PinMode; cpuProfileDir?: string; log: (line: string) => void }): Promise<BenchOutput> {
   const started = Date.now();
-  const systems = ALL_SYSTEMS.filter((s) => options.systems.includes(s.name));
   const results: SystemResult[] = [];
   const resumeRuns: LatencyPercentiles[] = [];
   try {
     for (let run = 1; run <= options.repeat; run++) {
       for (const scenario of plan.scenarios) {
         options.log(`[run ${run}/${options.repeat}] ${scenario.title}`);
-        for (const spec of systems) {
-          const result = await runScenario(spec, scenario, plan.timing, { ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}), log: options.log });
+        const own = scenario.systems ?? CLASSIC_SYSTEMS;
+        for (const spec of ALL_SYSTEMS.filter((s) => own.includes(s.name) && options.systems.includes(s.name))) {
+          const result = await runScenario(spec, scenario, plan.timing, { ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}), pin: options.pin ?? 'auto', log: options.log });
           if (result.status !== 'ok') options.log(`  ${spec.name}: ${result.status}: ${result.note ?? ''}`);
           results.push(result);
         }
@@ -65,6 +66,7 @@ export async function runBench(plan: BenchPlan, options: { systems: readonly str
     scenarios: plan.scenarios,
     rows,
     ratios: odinRatios(rows),
+    compression: compressionRatios(rows),
     ...(plan.resume && resumeRuns.length
       ? { resume: { ...plan.resume, runs: resumeRuns, p50Median: median(resumeRuns.map((r) => r.p50)), p99Median: median(resumeRuns.map((r) => r.p99)) } }
       : {}),

@@ -18,7 +18,39 @@ export interface SummaryRow {
   /** The busiest generator thread at the max step (1 = saturated: the generator, not the server, may be the limit). */
   generatorAtMax?: number;
   rssPerConnectionKiB?: number;
+  /** Bytes read by the clients per delivery at the fixed rate, and at the max step. */
+  bytesPerDelivery?: number;
+  bytesPerDeliveryAtMax?: number;
+  /** The fixed rate with server and generator pinned to separate cores. */
+  pinnedDelivered?: number;
+  pinnedP50?: number;
+  pinnedP99?: number;
+  pinnedP999?: number;
+  /** The scale course. */
+  scale?: {
+    wanted: number;
+    attempted: number;
+    subscribed?: number;
+    connectSeconds?: number;
+    broadcastDeliveriesPerSec?: number;
+    broadcastP50?: number;
+    broadcastP99?: number;
+    /** Fewest connections that received every broadcast message, over the runs. */
+    complete?: number;
+    limit?: string;
+  };
   gaps: number;
+}
+
+/** Odin's shared compression against Odin uncompressed and ws's per-connection deflate, per scenario. */
+export interface CompressionRatio {
+  scenario: string;
+  /** Odin's bytes per delivery divided by Odin compressed's (higher: more saved), at the fixed rate and at the max step. */
+  bytesSaved?: number;
+  bytesSavedAtMax?: number;
+  /** Odin compressed's max deliveries/s over Odin uncompressed's (target >= 0.8) and over ws-deflate's (target >= 10). */
+  maxVsOdin?: number;
+  maxVsWsDeflate?: number;
 }
 
 export interface Ratio {
@@ -30,6 +62,8 @@ export interface Ratio {
   p99?: number;
   /** The peer's RSS per connection divided by Odin's (higher is better for Odin). */
   rssPerConnection?: number;
+  /** The peer's p99 divided by Odin's at the fixed rate with server and generator pinned apart. */
+  pinnedP99?: number;
 }
 
 export function median(values: readonly number[]): number | undefined {
@@ -72,10 +106,35 @@ export function summarizeResults(results: readonly SystemResult[]): SummaryRow[]
       serverCpuAtMax: m((r) => r.max?.at?.serverCpuPercent),
       generatorAtMax: m((r) => (r.max?.at ? Math.max(...r.max.at.generatorUtilization) : undefined)),
       rssPerConnectionKiB: m((r) => r.rss?.perConnectionKiB),
+      bytesPerDelivery: m((r) => r.fixed?.bytesPerDelivery),
+      bytesPerDeliveryAtMax: m((r) => r.max?.at?.bytesPerDelivery),
+      pinnedDelivered: m((r) => r.pinned?.delivered),
+      pinnedP50: m((r) => r.pinned?.latencyMs.p50),
+      pinnedP99: m((r) => r.pinned?.latencyMs.p99),
+      pinnedP999: m((r) => r.pinned?.latencyMs.p999),
+      ...(first.scale || ok.some((r) => r.scale) ? { scale: scaleSummary(ok) } : {}),
       gaps: ok.reduce((n, r) => n + (r.gaps ?? 0), 0),
     });
   }
   return rows;
+}
+
+function scaleSummary(ok: readonly SystemResult[]): NonNullable<SummaryRow['scale']> {
+  const runs = ok.filter((r) => r.scale);
+  const m = (pick: (r: SystemResult) => number | undefined): number | undefined => median(defined(runs.map(pick)));
+  const completes = defined(runs.map((r) => r.scale?.complete));
+  const limit = runs.find((r) => r.scale?.limit)?.scale?.limit;
+  return {
+    wanted: runs[0]?.scale?.wanted ?? 0,
+    attempted: runs[0]?.scale?.attempted ?? 0,
+    subscribed: m((r) => r.connections?.ready),
+    connectSeconds: m((r) => r.scale?.connectSeconds),
+    broadcastDeliveriesPerSec: m((r) => r.scale?.deliveriesPerSec),
+    broadcastP50: m((r) => r.scale?.latencyMs.p50),
+    broadcastP99: m((r) => r.scale?.latencyMs.p99),
+    ...(completes.length ? { complete: Math.min(...completes) } : {}),
+    ...(limit ? { limit } : {}),
+  };
 }
 
 const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : undefined);
@@ -83,15 +142,34 @@ const ratio = (a: number | undefined, b: number | undefined): number | undefined
 export function odinRatios(rows: readonly SummaryRow[], odinName = 'odin'): Ratio[] {
   const out: Ratio[] = [];
   for (const odin of rows.filter((r) => r.system === odinName && r.status === 'ok')) {
-    for (const peer of rows.filter((r) => r.scenario === odin.scenario && r.system !== odinName && !r.system.startsWith('odin') && r.status === 'ok')) {
+    // ws-deflate is Odin compressed's peer: see compressionRatios.
+    for (const peer of rows.filter((r) => r.scenario === odin.scenario && r.system !== odinName && !r.system.startsWith('odin') && r.system !== 'ws-deflate' && r.status === 'ok')) {
       out.push({
         scenario: odin.scenario,
         peer: peer.system,
         maxDeliveries: ratio(odin.maxDeliveriesPerSec, peer.maxDeliveriesPerSec),
         p99: ratio(peer.p99, odin.p99),
         rssPerConnection: ratio(peer.rssPerConnectionKiB, odin.rssPerConnectionKiB),
+        ...(odin.pinnedP99 !== undefined && peer.pinnedP99 !== undefined ? { pinnedP99: ratio(peer.pinnedP99, odin.pinnedP99) } : {}),
       });
     }
+  }
+  return out;
+}
+
+export function compressionRatios(rows: readonly SummaryRow[]): CompressionRatio[] {
+  const out: CompressionRatio[] = [];
+  for (const deflate of rows.filter((r) => r.system === 'odin-deflate' && r.status === 'ok' && (r.bytesPerDelivery !== undefined || r.maxDeliveriesPerSec !== undefined))) {
+    const find = (system: string): SummaryRow | undefined => rows.find((r) => r.scenario === deflate.scenario && r.system === system && r.status === 'ok');
+    const odin = find('odin');
+    const ws = find('ws-deflate');
+    out.push({
+      scenario: deflate.scenario,
+      bytesSaved: ratio(odin?.bytesPerDelivery, deflate.bytesPerDelivery),
+      bytesSavedAtMax: ratio(odin?.bytesPerDeliveryAtMax, deflate.bytesPerDeliveryAtMax),
+      maxVsOdin: ratio(deflate.maxDeliveriesPerSec, odin?.maxDeliveriesPerSec),
+      maxVsWsDeflate: ratio(deflate.maxDeliveriesPerSec, ws?.maxDeliveriesPerSec),
+    });
   }
   return out;
 }

@@ -1,10 +1,14 @@
 // The systems under test. Each runs in its own process(es), started here and
 // driven over IPC: Odin (memory broker; over NATS when this build has it),
-// nats-server's own WebSocket listener, a plain `ws` loop, socket.io rooms.
-import { fork, type ChildProcess } from 'node:child_process';
+// nats-server's own WebSocket listener, a plain `ws` loop, socket.io rooms;
+// and for bandwidth, Odin with clients that negotiate permessage-deflate
+// (each batch compressed once, shared) beside a `ws` server compressing per
+// connection (perMessageDeflate: a deflate stream per client).
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { stopChild, trackChild } from './child-registry.js';
 import { startNatsServer, type NatsServerProcess } from './nats-server-process.js';
+import { forkWithFdLimit } from './os-limits.js';
 import type { ParentToServer, ServerToParent } from './server-ipc.js';
 
 export type ClientKind = 'odin' | 'nats-ws' | 'ws-loop' | 'socketio';
@@ -14,6 +18,10 @@ export interface RunningSystem {
   kind: ClientKind;
   /** The process whose RSS and CPU are the system's. */
   serverPid: number;
+  /** Every process of the system (server, broker, publisher): pinned together. */
+  pids: number[];
+  /** Clients offer permessage-deflate. */
+  deflate: boolean;
   /** Where a client subscribed to `channels` connects (systems without a subscribe message take them in the URL). */
   urlFor(channels: readonly string[]): string;
   setRate(perSec: number, channels: string[]): void;
@@ -26,11 +34,17 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  cpuProfileDir?: string;
+  /** Open files to allow the server process (the scale scenario). */
+  fdLimit?: number;
+}
+
 export interface SystemSpec {
   name: string;
   description: string;
   kind: ClientKind;
-  start(options: { cpuProfileDir?: string }): Promise<RunningSystem>;
+  start(options: StartOptions): Promise<RunningSystem>;
 }
 
 function script(name: string): string {
@@ -48,9 +62,10 @@ class ServerChild {
     });
   }
 
-  static async fork(name: string, args: string[], cpuProfileDir?: string): Promise<{ server: ServerChild; port: number }> {
+  static async fork(name: string, args: string[], options: StartOptions = {}): Promise<{ server: ServerChild; port: number }> {
+    const { cpuProfileDir } = options;
     const execArgv = ['--expose-gc', ...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir, '--cpu-prof-name', `${name}-${Date.now()}.cpuprofile`] : [])];
-    const child = trackChild(fork(script(name), args, { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+    const child = trackChild(forkWithFdLimit(script(name), args, options.fdLimit, { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
     const server = new ServerChild(child);
     const ready = await server.next((m) => m.type === 'ready' || m.type === 'error', 15_000);
     if (ready.type !== 'ready') throw new Error(`${name}: ${ready.type === 'error' ? ready.message : 'failed to start'}`);
@@ -97,11 +112,14 @@ class ServerChild {
   }
 }
 
-function nodeSystem(name: string, kind: ClientKind, url: (port: number, channels: readonly string[]) => string, server: ServerChild, port: number, extraStop?: () => Promise<void>): RunningSystem {
+function nodeSystem(name: string, kind: ClientKind, url: (port: number, channels: readonly string[]) => string, server: ServerChild, port: number, extra: { stop?: () => Promise<void>; pids?: number[]; deflate?: boolean } = {}): RunningSystem {
+  const extraStop = extra.stop;
   return {
     name,
     kind,
     serverPid: server.child.pid!,
+    pids: [server.child.pid!, ...(extra.pids ?? [])],
+    deflate: extra.deflate ?? false,
     urlFor: (channels) => url(port, channels),
     setRate: (perSec, channels) => server.send({ type: 'rate', perSec, channels }),
     publishedPerChannel: () => server.published(),
@@ -115,14 +133,25 @@ function nodeSystem(name: string, kind: ClientKind, url: (port: number, channels
 }
 
 const odinUrl = (port: number): string => `ws://127.0.0.1:${port}/ws`;
+const wsLoopUrl = (port: number, channels: readonly string[]): string => `ws://127.0.0.1:${port}/?channels=${encodeURIComponent(channels.join(','))}`;
 
 export const ODIN_MEMORY: SystemSpec = {
   name: 'odin',
   description: 'Odin gateway + memory broker (one process, publishNow)',
   kind: 'odin',
-  async start({ cpuProfileDir }) {
-    const { server, port } = await ServerChild.fork('odin-bench-server', [], cpuProfileDir);
+  async start(options) {
+    const { server, port } = await ServerChild.fork('odin-bench-server', [], options);
     return nodeSystem('odin', 'odin', odinUrl, server, port);
+  },
+};
+
+export const ODIN_DEFLATE: SystemSpec = {
+  name: 'odin-deflate',
+  description: 'the same Odin, clients offering permessage-deflate (each batch frame deflated once, shared by every compressing client)',
+  kind: 'odin',
+  async start(options) {
+    const { server, port } = await ServerChild.fork('odin-bench-server', [], options);
+    return nodeSystem('odin-deflate', 'odin', odinUrl, server, port, { deflate: true });
   },
 };
 
@@ -130,11 +159,11 @@ export const ODIN_NATS: SystemSpec = {
   name: 'odin-nats',
   description: 'Odin gateway over NATS (JetStream history), publishing through the broker',
   kind: 'odin',
-  async start({ cpuProfileDir }) {
+  async start(options) {
     const nats = await startNatsServer({ jetstream: true });
     try {
-      const { server, port } = await ServerChild.fork('odin-bench-server', ['--nats', nats.tcpUrl], cpuProfileDir);
-      return nodeSystem('odin-nats', 'odin', odinUrl, server, port, () => nats.stop());
+      const { server, port } = await ServerChild.fork('odin-bench-server', ['--nats', nats.tcpUrl], options);
+      return nodeSystem('odin-nats', 'odin', odinUrl, server, port, { stop: () => nats.stop(), pids: [nats.pid] });
     } catch (err) {
       await nats.stop();
       throw err;
@@ -146,11 +175,11 @@ export const NATS_WS: SystemSpec = {
   name: 'nats-ws',
   description: "nats-server's own WebSocket listener; publisher over NATS TCP in its own process",
   kind: 'nats-ws',
-  async start({ cpuProfileDir }) {
+  async start(options) {
     const nats: NatsServerProcess = await startNatsServer();
     try {
-      const { server } = await ServerChild.fork('nats-publisher', [nats.tcpUrl, String(nats.wsPort)], cpuProfileDir);
-      const system = nodeSystem('nats-ws', 'nats-ws', (port) => `ws://127.0.0.1:${port}`, server, nats.wsPort, () => nats.stop());
+      const { server } = await ServerChild.fork('nats-publisher', [nats.tcpUrl, String(nats.wsPort)], options);
+      const system = nodeSystem('nats-ws', 'nats-ws', (port) => `ws://127.0.0.1:${port}`, server, nats.wsPort, { stop: () => nats.stop(), pids: [nats.pid] });
       return { ...system, serverPid: nats.pid, collectGarbage: async () => undefined };
     } catch (err) {
       await nats.stop();
@@ -163,9 +192,19 @@ export const WS_LOOP: SystemSpec = {
   name: 'ws-loop',
   description: 'plain ws server: JSON.stringify + send per client',
   kind: 'ws-loop',
-  async start({ cpuProfileDir }) {
-    const { server, port } = await ServerChild.fork('ws-loop-server', [], cpuProfileDir);
-    return nodeSystem('ws-loop', 'ws-loop', (p, channels) => `ws://127.0.0.1:${p}/?channels=${encodeURIComponent(channels.join(','))}`, server, port);
+  async start(options) {
+    const { server, port } = await ServerChild.fork('ws-loop-server', [], options);
+    return nodeSystem('ws-loop', 'ws-loop', wsLoopUrl, server, port);
+  },
+};
+
+export const WS_DEFLATE: SystemSpec = {
+  name: 'ws-deflate',
+  description: 'ws server with perMessageDeflate: each message compressed per connection (a deflate stream per client)',
+  kind: 'ws-loop',
+  async start(options) {
+    const { server, port } = await ServerChild.fork('ws-deflate-server', [], options);
+    return nodeSystem('ws-deflate', 'ws-loop', wsLoopUrl, server, port, { deflate: true });
   },
 };
 
@@ -173,10 +212,13 @@ export const SOCKET_IO: SystemSpec = {
   name: 'socketio',
   description: 'socket.io, a room per channel, WebSocket transport only',
   kind: 'socketio',
-  async start({ cpuProfileDir }) {
-    const { server, port } = await ServerChild.fork('socketio-server', [], cpuProfileDir);
+  async start(options) {
+    const { server, port } = await ServerChild.fork('socketio-server', [], options);
     return nodeSystem('socketio', 'socketio', (p, channels) => `ws://127.0.0.1:${p}/socket.io/?EIO=4&transport=websocket&channels=${encodeURIComponent(channels.join(','))}`, server, port);
   },
 };
 
-export const ALL_SYSTEMS: readonly SystemSpec[] = [ODIN_MEMORY, ODIN_NATS, NATS_WS, WS_LOOP, SOCKET_IO];
+export const ALL_SYSTEMS: readonly SystemSpec[] = [ODIN_MEMORY, ODIN_DEFLATE, ODIN_NATS, NATS_WS, WS_LOOP, WS_DEFLATE, SOCKET_IO];
+
+/** The systems a scenario runs when it names none: Odin and its four peers (no compression). */
+export const CLASSIC_SYSTEMS: readonly string[] = ['odin', 'odin-nats', 'nats-ws', 'ws-loop', 'socketio'];

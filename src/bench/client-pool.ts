@@ -1,15 +1,22 @@
 // The parent's side of the load generator: spreads connections over worker
-// threads (and over 127.0.0.x source addresses), waits until every connection
-// is subscribed, and gathers counts and latency from all workers.
+// threads or child processes (and over 127.0.0.x source addresses), waits
+// until every connection is subscribed, and gathers counts, bytes and
+// latency from all workers.
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LatencyRecorder } from '../load/latency-recorder.js';
 import { sourceAddresses, sourceAddressFor } from '../load/source-addresses.js';
 import type { ConnectionSpec } from './bench-connection.js';
 import type { RunningSystem } from './bench-systems.js';
+import { trackChild } from './child-registry.js';
 import type { PoolToWorker, WorkerInput, WorkerMeasurement, WorkerToPool } from './client-worker.js';
+import { forkWithFdLimit } from './os-limits.js';
 
 export interface PoolMeasurement {
   received: number;
+  /** Bytes read from the sockets over the window (all workers). */
+  bytes: number;
   /** Deliveries per second: each thread's count over its own window, summed. */
   perSecond: number;
   latency: LatencyRecorder;
@@ -25,17 +32,53 @@ export interface PoolOptions {
   workers: number;
   /** Every n-th connection reads payloads for latency and continuity. */
   sampleEvery: number;
+  /** Workers as child processes (each with its own file-descriptor limit) instead of threads. */
+  processes?: boolean;
+  /** Open-file limit to ask for in each worker process. */
+  fdLimit?: number;
 }
 
 const WORKER_SCRIPT = new URL('./client-worker.js', import.meta.url);
 
 class WorkerHandle {
   private readonly waiters: Array<(m: WorkerToPool) => boolean> = [];
-  constructor(readonly worker: Worker) {
+  constructor(readonly worker: Worker | ChildProcess) {
     worker.on('message', (m: WorkerToPool) => {
       const i = this.waiters.findIndex((w) => w(m));
       if (i >= 0) this.waiters.splice(i, 1);
     });
+  }
+
+  static thread(input: WorkerInput): WorkerHandle {
+    return new WorkerHandle(new Worker(WORKER_SCRIPT, { workerData: input }));
+  }
+
+  static process(input: WorkerInput, fdLimit: number | undefined): WorkerHandle {
+    const child = trackChild(forkWithFdLimit(fileURLToPath(WORKER_SCRIPT), [], fdLimit, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+    const handle = new WorkerHandle(child);
+    handle.post({ type: 'start', input });
+    return handle;
+  }
+
+  get pid(): number {
+    return this.worker instanceof Worker ? process.pid : this.worker.pid!;
+  }
+
+  post(message: PoolToWorker): void {
+    if (this.worker instanceof Worker) this.worker.postMessage(message);
+    else if (this.worker.connected) this.worker.send(message);
+  }
+
+  async terminate(): Promise<void> {
+    if (this.worker instanceof Worker) {
+      await this.worker.terminate();
+      return;
+    }
+    const child = this.worker;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
   }
   ask<T extends WorkerToPool['type']>(message: PoolToWorker | undefined, type: T, timeoutMs = 20_000): Promise<Extract<WorkerToPool, { type: T }>> {
     return new Promise((resolve, reject) => {
@@ -46,7 +89,7 @@ class WorkerHandle {
         resolve(m as Extract<WorkerToPool, { type: T }>);
         return true;
       });
-      if (message) this.worker.postMessage(message);
+      if (message) this.post(message);
     });
   }
 }
@@ -68,9 +111,9 @@ export class ClientPool {
     for (let i = 0; i < clients; i++) {
       const channels = [...options.plan[i]!];
       const localAddress = sourceAddressFor(addresses, i);
-      perWorker[i % options.workers]!.push({ url: system.urlFor(channels), channels, sampled: i % options.sampleEvery === 0, ...(localAddress ? { localAddress } : {}) });
+      perWorker[i % options.workers]!.push({ url: system.urlFor(channels), channels, sampled: i % options.sampleEvery === 0, ...(system.deflate ? { deflate: true } : {}), ...(localAddress ? { localAddress } : {}) });
     }
-    const handles = perWorker.map((connections) => new WorkerHandle(new Worker(WORKER_SCRIPT, { workerData: { kind: system.kind, connections } satisfies WorkerInput })));
+    const handles = perWorker.map((connections) => (options.processes ? WorkerHandle.process({ kind: system.kind, connections }, options.fdLimit) : WorkerHandle.thread({ kind: system.kind, connections })));
     try {
       const settled = await Promise.all(handles.map((h) => h.ask(undefined, 'settled', timeoutMs)));
       const errors: Record<string, number> = {};
@@ -82,19 +125,36 @@ export class ClientPool {
         errors,
       );
     } catch (err) {
-      await Promise.all(handles.map((h) => h.worker.terminate()));
+      await Promise.all(handles.map((h) => h.terminate()));
       throw err;
     }
   }
 
-  async counts(): Promise<{ received: number; ready: number; closes: number; gaps: number }> {
+  async counts(): Promise<{ received: number; bytes: number; ready: number; closes: number; gaps: number }> {
     const all = await Promise.all(this.handles.map((h) => h.ask({ type: 'count' }, 'count')));
     const sum = (pick: (c: (typeof all)[number]) => number): number => all.reduce((n, c) => n + pick(c), 0);
-    return { received: sum((c) => c.received), ready: sum((c) => c.ready), closes: sum((c) => c.closes), gaps: sum((c) => c.gaps) };
+    return { received: sum((c) => c.received), bytes: sum((c) => c.bytes), ready: sum((c) => c.ready), closes: sum((c) => c.closes), gaps: sum((c) => c.gaps) };
+  }
+
+  /** The processes generating load (the benchmark itself when the workers are threads), for CPU pinning. */
+  get pids(): number[] {
+    return [...new Set(this.handles.map((h) => h.pid))];
   }
 
   startMeasuring(): void {
-    for (const h of this.handles) h.worker.postMessage({ type: 'measure-start' } satisfies PoolToWorker);
+    for (const h of this.handles) h.post({ type: 'measure-start' });
+  }
+
+  /** From now on every connection counts afresh and the last arrival is stamped. */
+  async startBroadcast(): Promise<void> {
+    // Each worker answers once it has reset: nothing is published before.
+    await Promise.all(this.handles.map((h) => h.ask({ type: 'broadcast-start' }, 'count')));
+  }
+
+  /** Connections that have received at least `expected` broadcast messages, and when the last one arrived (epoch ms). */
+  async coverage(expected: number): Promise<{ complete: number; ready: number; lastDeliveryAt: number }> {
+    const all = await Promise.all(this.handles.map((h) => h.ask({ type: 'coverage', expected }, 'coverage')));
+    return { complete: all.reduce((n, c) => n + c.complete, 0), ready: all.reduce((n, c) => n + c.ready, 0), lastDeliveryAt: Math.max(...all.map((c) => c.lastDeliveryAt)) };
   }
 
   async stopMeasuring(): Promise<PoolMeasurement> {
@@ -103,6 +163,7 @@ export class ClientPool {
     for (const m of all) latency.addEncoded(m.histogram);
     return {
       received: all.reduce((n, m) => n + m.received, 0),
+      bytes: all.reduce((n, m) => n + m.bytes, 0),
       perSecond: all.reduce((n, m) => n + m.received / Math.max(0.001, m.seconds), 0),
       latency,
       gaps: all.reduce((n, m) => n + m.gaps, 0),
@@ -143,7 +204,7 @@ export class ClientPool {
     await Promise.all(
       this.handles.map(async (h) => {
         await h.ask({ type: 'close' }, 'closed', 10_000).catch(() => undefined);
-        await h.worker.terminate();
+        await h.terminate();
       }),
     );
   }

@@ -1,7 +1,10 @@
 // A load-generator thread: opens its share of the benchmark's connections
 // (a bounded number of handshakes in flight), keeps them open (reconnecting
 // any the server drops), and reports counts, sampled latency and how busy its
-// event loop was over a measurement window.
+// event loop was over a measurement window. Runs as a worker thread of the
+// benchmark (the default) or as a child process of its own (the scale
+// scenario: file descriptors are counted per process, and a child can be
+// started with a higher limit), speaking the same messages either way.
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BenchConnection, WorkerCounters, type ConnectionSpec } from './bench-connection.js';
@@ -12,10 +15,19 @@ export interface WorkerInput {
   connections: ConnectionSpec[];
 }
 
-export type PoolToWorker = { type: 'measure-start' } | { type: 'measure-stop' } | { type: 'count' } | { type: 'close' };
+export type PoolToWorker =
+  | { type: 'start'; input: WorkerInput }
+  | { type: 'measure-start' }
+  | { type: 'measure-stop' }
+  | { type: 'count' }
+  | { type: 'broadcast-start' }
+  | { type: 'coverage'; expected: number }
+  | { type: 'close' };
 
 export interface WorkerMeasurement {
   received: number;
+  /** Bytes read from the sockets over the window. */
+  bytes: number;
   /** The window as this thread saw it: rates are computed per thread, free of messaging delays. */
   seconds: number;
   histogram: string;
@@ -26,14 +38,21 @@ export interface WorkerMeasurement {
 
 export type WorkerToPool =
   | { type: 'settled'; ready: number; failed: number; errors: Record<string, number> }
-  | { type: 'count'; received: number; ready: number; closes: number; gaps: number }
+  | { type: 'count'; received: number; bytes: number; ready: number; closes: number; gaps: number }
   | { type: 'measured'; measurement: WorkerMeasurement }
+  | { type: 'coverage'; complete: number; ready: number; lastDeliveryAt: number }
   | { type: 'closed' };
+
+/** How a worker talks to the pool: a thread's port or a child process's IPC channel. */
+export interface PoolPort {
+  postMessage(message: WorkerToPool): void;
+  on(event: 'message', listener: (m: PoolToWorker) => void): void;
+}
 
 const MAX_HANDSHAKES_IN_FLIGHT = 200;
 const RECONNECT_DELAY_MS = 200;
 
-function run(input: WorkerInput, port: NonNullable<typeof parentPort>): void {
+function run(input: WorkerInput, port: PoolPort): void {
   const counters = new WorkerCounters();
   const connections = input.connections.map((spec) => new BenchConnection(input.kind, spec, counters));
   let next = 0;
@@ -77,23 +96,29 @@ function run(input: WorkerInput, port: NonNullable<typeof parentPort>): void {
 
   let eluStart = performance.eventLoopUtilization();
   let receivedStart = 0;
+  let bytesStart = 0;
   let gapsStart = 0;
   let closesStart = 0;
   let measureStartedAt = 0;
+  const startMeasuring = (): void => {
+    counters.latency.reset();
+    counters.measuring = true;
+    eluStart = performance.eventLoopUtilization();
+    receivedStart = counters.received;
+    bytesStart = counters.bytes;
+    gapsStart = counters.gaps;
+    closesStart = counters.closes;
+    measureStartedAt = performance.now();
+  };
   port.on('message', (m: PoolToWorker) => {
     if (m.type === 'measure-start') {
-      counters.latency.reset();
-      counters.measuring = true;
-      eluStart = performance.eventLoopUtilization();
-      receivedStart = counters.received;
-      gapsStart = counters.gaps;
-      closesStart = counters.closes;
-      measureStartedAt = performance.now();
+      startMeasuring();
     } else if (m.type === 'measure-stop') {
       counters.measuring = false;
       const elu = performance.eventLoopUtilization(eluStart);
       const measurement: WorkerMeasurement = {
         received: counters.received - receivedStart,
+        bytes: counters.bytes - bytesStart,
         seconds: (performance.now() - measureStartedAt) / 1000,
         histogram: counters.latency.encode(),
         gaps: counters.gaps - gapsStart,
@@ -102,7 +127,18 @@ function run(input: WorkerInput, port: NonNullable<typeof parentPort>): void {
       };
       port.postMessage({ type: 'measured', measurement } satisfies WorkerToPool);
     } else if (m.type === 'count') {
-      port.postMessage({ type: 'count', received: counters.received, ready: counters.ready, closes: counters.closes, gaps: counters.gaps } satisfies WorkerToPool);
+      port.postMessage({ type: 'count', received: counters.received, bytes: counters.bytes, ready: counters.ready, closes: counters.closes, gaps: counters.gaps } satisfies WorkerToPool);
+    } else if (m.type === 'broadcast-start') {
+      // From here, every connection must receive every broadcast message: count afresh, stamp the last arrival.
+      for (const c of connections) c.delivered = 0;
+      counters.stampDeliveries = true;
+      counters.lastDeliveryAt = 0;
+      startMeasuring();
+      port.postMessage({ type: 'count', received: counters.received, bytes: counters.bytes, ready: counters.ready, closes: counters.closes, gaps: counters.gaps } satisfies WorkerToPool);
+    } else if (m.type === 'coverage') {
+      let complete = 0;
+      for (const c of connections) if (c.isReady && c.delivered >= m.expected) complete++;
+      port.postMessage({ type: 'coverage', complete, ready: counters.ready, lastDeliveryAt: counters.lastDeliveryAt } satisfies WorkerToPool);
     } else if (m.type === 'close') {
       closing = true;
       for (const c of connections) c.close();
@@ -111,4 +147,16 @@ function run(input: WorkerInput, port: NonNullable<typeof parentPort>): void {
   });
 }
 
-if (parentPort) run(workerData as WorkerInput, parentPort);
+if (parentPort) {
+  run(workerData as WorkerInput, parentPort);
+} else if (process.send) {
+  // A child process: the connections come in the first message; exit with the pool.
+  const port: PoolPort = {
+    postMessage: (m) => void process.send?.(m),
+    on: (_event, listener) => void process.on('message', listener as (m: unknown) => void),
+  };
+  process.once('message', (m: PoolToWorker) => {
+    if (m.type === 'start') run(m.input, port);
+  });
+  process.on('disconnect', () => process.exit(0));
+}

@@ -16,6 +16,7 @@ export class PublishPacer {
   private rate = 0;
   private channels: readonly string[] = [];
   private counters: number[] = [];
+  private readonly burstCounters = new Map<string, number>();
   private next = 0;
   private last = 0;
   private carry = 0;
@@ -46,9 +47,11 @@ export class PublishPacer {
     return [...this.counters];
   }
 
-  /** Publishes `count` messages on one channel at once (resume measurement). */
+  /** Publishes `count` messages on one channel at once (resume, the scale broadcast); `n` continues from the channel's last burst. */
   burst(channel: string, count: number): void {
-    for (let i = 0; i < count; i++) this.publish(channel, priceTick(channel, i + 1));
+    let n = this.burstCounters.get(channel) ?? 0;
+    for (let i = 0; i < count; i++) this.publish(channel, priceTick(channel, ++n));
+    this.burstCounters.set(channel, n);
   }
 
   private readonly tick = (): void => {

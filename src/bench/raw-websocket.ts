@@ -5,15 +5,29 @@
 // (RFC 6455 5.1), which keeps this short. Pings are answered. Clients must mask,
 // so outgoing frames are masked. This is what lets two generator threads keep
 // up with a server sharing the same two cores; `ws` costs several times more per frame.
+// With `deflate` it offers permessage-deflate as Chromium does; compressed
+// frames (RSV1) reach `onText` still compressed, flagged, for the caller to
+// inflate (or not: a count may not need the text).
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { parseDeflateAnswer } from './frame-inflater.js';
 
 export interface RawWebSocketHandlers {
   onOpen(): void;
-  onText(payload: Buffer): void;
+  onText(payload: Buffer, compressed: boolean): void;
   onClose(): void;
   onError(code: string): void;
+  /** Every chunk read from the socket, handshake included: bytes on the wire (TCP payload). */
+  onBytes?(count: number): void;
 }
+
+export interface RawWebSocketOptions {
+  /** Offer permessage-deflate (`permessage-deflate; client_max_window_bits`, Chromium's offer). */
+  deflate?: boolean;
+}
+
+const DEFLATE_OFFER = 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n';
+const RSV1 = 0x40;
 
 const OP_TEXT = 1;
 const OP_BINARY = 2;
@@ -25,18 +39,21 @@ export class RawWebSocket {
   private upgraded = false;
   private pending: Buffer | undefined;
   private closed = false;
+  /** What the server agreed to (known once open). */
+  negotiated = { deflate: false, serverContextTakeover: false };
 
   constructor(
     url: string,
     localAddress: string | undefined,
     private readonly handlers: RawWebSocketHandlers,
+    options: RawWebSocketOptions = {},
   ) {
     const u = new URL(url);
     this.socket = connect({ host: u.hostname, port: Number(u.port || 80), ...(localAddress ? { localAddress } : {}) });
     this.socket.setNoDelay(true);
     const key = randomBytes(16).toString('base64');
     this.socket.write(
-      `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${options.deflate ? DEFLATE_OFFER : ''}\r\n`,
     );
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err: Error & { code?: string }) => {
@@ -63,6 +80,7 @@ export class RawWebSocket {
   }
 
   private onData(chunk: Buffer): void {
+    this.handlers.onBytes?.(chunk.length);
     let data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = undefined;
     if (!this.upgraded) {
@@ -78,6 +96,7 @@ export class RawWebSocket {
         return;
       }
       this.upgraded = true;
+      this.negotiated = parseDeflateAnswer(data.toString('latin1', 0, end));
       this.handlers.onOpen();
       data = data.subarray(end + 4);
     }
@@ -101,7 +120,7 @@ export class RawWebSocket {
       at += header + length;
       const opcode = b0 & 0x0f;
       // nats-server sends its protocol in binary frames; both carry what we count.
-      if (opcode === OP_TEXT || opcode === OP_BINARY) this.handlers.onText(payload);
+      if (opcode === OP_TEXT || opcode === OP_BINARY) this.handlers.onText(payload, (b0 & RSV1) !== 0);
       else if (opcode === OP_PING) this.socket.write(maskedFrame(0x0a, payload));
       else if (opcode === OP_CLOSE) {
         this.socket.end(maskedFrame(OP_CLOSE, payload.subarray(0, 2)));

@@ -1,21 +1,32 @@
-// A tiny real run of `odin bench` (every system, 20 clients, about 2 s each,
-// on one channel and on several channels per client): deliveries are counted
-// for every system, nothing is lost, children are gone.
+// Tiny real runs of `odin bench` (20 clients, about 2 s per system; 500
+// connections for scale): deliveries are counted for every system, nothing
+// is lost, compressed bytes per delivery are fewer, every connection gets
+// every broadcast, the open-file limit is reported when it caps a run.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { it } from 'node:test';
 import { CLI } from '../helpers/child-process.js';
 import type { BenchOutput } from '../../src/bench/bench-suite.js';
+import { pinningUnavailable } from '../../src/bench/os-limits.js';
 
-it('odin bench --tiny counts deliveries for every system without gaps', { timeout: 180_000 }, async () => {
-  const child = spawn(process.execPath, [CLI, 'bench', '--tiny', '--json', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `odin bench` with `args` (through bash when `shell` prefixes it) and returns its JSON and stderr. */
+async function bench(args: string[], shell?: string): Promise<{ result: BenchOutput; err: string }> {
+  const argv = [CLI, 'bench', ...args, '--json', '-'];
+  const child = shell
+    ? spawn('bash', ['-c', `${shell}; exec "$@"`, 'bench', process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, err);
-  const result = JSON.parse(out) as BenchOutput;
+  return { result: JSON.parse(out) as BenchOutput, err };
+}
+
+it('odin bench --tiny counts deliveries for every system without gaps', { timeout: 180_000 }, async () => {
+  const { result, err } = await bench(['--tiny', '--scenarios', 'tiny,tiny-portfolio']);
   // One channel for all, and clients each subscribed by name to several channels.
   for (const scenario of ['tiny', 'tiny-portfolio']) {
     for (const name of ['odin', 'nats-ws', 'ws-loop', 'socketio']) {
@@ -32,4 +43,65 @@ it('odin bench --tiny counts deliveries for every system without gaps', { timeou
   assert.ok(result.resume && result.resume.runs[0]!.count === 10, 'resume measured');
   assert.ok(result.ratios.some((q) => q.peer === 'nats-ws'));
   assert.match(err, /Odin bench \(tiny\)/);
+});
+
+it('odin bench --tiny: compression, pinned latency and scale run, with 0 gaps, fewer bytes compressed and every broadcast everywhere', { timeout: 300_000 }, async () => {
+  const { result } = await bench(['--tiny', '--scenarios', 'tiny-compression,tiny-pinned,tiny-scale']);
+  const row = (scenario: string, system: string): BenchOutput['rows'][number] => {
+    const r = result.rows.find((x) => x.scenario === scenario && x.system === system);
+    assert.ok(r, `${system} ran ${scenario}`);
+    assert.equal(r.status, 'ok', `${system} ${scenario}: ${r.note ?? ''}`);
+    assert.equal(r.gaps, 0, `${system} ${scenario}: lost messages`);
+    return r;
+  };
+
+  // Compression: the same run, Odin plain and compressed, and ws compressing per connection.
+  for (const system of ['odin', 'odin-deflate', 'ws-deflate']) row('tiny-compression', system);
+  // Deliveries and bytes over the whole run (a window can come out empty when a busy machine starves the generator).
+  const runs = result.results.filter((x) => x.scenario === 'tiny-compression');
+  const perDelivery = (system: string): number => {
+    const r = runs.find((x) => x.system === system)!;
+    assert.ok((r.received ?? 0) > 0 && (r.bytes ?? 0) > 0, `${system}: deliveries counted`);
+    return r.bytes! / r.received!;
+  };
+  assert.ok(perDelivery('odin-deflate') < perDelivery('odin'), `odin-deflate ${perDelivery('odin-deflate')} bytes/delivery < odin ${perDelivery('odin')}`);
+  assert.ok(perDelivery('ws-deflate') < perDelivery('odin'), `ws-deflate ${perDelivery('ws-deflate')} bytes/delivery < odin ${perDelivery('odin')}`);
+  assert.equal(result.compression.length, 1);
+  assert.equal(result.rows.filter((r) => r.scenario === 'tiny-compression').length, 3, 'only the compression systems ran it');
+
+  // Pinned: every classic system, unpinned and (where the machine allows) pinned.
+  const canPin = pinningUnavailable() === undefined;
+  for (const system of ['odin', 'nats-ws', 'ws-loop', 'socketio']) {
+    const r = row('tiny-pinned', system);
+    assert.ok((r.fixedDelivered ?? 0) > 0, `${system}: unpinned deliveries`);
+    if (canPin) assert.ok((r.pinnedDelivered ?? 0) > 0 && r.pinnedP99 !== undefined, `${system}: pinned measured`);
+    else assert.match(r.note ?? '', /not pinned/);
+  }
+  if (availableParallelism() >= 2 && canPin) {
+    const pinned = result.results.find((r) => r.scenario === 'tiny-pinned' && r.system === 'odin')!.pinned!;
+    assert.notEqual(pinned.serverCores, pinned.generatorCores);
+  }
+
+  // Scale: 500 connections subscribed, each broadcast reached every one of them.
+  const scale = row('tiny-scale', 'odin');
+  assert.equal(scale.scale!.subscribed, 500);
+  assert.equal(scale.scale!.complete, 500, 'every connection got every broadcast message');
+  assert.ok((scale.scale!.broadcastDeliveriesPerSec ?? 0) > 0);
+  assert.ok((scale.rssPerConnectionKiB ?? 0) > 0);
+  const run = result.results.find((r) => r.scenario === 'tiny-scale')!;
+  assert.equal(run.scale!.broadcasts, 3);
+  assert.equal(run.scale!.gaps, 0);
+  assert.equal(result.rows.filter((r) => r.scenario === 'tiny-scale').length, 1, 'scale is one Odin gateway');
+});
+
+it('odin bench scale: under a low open-file limit, runs what fits and says what capped it', { timeout: 180_000 }, async () => {
+  const { result, err } = await bench(['--tiny', '--scenarios', 'tiny-scale', '--scale-connections', '1000'], 'ulimit -n 700');
+  const row = result.rows.find((r) => r.scenario === 'tiny-scale')!;
+  assert.equal(row.status, 'ok', row.note);
+  assert.equal(row.scale!.wanted, 1000);
+  assert.ok(row.scale!.attempted < 1000 && row.scale!.attempted > 0, `attempted ${row.scale!.attempted}`);
+  assert.equal(row.scale!.complete, row.scale!.attempted, 'every connection it opened got every broadcast');
+  assert.equal(row.gaps, 0);
+  assert.match(row.note ?? '', /capped at \d+ of 1000 connections: the server process may open 700 files/);
+  assert.match(err, /capped at \d+ connections/);
 });

@@ -11,10 +11,14 @@ const USAGE = `usage: odin bench [--quick] [options]
 Starts each system in its own process with the same clients, channels,
 ~200-byte price ticks and publish pattern, and measures deliveries/s and
 publish-to-receive latency at a fixed rate, the maximum sustained
-deliveries/s, RSS per idle connection, and Odin's resume latency.
-Systems: odin (memory broker), odin-nats (when this build has the NATS
-broker), nats-ws (nats-server's WebSocket listener), ws-loop (JSON.stringify
-+ send per client), socketio (rooms). Needs \`npm run build\` first.
+deliveries/s, RSS per idle connection, and Odin's resume latency; bytes on
+the wire per delivery, compressed and not; latency with the server and the
+generator pinned to separate cores; N connections to one gateway (scale).
+Systems: odin (memory broker), odin-deflate (the same, clients negotiating
+permessage-deflate), odin-nats (when this build has the NATS broker), nats-ws
+(nats-server's WebSocket listener), ws-loop (JSON.stringify + send per
+client), ws-deflate (ws with perMessageDeflate, per connection), socketio
+(rooms). Needs \`npm run build\` first.
 Scenarios: ${scenarioNames('full').join(', ')} (full run); ${scenarioNames('quick').join(', ')} (--quick); ${scenarioNames('tiny').join(', ')} (--tiny).
 
 `;
@@ -26,11 +30,11 @@ export async function run(argv: string[]): Promise<void> {
   }
   const config = benchConfigFrom(argv);
   const mode = config.tiny ? 'tiny' : config.quick ? 'quick' : 'full';
-  const plan = benchPlan(mode, { warmupMs: config.warmupMs, measureMs: config.measureMs, workers: config.workers, sampleEvery: config.sampleEvery, scenarios: config.scenarios });
+  const plan = benchPlan(mode, { warmupMs: config.warmupMs, measureMs: config.measureMs, workers: config.workers, sampleEvery: config.sampleEvery, scenarios: config.scenarios, scaleConnections: config.scaleConnections });
   if (config.cpuProf) mkdirSync(config.cpuProf, { recursive: true });
   const jsonToStdout = config.json === '-';
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const out = await runBench(plan, { systems: config.systems, repeat: config.repeat, ...(config.cpuProf ? { cpuProfileDir: config.cpuProf } : {}), log });
+  const out = await runBench(plan, { systems: config.systems, repeat: config.repeat, pin: config.pin === 'off' ? 'off' : 'auto', ...(config.cpuProf ? { cpuProfileDir: config.cpuProf } : {}), log });
   printBenchTable(out, jsonToStdout);
   if (jsonToStdout) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   else if (config.json) writeFileSync(config.json, `${JSON.stringify(out, null, 2)}\n`);
