@@ -169,11 +169,24 @@ export const WS_LOOP: SystemSpec = {
   },
 };
 
+/**
+ * socket.io is a dev dependency (only this peer uses it), so an install with
+ * `--omit=dev` (the Docker image) lacks it: say so instead of a child's stack trace.
+ */
+function requireSocketIo(): void {
+  try {
+    import.meta.resolve('socket.io');
+  } catch {
+    throw new Error('socket.io is not in this build: it is a dev dependency, used only by this peer (run `npm ci` without --omit=dev to bench it)');
+  }
+}
+
 export const SOCKET_IO: SystemSpec = {
   name: 'socketio',
   description: 'socket.io, a room per channel, WebSocket transport only',
   kind: 'socketio',
   async start({ cpuProfileDir }) {
+    requireSocketIo();
     const { server, port } = await ServerChild.fork('socketio-server', [], cpuProfileDir);
     return nodeSystem('socketio', 'socketio', (p, channels) => `ws://127.0.0.1:${p}/socket.io/?EIO=4&transport=websocket&channels=${encodeURIComponent(channels.join(','))}`, server, port);
   },

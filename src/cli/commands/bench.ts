@@ -14,7 +14,8 @@ publish-to-receive latency at a fixed rate, the maximum sustained
 deliveries/s, RSS per idle connection, and Odin's resume latency.
 Systems: odin (memory broker), odin-nats (when this build has the NATS
 broker), nats-ws (nats-server's WebSocket listener), ws-loop (JSON.stringify
-+ send per client), socketio (rooms). Needs \`npm run build\` first.
++ send per client), socketio (rooms; a dev dependency, skipped when absent).
+Needs \`npm run build\` first.
 Scenarios: ${scenarioNames('full').join(', ')} (full run); ${scenarioNames('quick').join(', ')} (--quick); ${scenarioNames('tiny').join(', ')} (--tiny).
 
 `;
