@@ -56,7 +56,9 @@ export function createPublisherMetrics(registry: Registry) {
   const r = [registry];
   return {
     published: new Counter({ name: 'publisher_messages_published_total', help: 'messages published, by kind', labelNames: ['kind'] as const, registers: r }),
-    errors: new Counter({ name: 'publisher_publish_errors_total', help: 'publishes that failed', registers: r }),
+    errors: new Counter({ name: 'publisher_publish_errors_total', help: 'publish attempts that failed (refused or timed out), retried or not', registers: r }),
+    retries: new Counter({ name: 'publisher_publish_retries_total', help: 'publishes sent again with the same message id after a failed attempt, by kind', labelNames: ['kind'] as const, registers: r }),
+    lost: new Counter({ name: 'publisher_messages_lost_total', help: 'messages given up after the retry bound (attempts or time): never acknowledged, by kind', labelNames: ['kind'] as const, registers: r }),
     publishLatency: new Histogram({ name: 'publisher_publish_latency_seconds', help: 'time from publish to broker acknowledgement', buckets: LATENCY_BUCKETS, registers: r }),
     targetRate: new Gauge({ name: 'publisher_rate_target', help: 'requested messages per second', registers: r }),
     actualRate: new Gauge({ name: 'publisher_rate_actual', help: 'measured messages per second over the last interval', registers: r }),
