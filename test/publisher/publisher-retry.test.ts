@@ -15,15 +15,7 @@ import { createPublisherBroker } from '../../src/publisher/publisher-broker.js';
 import { PublisherService, retryDelayMs } from '../../src/publisher/publisher-service.js';
 import { settingsFrom } from '../../src/publisher/publisher-settings.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { sleep } from './publisher-fixtures.js';
-
-async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+import { waitUntil } from './publisher-fixtures.js';
 
 /** The message id of every message in the stream, in stream order. */
 async function storedMessageIds(url: string, stream: string, expected: number): Promise<string[]> {
@@ -65,16 +57,16 @@ describe('publisher retries', () => {
     service = new PublisherService({ broker, logger, instanceId: 'retry-test' }, settingsFrom(config));
     const s = service;
     s.start();
-    await waitFor('100 acknowledged ticks', () => s.stats().messagesPublished >= 100, 20_000);
+    await waitUntil('100 acknowledged ticks', () => s.stats().messagesPublished >= 100, 20_000);
 
     await nats.stop('SIGTERM');
-    await waitFor('a failed attempt during the outage', () => s.stats().errors > 0, 30_000);
+    await waitUntil('a failed attempt during the outage', () => s.stats().errors > 0, 30_000);
     const duringOutage = s.stats();
     assert.ok(duringOutage.retries > 0, 'failed attempts are retried');
     await nats.restart();
-    await waitFor('100 more ticks acknowledged after the restart', () => s.stats().messagesPublished >= duringOutage.messagesPublished + 100, 60_000);
+    await waitUntil('100 more ticks acknowledged after the restart', () => s.stats().messagesPublished >= duringOutage.messagesPublished + 100, 60_000);
     s.stop();
-    await waitFor('every publish acknowledged or given up', () => s.stats().inFlight === 0, 60_000);
+    await waitUntil('every publish acknowledged or given up', () => s.stats().inFlight === 0, 60_000);
 
     const stats = s.stats();
     assert.equal(stats.lost, 0, `${stats.lost} messages lost (last error: ${stats.lastError})`);
@@ -96,7 +88,7 @@ describe('publisher retries', () => {
     await failing.close();
     const quiet = new PublisherService({ broker: failing, logger, instanceId: 'bound' }, { ...settingsFrom(publisherConfigFrom(['--publish-retries', '2'], {})), messagesPerSecond: 0, statisticsIntervalMs: 600_000 });
     quiet.start(); // publishes one market.statistics at once
-    await waitFor('the message given up', () => quiet.stats().lost === 1, 10_000);
+    await waitUntil('the message given up', () => quiet.stats().lost === 1, 10_000);
     const stats = quiet.stats();
     quiet.stop();
     assert.equal(stats.errors, 3, 'the first attempt and two retries');
