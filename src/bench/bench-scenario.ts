@@ -2,7 +2,7 @@
 // measure at a fixed rate, search the maximum sustained rate, or (idle
 // scenario) measure the server's RSS per subscribed connection.
 import type { LatencyPercentiles } from '../load/latency-recorder.js';
-import type { RunningSystem, SystemSpec } from './bench-systems.js';
+import { SystemUnavailableError, type RunningSystem, type SystemSpec } from './bench-systems.js';
 import { ClientPool, type PoolMeasurement } from './client-pool.js';
 import { MaxSearch, type StepResult } from './max-search.js';
 import { benchChannels } from './price-tick.js';
@@ -132,7 +132,7 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
     system = await spec.start({ ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return { ...result, status: /not in this build/.test(message) ? 'skipped' : 'failed', note: message };
+    return { ...result, status: err instanceof SystemUnavailableError ? 'skipped' : 'failed', note: message };
   }
   let pool: ClientPool | undefined;
   try {

@@ -169,6 +169,11 @@ export const WS_LOOP: SystemSpec = {
   },
 };
 
+/** A system this installation cannot run (a missing optional part): its rows say `skipped`, not `failed`. */
+export class SystemUnavailableError extends Error {
+  override name = 'SystemUnavailableError';
+}
+
 /**
  * socket.io is a dev dependency (only this peer uses it), so an install with
  * `--omit=dev` (the Docker image) lacks it: say so instead of a child's stack trace.
@@ -177,7 +182,7 @@ function requireSocketIo(): void {
   try {
     import.meta.resolve('socket.io');
   } catch {
-    throw new Error('socket.io is not in this build: it is a dev dependency, used only by this peer (run `npm ci` without --omit=dev to bench it)');
+    throw new SystemUnavailableError('socket.io is not installed: it is a dev dependency, used only by this peer (run `npm ci` without --omit=dev to bench it)');
   }
 }
 
