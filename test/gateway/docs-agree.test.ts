@@ -60,7 +60,9 @@ interface DocumentedCode {
 /** Rows of the doc's close-code table (`| \`1001\` | \`NAME\` | meaning |`) and error-code table (`| \`NAME\` | meaning |`). */
 export function documentedCodes(doc: string): { close: DocumentedCode[]; error: DocumentedCode[] } {
   const close = [...doc.matchAll(/^\| `(\d{4})` \| `([A-Z_]+)` \| ([^|]*)\|/gm)].map((m) => ({ value: m[1]!, name: m[2]!, reserved: /\breserved\b/i.test(m[3]!) }));
-  const error = [...doc.matchAll(/^\| `([A-Z][A-Z_]+)` \| ([^|]*)\|/gm)].map((m) => ({ value: m[1]!, name: m[1]!, reserved: /\breserved\b/i.test(m[2]!) }));
+  const rows = [...doc.matchAll(/^\| `([A-Z][A-Z_]+)` \| ([^|]*)\|/gm)].map((m) => ({ value: m[1]!, name: m[1]!, reserved: /\breserved\b/i.test(m[2]!) }));
+  // A code may appear in more than one table (its main row comes first).
+  const error = rows.filter((r, i) => rows.findIndex((o) => o.name === r.name) === i);
   return { close, error };
 }
 
