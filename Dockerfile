@@ -6,7 +6,7 @@
 # unprivileged `node` user. test/deploy/dockerfile.test.ts lints this file.
 
 # ---- build ----
-FROM node:22-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -15,7 +15,7 @@ COPY src ./src
 RUN npm run build
 
 # ---- runtime ----
-FROM node:22-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for Odin's tests: nats-server >= 2.10,
-# prometheus/promtool, chromium. Idempotent; quiet when all is present.
+# prometheus/promtool, chromium, docker-compose. Idempotent; quiet when all is
+# present. scripts/check-test-prereqs.mjs checks the same list before `npm test`.
 set -euo pipefail
 
 need_apt_update=1
@@ -63,3 +64,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 chromium --version
+
+# The compose test runs `docker-compose config` (the real Compose parser); it
+# needs no Docker engine, so Debian's Python build without recommends (which
+# would pull docker.io and containerd) is enough.
+if ! command -v docker-compose >/dev/null 2>&1; then
+  echo "installing docker-compose (Debian, without the Docker engine)"
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+fi
+docker-compose --version

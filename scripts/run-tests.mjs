@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Runs every compiled test file with Node's built-in test runner.
 // Node 20's `--test` takes no globs, so the files are listed here.
+// Checks the programs the tests need first (scripts/check-test-prereqs.mjs).
 // Usage: node scripts/run-tests.mjs [substring-filter ...]
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { missingMessage, missingPrerequisites } from './check-test-prereqs.mjs';
 
 function findTests(dir) {
   const found = [];
@@ -14,6 +16,13 @@ function findTests(dir) {
     else if (name.endsWith('.test.js')) found.push(path);
   }
   return found;
+}
+
+// Every program the suite starts for real, checked before any test runs.
+const missing = missingPrerequisites();
+if (missing.length > 0) {
+  process.stderr.write(missingMessage(missing));
+  process.exit(1);
 }
 
 const filters = process.argv.slice(2);

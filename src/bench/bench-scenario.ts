@@ -4,7 +4,7 @@
 // server's RSS per subscribed connection. The scale scenario has its own
 // course (scale-run.ts).
 import type { LatencyPercentiles } from '../load/latency-recorder.js';
-import type { RunningSystem, SystemSpec } from './bench-systems.js';
+import { SystemUnavailableError, type RunningSystem, type SystemSpec } from './bench-systems.js';
 import { ClientPool, type PoolMeasurement } from './client-pool.js';
 import { MaxSearch, type StepResult } from './max-search.js';
 import { affinityList, pinningUnavailable, pinProcesses, splitCores } from './os-limits.js';
@@ -177,7 +177,7 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
     system = await spec.start({ ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return { ...result, status: /not in this build/.test(message) ? 'skipped' : 'failed', note: message };
+    return { ...result, status: err instanceof SystemUnavailableError ? 'skipped' : 'failed', note: message };
   }
   let pool: ClientPool | undefined;
   try {

@@ -208,11 +208,29 @@ export const WS_DEFLATE: SystemSpec = {
   },
 };
 
+/** A system this installation cannot run (a missing optional part): its rows say `skipped`, not `failed`. */
+export class SystemUnavailableError extends Error {
+  override name = 'SystemUnavailableError';
+}
+
+/**
+ * socket.io is a dev dependency (only this peer uses it), so an install with
+ * `--omit=dev` (the Docker image) lacks it: say so instead of a child's stack trace.
+ */
+function requireSocketIo(): void {
+  try {
+    import.meta.resolve('socket.io');
+  } catch {
+    throw new SystemUnavailableError('socket.io is not installed: it is a dev dependency, used only by this peer (run `npm ci` without --omit=dev to bench it)');
+  }
+}
+
 export const SOCKET_IO: SystemSpec = {
   name: 'socketio',
   description: 'socket.io, a room per channel, WebSocket transport only',
   kind: 'socketio',
   async start(options) {
+    requireSocketIo();
     const { server, port } = await ServerChild.fork('socketio-server', [], options);
     return nodeSystem('socketio', 'socketio', (p, channels) => `ws://127.0.0.1:${p}/socket.io/?EIO=4&transport=websocket&channels=${encodeURIComponent(channels.join(','))}`, server, port);
   },

@@ -51,8 +51,8 @@ export async function startNatsServer(options: { jetstream?: boolean } = {}): Pr
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  const tcpUrl = ports!.nats![0]!;
-  const wsPort = Number(new URL(ports!.websocket![0]!).port);
+  const tcpUrl = ports.nats![0]!;
+  const wsPort = Number(new URL(ports.websocket![0]!).port);
   return {
     child,
     pid: child.pid!,

@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger.js';
 export const STREAM_SUBJECTS = ['odin.>'];
 
 /** Retried publishes with the same msgId within this window are stored once. */
-const DUPLICATE_WINDOW_SEC = 120;
+export const DUPLICATE_WINDOW_SEC = 120;
 
 export interface StreamSettings {
   name: string;

@@ -27,9 +27,9 @@ export const loadOptionTable = {
   json: { kind: 'string', flag: 'json', env: 'LOAD_JSON', default: undefined, description: 'write the summary as JSON to this file (- = stdout)' },
   report: { kind: 'string', flag: 'report', env: 'LOAD_REPORT', default: undefined, description: 'write a self-contained HTML report with charts to this file' },
   quiet: { kind: 'bool', flag: 'quiet', env: 'LOAD_QUIET', default: false, description: 'no progress line' },
-  target: { kind: 'int', flag: 'target', env: 'TARGET_CONNECTIONS', default: 500, min: 1, description: 'realistic: initial target of connections' },
-  min: { kind: 'int', flag: 'min', env: 'MIN_CONNECTIONS', default: 50, min: 0, description: 'realistic: never shed below this' },
-  max: { kind: 'int', flag: 'max', env: 'MAX_CONNECTIONS', default: 2000, min: 1, description: 'realistic: never grow above this' },
+  target: { kind: 'int', flag: 'target', env: 'LOAD_TARGET_CONNECTIONS', default: 500, min: 1, description: 'realistic: initial target of connections' },
+  min: { kind: 'int', flag: 'min', env: 'LOAD_MIN_CONNECTIONS', default: 50, min: 0, description: 'realistic: never shed below this' },
+  max: { kind: 'int', flag: 'max', env: 'LOAD_MAX_CONNECTIONS', default: 2000, min: 1, description: 'realistic: never grow above this' },
   timeScale: { kind: 'number', flag: 'time-scale', env: 'TIME_SCALE', default: 1, min: 0.00001, max: 1, description: 'realistic: speed of the simulated day: multiply session lengths, delays and ramp period (0.01 = 100x faster); not --duration' },
   healthUrl: { kind: 'string', flag: 'health-url', env: 'HEALTH_URL', default: undefined, description: 'realistic: gateway /health [default: from --url]' },
 } satisfies OptionTable;

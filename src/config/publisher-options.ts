@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { gatewayOptionTable } from './gateway-options.js';
 import { checkNatsCredentials } from './nats-credentials.js';
+import { DUPLICATE_WINDOW_SEC } from '../broker/nats-stream-setup.js';
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
 
 /** The highest rate `--rate` and the control API accept, in messages per second. */
@@ -22,7 +23,9 @@ export const simulationOptionTable = {
   statisticsIntervalMs: { kind: 'int', flag: 'statistics-interval-ms', env: 'STATISTICS_INTERVAL_MS', default: 30_000, min: 100, description: 'market statistics period on market.statistics' },
   tradeRate: { kind: 'number', flag: 'trade-rate', env: 'TRADE_RATE', default: 1, min: 0, max: 1000, description: 'simulated user trades per second on trades.user.<id> (0 = none)' },
   users: { kind: 'list', flag: 'users', env: 'DEMO_USERS', default: DEFAULT_DEMO_USERS, description: 'demo users that trade' },
-  maxInFlight: { kind: 'int', flag: 'max-in-flight', env: 'PUBLISH_MAX_IN_FLIGHT', default: 10_000, min: 1, description: 'unacknowledged publishes allowed before the publisher waits' },
+  maxInFlight: { kind: 'int', flag: 'max-in-flight', env: 'PUBLISH_MAX_IN_FLIGHT', default: 10_000, min: 1, description: 'unacknowledged publishes allowed before the publisher waits (retries included)' },
+  publishRetries: { kind: 'int', flag: 'publish-retries', env: 'PUBLISH_RETRIES', default: 10, min: 0, description: 'times a failed publish is sent again with the same message id (0 = never)' },
+  publishRetryMs: { kind: 'int', flag: 'publish-retry-ms', env: 'PUBLISH_RETRY_MS', default: 30_000, min: 0, max: DUPLICATE_WINDOW_SEC * 1000, description: 'no retry starts later than this after the first attempt; at most the stream\'s duplicate window (2 min, or --history-max-age if shorter)' },
 } satisfies OptionTable;
 
 /** Who may drive the control API: shared by `odin publisher` and `odin dev`. */
@@ -79,5 +82,9 @@ export function publisherConfigFrom(argv: readonly string[], env: NodeJS.Process
   }
   if (values.viaApi !== undefined && values.apiKey === undefined) throw new ConfigError('--via-api/PUBLISH_VIA_API needs --api-key/ODIN_API_KEY');
   if (values.viaApi !== undefined && values.natsUrl !== undefined) throw new ConfigError('--via-api/PUBLISH_VIA_API and --nats/NATS_URL: choose one way to publish');
+  // A retry after the duplicate window would be stored twice; the window is capped by max_age.
+  if (values.publishRetryMs > values.historyMaxAgeSec * 1000) {
+    throw new ConfigError(`--publish-retry-ms/PUBLISH_RETRY_MS: ${values.publishRetryMs} is longer than --history-max-age (${values.historyMaxAgeSec} s), which caps the stream's duplicate window`);
+  }
   return { ...values, instanceId: values.instanceId ?? `publisher-${hostname()}-${process.pid}` };
 }

@@ -108,9 +108,10 @@ export class ExpirySchedule<T extends Expiring = ClientConnection> {
   private swap(a: number, b: number): void {
     const h = this.heap;
     const x = h[a]!;
-    h[a] = h[b]!;
+    const y = h[b]!;
+    h[a] = y;
     h[b] = x;
-    h[a]!.expiryIndex = a;
-    h[b]!.expiryIndex = b;
+    y.expiryIndex = a;
+    x.expiryIndex = b;
   }
 }

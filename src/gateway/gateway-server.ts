@@ -32,6 +32,7 @@ import { SubscriptionHub } from './subscription-hub.js';
 import { UpgradeAdmission, type AdmissionHost } from './upgrade-admission.js';
 import { checkWsInternals } from './ws-socket-adapter.js';
 import { deflateNegotiation, recordNegotiation, usesSharedDeflate } from './compression.js';
+import { wsMasking } from './ws-masking.js';
 
 /** ws lets us pick the socket class: the connection rides on it, so listeners need no closure. */
 class ClientSocket extends WebSocket {
@@ -194,8 +195,10 @@ export class OdinGateway implements AdmissionHost {
       this.sampleBroker();
     });
     const port = this.port;
+    const masking = wsMasking();
+    this.metrics.nativeBufferutil.set(masking === 'javascript' ? 0 : 1);
     this.logger.info(
-      { event: 'gateway_started', port, host: this.config.host, broker: this.broker.kind, max_connections: this.maxConnections },
+      { event: 'gateway_started', port, host: this.config.host, broker: this.broker.kind, max_connections: this.maxConnections, ws_masking: masking },
       `gateway listening on ${this.config.host}:${port}`,
     );
     return port;

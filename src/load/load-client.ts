@@ -130,7 +130,7 @@ export class LoadClient {
       this.stats.resumingConnections++;
       this.stats.resumeChannels += resuming;
     }
-    this.ws!.send(JSON.stringify({ type: 'subscribe', id: 1, channels: entries }));
+    this.ws.send(JSON.stringify({ type: 'subscribe', id: 1, channels: entries }));
     if (this.options.keepaliveMs > 0) {
       this.keepaliveTimer = setInterval(() => this.sendKeepalive(), this.options.keepaliveMs);
       this.keepaliveTimer.unref();

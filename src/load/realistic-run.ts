@@ -103,10 +103,9 @@ export async function runRealistic(options: RealisticOptions): Promise<LoadSumma
     if (traders.delete(trader)) realistic.leftForGood++;
   };
 
-  const onIncident = (client: LoadClient, _code: number, byUs: boolean): void => {
+  const onIncident = (trader: Trader, byUs: boolean): void => {
     // The server closed us (slow, shutdown) or the connect failed: come back and resume.
-    const trader = (client as LoadClient & { trader?: Trader }).trader;
-    if (byUs || !running || !trader || !traders.has(trader) || trader.away) return;
+    if (byUs || !running || !traders.has(trader) || trader.away) return;
     trader.away = true;
     later(scale(REALISTIC_RULES.incidentReconnectMs), () => {
       if (!traders.has(trader) || !trader.away) return;
@@ -123,8 +122,7 @@ export async function runRealistic(options: RealisticOptions): Promise<LoadSumma
       stats,
     );
     const trader: Trader = { type, client, sessionTimer: undefined, away: false };
-    (client as LoadClient & { trader?: Trader }).trader = trader;
-    client.onClosed = onIncident;
+    client.onClosed = (_client, _code, byUs) => onIncident(trader, byUs);
     traders.add(trader);
     startSession(trader);
   };

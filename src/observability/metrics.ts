@@ -40,6 +40,7 @@ export function createGatewayMetrics(registry: Registry) {
     channelsTracked: new Gauge({ name: 'ws_channels_tracked', help: 'channels whose history or latest value the broker keeps (bounded by MAX_CHANNELS)', registers: r }),
     channelsEvicted: new Counter({ name: 'ws_channels_evicted_total', help: 'idle channels forgotten to stay within MAX_CHANNELS (least recently published first)', registers: r }),
     natsConnected: new Gauge({ name: 'ws_nats_connected', help: '1 when the broker is connected (always 1 for the memory broker)', registers: r }),
+    nativeBufferutil: new Gauge({ name: 'ws_native_bufferutil', help: '1 when client frames are unmasked by native code (bufferutil or Node), 0 when by plain JavaScript', registers: r }),
     eventLoopUtilization: new Gauge({ name: 'ws_event_loop_utilization', help: 'fraction of time the event loop was busy over the last sample (0..1)', registers: r }),
     deliveryLatency: new Histogram({ name: 'ws_delivery_latency_seconds', help: 'publish-to-send latency: from broker acceptance to the frame written to sockets', buckets: LATENCY_BUCKETS, registers: r }),
     apiRequests: new Counter({ name: 'ws_api_requests_total', help: 'server API requests, by endpoint and outcome code (OK or the refusal code)', labelNames: ['endpoint', 'code'] as const, registers: r }),
@@ -55,7 +56,9 @@ export function createPublisherMetrics(registry: Registry) {
   const r = [registry];
   return {
     published: new Counter({ name: 'publisher_messages_published_total', help: 'messages published, by kind', labelNames: ['kind'] as const, registers: r }),
-    errors: new Counter({ name: 'publisher_publish_errors_total', help: 'publishes that failed', registers: r }),
+    errors: new Counter({ name: 'publisher_publish_errors_total', help: 'publish attempts that failed (refused or timed out), retried or not', registers: r }),
+    retries: new Counter({ name: 'publisher_publish_retries_total', help: 'publishes sent again with the same message id after a failed attempt, by kind', labelNames: ['kind'] as const, registers: r }),
+    lost: new Counter({ name: 'publisher_messages_lost_total', help: 'messages given up after the retry bound (attempts or time): never acknowledged, by kind', labelNames: ['kind'] as const, registers: r }),
     publishLatency: new Histogram({ name: 'publisher_publish_latency_seconds', help: 'time from publish to broker acknowledgement', buckets: LATENCY_BUCKETS, registers: r }),
     targetRate: new Gauge({ name: 'publisher_rate_target', help: 'requested messages per second', registers: r }),
     actualRate: new Gauge({ name: 'publisher_rate_actual', help: 'measured messages per second over the last interval', registers: r }),

@@ -91,7 +91,7 @@ export function parseClientMessage(text: string): ParseResult {
       if (!Array.isArray(list) || list.length === 0 || list.length > MAX_CHANNELS_PER_REQUEST || !list.every((c) => typeof c === 'string')) {
         return invalid(`channels must be an array of 1 to ${MAX_CHANNELS_PER_REQUEST} channel names`, id);
       }
-      return { ok: true, message: { type: 'unsubscribe', channels: list as string[], ...(id !== undefined ? { id } : {}) } };
+      return { ok: true, message: { type: 'unsubscribe', channels: list, ...(id !== undefined ? { id } : {}) } };
     }
     case 'replay':
       // The reference gateway's per-connection replay cannot survive a reconnect; positions replace it.

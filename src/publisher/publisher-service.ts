@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
+import { simulationOptionTable } from '../config/publisher-options.js';
 import type { Logger } from '../observability/logger.js';
 import { createPublisherMetrics, type PublisherMetrics } from '../observability/metrics.js';
 import { MarketModel } from './market-model.js';
@@ -16,18 +17,41 @@ import { TradeEventGenerator } from './trade-events.js';
 const SLOT_MS = 20;
 /** How often the achieved rate is sampled. */
 const METER_SAMPLE_MS = 1000;
-/** `close()` waits at most this long for outstanding acknowledgements. */
+/** `close()` waits at most this long for outstanding acknowledgements (retries included). */
 const DRAIN_TIMEOUT_MS = 5000;
+/** First pause before a retry; doubled per attempt up to RETRY_MAX_DELAY_MS. */
+const RETRY_FIRST_DELAY_MS = 100;
+const RETRY_MAX_DELAY_MS = 2000;
 
 type Kind = 'price' | 'statistics' | 'trade';
+
+/** One message until the broker acknowledges it or the publisher gives up: its msgId never changes. */
+interface Outgoing {
+  kind: Kind;
+  channel: string;
+  payload: unknown;
+  msgId: string;
+  /** performance.now() of the first attempt: retries stop RETRY_WINDOW after it. */
+  firstAt: number;
+  attempts: number;
+}
+
+/** Pause before attempt number `attempt + 1` (exponential, capped). */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(RETRY_FIRST_DELAY_MS * 2 ** (attempt - 1), RETRY_MAX_DELAY_MS);
+}
 
 export interface PublisherStats {
   /** Price updates the broker acknowledged, since the process started. */
   messagesPublished: number;
   /** When the current (or last) run started, ISO 8601; null before the first start. */
   startTime: string | null;
-  /** Publishes the broker refused or failed, all kinds. */
+  /** Publish attempts the broker refused or that failed (timed out), all kinds, retried or not. */
   errors: number;
+  /** Attempts repeated with the same msgId after a failure (JetStream stores the message once). */
+  retries: number;
+  /** Messages given up after the retry bound: never acknowledged, possibly never stored. */
+  lost: number;
   /** Price updates per second achieved over the last few seconds. */
   actualRate: number;
   /** Price updates per second achieved since the current run started. */
@@ -36,7 +60,7 @@ export interface PublisherStats {
   targetRate: number;
   statisticsPublished: number;
   tradeEventsPublished: number;
-  /** Publishes sent and not yet acknowledged. */
+  /** Publishes sent (or waiting to be retried) and not yet acknowledged. */
   inFlight: number;
   /** Mean time from publish to acknowledgement over the last second or so, ms. */
   publishLatencyMs: number;
@@ -79,7 +103,10 @@ export class PublisherService {
   private latencyCount = 0;
   private lastLatencyMs = 0;
   private lastError: string | null = null;
-  private readonly counts = { price: 0, statistics: 0, trade: 0, errors: 0 };
+  private readonly counts = { price: 0, statistics: 0, trade: 0, errors: 0, retries: 0, lost: 0 };
+  /** Messages waiting for their next attempt, by the timer that will send it. */
+  private readonly retrying = new Map<NodeJS.Timeout, Outgoing>();
+  private closing = false;
 
   constructor(deps: PublisherDependencies, settings: PublisherSettings) {
     this.broker = deps.broker;
@@ -156,6 +183,8 @@ export class PublisherService {
       messagesPublished: this.counts.price,
       startTime: this.runStartedAt !== undefined ? new Date(this.runStartedAt).toISOString() : null,
       errors: this.counts.errors,
+      retries: this.counts.retries,
+      lost: this.counts.lost,
       actualRate: this.slotTimer ? round1(this.meter.rate()) : 0,
       averageRate: runningMs > 0 ? round1(((this.counts.price - this.runStartCount) * 1000) / runningMs) : 0,
       targetRate: this.settings.messagesPerSecond,
@@ -168,11 +197,17 @@ export class PublisherService {
     };
   }
 
-  /** Stops and waits (bounded) for outstanding acknowledgements. */
+  /** Stops and waits (bounded) for outstanding acknowledgements and retries; what is still unacknowledged then counts as lost. */
   async close(): Promise<void> {
     this.stop('closing');
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    this.closing = true;
+    for (const [timer, out] of this.retrying) {
+      clearTimeout(timer);
+      this.retrying.delete(timer);
+      this.giveUp(out, 'publisher closing');
+    }
   }
 
   private apply(change: SettingsChange): void {
@@ -249,30 +284,65 @@ export class PublisherService {
   }
 
   private send(kind: Kind, channel: string, payload: unknown): void {
-    const started = performance.now();
     this.inFlight++;
     const msgId = this.msgIdPrefix + (++this.msgCounter).toString(36);
-    this.broker.publish(channel, payload, { msgId }).then(
+    this.attempt({ kind, channel, payload, msgId, firstAt: performance.now(), attempts: 1 });
+  }
+
+  private attempt(out: Outgoing): void {
+    const started = performance.now();
+    this.broker.publish(out.channel, out.payload, { msgId: out.msgId }).then(
       () => {
         this.inFlight--;
-        this.counts[kind]++;
-        this.metrics.published.inc({ kind });
+        this.counts[out.kind]++;
+        this.metrics.published.inc({ kind: out.kind });
         const ms = performance.now() - started;
         this.latencySumMs += ms;
         this.latencyCount++;
         this.metrics.publishLatency.observe(ms / 1000);
       },
-      (err: unknown) => {
-        this.inFlight--;
-        this.counts.errors++;
-        this.metrics.errors.inc();
-        this.lastError = err instanceof Error ? err.message : String(err);
-        // Powers of two: an outage is visible in the logs without flooding them.
-        if ((this.counts.errors & (this.counts.errors - 1)) === 0) {
-          this.logger.warn({ event: 'publish_failed', channel, errors: this.counts.errors, err: this.lastError }, 'publish failed');
-        }
-      },
+      (err: unknown) => this.failed(out, err),
     );
+  }
+
+  /**
+   * A failed attempt (refused, timed out, connection lost): the message may
+   * still have been stored, so it is sent again with the same msgId, which
+   * JetStream's duplicate window turns into one stored copy. Bounded by
+   * attempts and by time since the first attempt (config checks that this
+   * time fits in the duplicate window); past the bound the message is lost.
+   */
+  private failed(out: Outgoing, err: unknown): void {
+    this.counts.errors++;
+    this.metrics.errors.inc();
+    this.lastError = err instanceof Error ? err.message : String(err);
+    const delay = retryDelayMs(out.attempts);
+    const inTime = performance.now() + delay - out.firstAt <= (this.settings.retryWindowMs ?? simulationOptionTable.publishRetryMs.default);
+    if (this.closing || out.attempts > (this.settings.maxRetries ?? simulationOptionTable.publishRetries.default) || !inTime) {
+      this.giveUp(out, this.lastError);
+      return;
+    }
+    out.attempts++;
+    this.counts.retries++;
+    this.metrics.retries.inc({ kind: out.kind });
+    // Powers of two: an outage is visible in the logs without flooding them.
+    if ((this.counts.retries & (this.counts.retries - 1)) === 0) {
+      this.logger.warn({ event: 'publish_retrying', channel: out.channel, attempt: out.attempts, retries: this.counts.retries, err: this.lastError }, 'publish failed, retrying with the same message id');
+    }
+    const timer = setTimeout(() => {
+      this.retrying.delete(timer);
+      this.attempt(out);
+    }, delay);
+    this.retrying.set(timer, out);
+  }
+
+  private giveUp(out: Outgoing, reason: string): void {
+    this.inFlight--;
+    this.counts.lost++;
+    this.metrics.lost.inc({ kind: out.kind });
+    if ((this.counts.lost & (this.counts.lost - 1)) === 0) {
+      this.logger.warn({ event: 'publish_failed', channel: out.channel, attempts: out.attempts, lost: this.counts.lost, err: reason }, 'publish given up: message lost');
+    }
   }
 
   private logSettings(): Record<string, unknown> {

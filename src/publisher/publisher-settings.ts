@@ -13,6 +13,10 @@ export interface PublisherSettings {
   users: string[];
   /** Unacknowledged publishes allowed before the publisher waits for acks. */
   maxInFlight: number;
+  /** Times a failed publish is sent again with its message id; absent = the option's default. */
+  maxRetries?: number;
+  /** No retry starts later than this after the first attempt, ms; absent = the option's default. */
+  retryWindowMs?: number;
 }
 
 /** The fields a `start` or `configure` request may change. */
@@ -27,5 +31,7 @@ export function settingsFrom(config: SimulationConfig): PublisherSettings {
     tradeEventsPerSecond: config.tradeRate,
     users: [...config.users],
     maxInFlight: config.maxInFlight,
+    maxRetries: config.publishRetries,
+    retryWindowMs: config.publishRetryMs,
   };
 }

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { benchTable } from '../../src/bench/bench-report.js';
-import type { SystemResult } from '../../src/bench/bench-scenario.js';
+import { runScenario, type SystemResult } from '../../src/bench/bench-scenario.js';
+import { SystemUnavailableError, type SystemSpec } from '../../src/bench/bench-systems.js';
 import type { BenchOutput } from '../../src/bench/bench-suite.js';
 import { median, odinRatios, summarizeResults } from '../../src/bench/bench-summary.js';
 import { isSustained, MaxSearch } from '../../src/bench/max-search.js';
@@ -108,6 +109,21 @@ describe('medians and ratios', () => {
   });
 });
 
+describe('systems that cannot start', () => {
+  const timing = { primeMs: 0, warmupMs: 0, measureMs: 100, workers: 1, sampleEvery: 1 };
+  const scenario = { name: 's', title: 's', clients: 1, channels: 1 };
+  const failing = (err: Error): SystemSpec => ({ name: 'peer', description: 'cannot start', kind: 'ws-loop', start: () => Promise.reject(err) });
+
+  it('an unavailable peer (socket.io not installed) is skipped with its reason; any other start error is a failure', async () => {
+    const skipped = await runScenario(failing(new SystemUnavailableError('socket.io is not installed')), scenario, timing);
+    assert.equal(skipped.status, 'skipped');
+    assert.equal(skipped.note, 'socket.io is not installed');
+    const failed = await runScenario(failing(new Error('port in use')), scenario, timing);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.note, 'port in use');
+  });
+});
+
 describe('ticks and pacing', () => {
   it('makes ~200-byte ticks and reads n, token and timestamp back from any framing', () => {
     const tick = priceTick('T0', 7);
@@ -140,7 +156,10 @@ describe('ticks and pacing', () => {
     assert.ok(got.length <= Math.ceil(elapsedMs) + 1, `published ${got.length} in ${elapsedMs.toFixed(0)} ms at 1000/s`);
     assert.deepEqual(got.slice(0, 6).map(([c]) => c), ['token.A.price', 'token.B.price', 'token.A.price', 'token.B.price', 'token.A.price', 'token.B.price'], 'round-robin');
     const a = got.filter(([c]) => c === 'token.A.price').map(([, n]) => n);
+    const b = got.filter(([c]) => c === 'token.B.price').map(([, n]) => n);
+    assert.ok(Math.abs(a.length - b.length) <= 1, `round-robin: ${a.length} on A, ${b.length} on B`);
     assert.deepEqual(a, a.map((_, i) => i + 1), 'per-channel n is contiguous');
+    assert.deepEqual(b, b.map((_, i) => i + 1), 'per-channel n is contiguous');
   });
 });
 

@@ -1,10 +1,12 @@
-// docker-compose.yml checked without a Docker engine: against the Compose
-// schema (deploy/schema/compose-spec.json), every file it mounts or builds
-// from exists, and services, ports and names agree with the Prometheus
-// config, the Grafana datasources, the Alloy config and the dashboards.
+// docker-compose.yml checked without a Docker engine: by the real Compose
+// parser (`docker-compose config`) and against the Compose schema
+// (deploy/schema/compose-spec.json), every file it mounts or builds from
+// exists, and services, ports and names agree with the Prometheus config, the
+// Grafana datasources, the Alloy config and the dashboards.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -13,8 +15,23 @@ import { gatewayOptionTable } from '../../src/config/gateway-options.js';
 import { CONTAINERS } from '../../src/observability/dashboards/logs-dashboard.js';
 import { JOBS } from '../../src/observability/dashboards/metrics-dashboard.js';
 import { repoRoot } from '../../src/observability/dashboards/write-dashboards.js';
+import { natsServerBinary } from '../helpers/nats-server.js';
 
 const root = repoRoot();
+
+/**
+ * Runs docker-compose (Debian's 1.29, or DOCKER_COMPOSE_BIN): `config` parses,
+ * interpolates and validates without a Docker engine. Missing, it fails with
+ * the install hint rather than skipping, so no check silently disappears.
+ */
+function dockerCompose(args: string[]): { status: number | null; output: string } {
+  const bin = process.env.DOCKER_COMPOSE_BIN ?? 'docker-compose';
+  const r = spawnSync(bin, args, { encoding: 'utf8' });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
+    assert.fail(`${bin} was not found: install it with bash .ci/install-system-deps.sh (Debian's docker-compose) or set DOCKER_COMPOSE_BIN`);
+  }
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
 
 interface Service {
   image?: string;
@@ -114,16 +131,15 @@ describe('docker-compose.yml', () => {
     assert.match(natsConf, /^http_port: 8222$/m);
   });
 
-  it('deploy/nats/nats.conf is valid for the real nats-server (-t)', (t) => {
-    const which = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
-    if (which.status !== 0) return t.skip('nats-server not installed (bash .ci/install-system-deps.sh installs it)');
+  it('deploy/nats/nats.conf is valid for the real nats-server (-t)', () => {
+    const bin = natsServerBinary();
     // The passwords come from the environment, as compose passes them (`${VAR:-default}` resolved as compose does without .env).
     const resolved = Object.entries(compose.services.nats!.environment!).map(([k, v]) => [k, v.replace(/\$\{\w+:-([^}]*)\}/g, '$1')]);
     const env = { ...process.env, ...Object.fromEntries(resolved) };
-    const r = spawnSync(which.stdout.trim(), ['-c', join(root, 'deploy/nats/nats.conf'), '-t'], { encoding: 'utf8', env });
+    const r = spawnSync(bin, ['-c', join(root, 'deploy/nats/nats.conf'), '-t'], { encoding: 'utf8', env });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     // And without them it refuses to start: no silently open NATS.
-    const bare = spawnSync(which.stdout.trim(), ['-c', join(root, 'deploy/nats/nats.conf'), '-t'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const bare = spawnSync(bin, ['-c', join(root, 'deploy/nats/nats.conf'), '-t'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     assert.notEqual(bare.status, 0);
   });
 
@@ -137,6 +153,24 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of others) assert.deepEqual(s.ports ?? [], [], `${name} publishes ${JSON.stringify(s.ports)} on the host`);
     const all = Object.values(compose.services).flatMap((s) => (s.ports ?? []).map(hostPort));
     assert.equal(new Set(all).size, all.length, 'a host port is published twice');
+  });
+
+  it('the real Compose parser accepts it (docker-compose config, no Docker engine needed)', () => {
+    const r = dockerCompose(['-f', join(root, 'docker-compose.yml'), 'config', '-q']);
+    assert.equal(r.status, 0, r.output);
+  });
+
+  it('the Compose parser rejects a broken file (it can fail)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'odin-compose-'));
+    try {
+      const file = join(dir, 'docker-compose.yml');
+      writeFileSync(file, composeText.replace(/^services:\n/m, 'services:\n  broken:\n    image: nats\n    ports: 4222\n'));
+      const r = dockerCompose(['-f', file, 'config', '-q']);
+      assert.notEqual(r.status, 0, 'a service with `ports: 4222` (not a list) passed');
+      assert.match(r.output, /broken/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('NATS requires credentials: each service connects as its own user, with the password NATS expects', () => {

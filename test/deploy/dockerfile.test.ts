@@ -1,10 +1,10 @@
 // A static lint of the Dockerfile (there is no Docker engine here): multi
-// stage on Node 22, production dependencies only at run time, a non-root user,
+// stage on Node 24, production dependencies only at run time, a non-root user,
 // no ADD of URLs, COPY sources that exist and are not excluded by
 // .dockerignore, EXPOSE matching the ports the CLI and compose use, and the
 // odin CLI as entrypoint.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
@@ -72,9 +72,9 @@ const all = stages.flatMap((s) => s.instructions);
 const dockerignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 
 describe('Dockerfile', () => {
-  it('is multi-stage on Node 22 (LTS), slim or alpine', () => {
+  it('is multi-stage on Node 24 (LTS), slim or alpine', () => {
     assert.ok(stages.length >= 2, 'one stage only');
-    for (const s of stages) assert.match(s.base, /^node:22(\.\d+)*-(bookworm-slim|slim|alpine[\d.]*)$/, s.base);
+    for (const s of stages) assert.match(s.base, /^node:24(\.\d+)*-(bookworm-slim|slim|alpine[\d.]*)$/, s.base);
     assert.ok(stages.slice(0, -1).every((s) => s.name), 'every build stage is named');
   });
 
@@ -87,6 +87,34 @@ describe('Dockerfile', () => {
     assert.doesNotMatch(runtime, /npm run build|npm install\b/);
     assert.ok(final.instructions.some((i) => i.op === 'COPY' && /--from=build\b/.test(i.args) && /dist/.test(i.args)), 'the runtime takes dist/ from the build stage');
     assert.ok(final.instructions.some((i) => i.op === 'ENV' && /NODE_ENV=production/.test(i.args)));
+  });
+
+  it('the image (production dependencies) has every package src imports, and no socket.io (only the bench peer uses it)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const importers = new Map<string, string[]>();
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) walk(path);
+        else if (e.name.endsWith('.ts')) {
+          for (const m of readFileSync(path, 'utf8').matchAll(/^import\s(?!type\b)[^'"]*from '([^.'][^']*)'/gm)) {
+            const spec = m[1]!;
+            if (spec.startsWith('node:')) continue;
+            const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+            importers.set(name, [...(importers.get(name) ?? []), path.slice(root.length + 1)]);
+          }
+        }
+      }
+    };
+    walk(join(root, 'src'));
+    assert.ok(importers.has('ws') && importers.has('socket.io'), 'the import scan finds packages');
+    for (const [name, files] of importers) {
+      if (name === 'socket.io') continue;
+      assert.ok(pkg.dependencies[name], `${name} (imported by ${files.join(', ')}) is not a runtime dependency`);
+    }
+    for (const name of ['socket.io', 'socket.io-client']) assert.equal(pkg.dependencies[name], undefined, `${name} is a runtime dependency`);
+    assert.ok(pkg.devDependencies['socket.io'], 'socket.io (the bench peer) is a dev dependency');
+    assert.deepEqual(importers.get('socket.io'), ['src/bench/servers/socketio-server.ts'], 'socket.io is imported only by the bench peer, which bench-systems checks for first');
   });
 
   it('runs as a non-root user', () => {
@@ -145,7 +173,7 @@ describe('Dockerfile', () => {
     const bad = parseDockerfile('FROM node:18\nADD https://example.invalid/x.tgz /x\nUSER root\nENTRYPOINT ["node"]\n');
     assert.equal(bad.length, 1);
     assert.equal(bad[0]!.instructions[0]!.op, 'ADD');
-    assert.doesNotMatch(bad[0]!.base, /^node:22/);
+    assert.doesNotMatch(bad[0]!.base, /^node:24/);
     assert.ok(ignored('node_modules/x', ['node_modules']));
     assert.ok(!ignored('src', ['node_modules', 'dist']));
   });

@@ -74,8 +74,13 @@ test('a subscription that can match the same channels as another is refused with
     const [eth] = await c.subscribe(['token.ETH.*'], 'eth');
     assert.equal(eth!.channel, 'token.ETH.*');
     for (let i = 1; i <= 5; i++) broker.publishNow(i % 2 ? 'token.BTC.price' : 'token.ETH.price', { i });
-    await c.waitFor(() => c.data.length >= 5);
-    assert.deepEqual(c.data.map((m) => (m.data as { i: number }).i).sort(), [1, 2, 3, 4, 5]);
+    // Positive marker instead of a count: end markers on both channels, published last, arrive after
+    // any copy of the earlier messages; once both are in, a duplicate would have arrived too.
+    broker.publishNow('token.BTC.price', { i: 'end-BTC' });
+    broker.publishNow('token.ETH.price', { i: 'end-ETH' });
+    const seen = (i: string): boolean => c.data.some((m) => (m.data as { i: unknown }).i === i);
+    await c.waitFor(() => seen('end-BTC') && seen('end-ETH'), 10_000, 'the end markers');
+    assert.deepEqual(c.data.map((m) => String((m.data as { i: unknown }).i)).sort(), ['1', '2', '3', '4', '5', 'end-BTC', 'end-ETH']);
     assert.deepEqual(c.gaps, []);
     c.close();
   } finally {

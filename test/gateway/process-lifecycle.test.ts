@@ -14,6 +14,9 @@ test('odin dev serves /health within seconds and streams BTC prices; SIGTERM dra
     const port = started.port as number;
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     assert.equal(health.status, 200);
+    // bufferutil's prebuilt binary (linux-x64, N-API) loads on every supported Node, or Node unmasks natively.
+    assert.ok(['bufferutil', 'node'].includes(started.ws_masking as string), `client frames unmasked by ${String(started.ws_masking)}`);
+    assert.match(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), /^ws_native_bufferutil 1$/m);
     const c = await TestClient.connect(`ws://127.0.0.1:${port}/ws`);
     await c.subscribe([{ channel: 'token.BTC.price', latest: true }]);
     await c.waitFor(() => c.dataOn('token.BTC.price').length >= 3, 10_000, 'BTC prices');

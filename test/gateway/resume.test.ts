@@ -69,7 +69,10 @@ test('resume while publishing continues at a high rate: the seam has no gap and 
 
     const clients = await Promise.all([1, 2, 3].map(() => TestClient.connect(h.url)));
     for (const c of clients) c.send({ type: 'subscribe', id: 1, channels: [{ channel: CH, since: { seq: last.seq, epoch: last.epoch } }] });
-    await new Promise((r) => setTimeout(r, 300));
+    // Live traffic goes on while they resume: stop once every client is answered and 500 more were published.
+    for (const c of clients) await c.waitFor(() => c.ofType('subscribed').length > 0, 10_000, 'subscribed');
+    const answeredAt = published;
+    await clients[0]!.waitFor(() => published >= answeredAt + 500, 10_000, 'traffic after the answers');
     stop = true;
     const total = published;
     for (const c of clients) {

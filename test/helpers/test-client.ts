@@ -16,6 +16,8 @@ export class TestClient {
   /** Epoch of the positions in `lastSeq`. */
   private readonly epochs = new Map<string, string>();
   frames = 0;
+  /** Pings received from the gateway (one per keepalive sweep while open). */
+  pings = 0;
   closeCode: number | undefined;
   closeReason = '';
   private waiters: Array<() => void> = [];
@@ -30,6 +32,10 @@ export class TestClient {
     ws.on('close', (code, reason) => {
       this.closeCode = code;
       this.closeReason = reason.toString();
+      this.wake();
+    });
+    ws.on('ping', () => {
+      this.pings++;
       this.wake();
     });
     ws.on('error', () => undefined);

@@ -18,7 +18,7 @@ Systems: odin (memory broker), odin-deflate (the same, clients negotiating
 permessage-deflate), odin-nats (when this build has the NATS broker), nats-ws
 (nats-server's WebSocket listener), ws-loop (JSON.stringify + send per
 client), ws-deflate (ws with perMessageDeflate, per connection), socketio
-(rooms). Needs \`npm run build\` first.
+(rooms; a dev dependency, skipped when absent). Needs \`npm run build\` first.
 Scenarios: ${scenarioNames('full').join(', ')} (full run); ${scenarioNames('quick').join(', ')} (--quick); ${scenarioNames('tiny').join(', ')} (--tiny).
 
 `;

@@ -14,7 +14,7 @@ import { settingsFrom, type PublisherSettings } from '../../publisher/publisher-
 import type { Broker } from '../../broker/broker.js';
 import { startGateway, stopOnSignals } from '../gateway-runtime.js';
 
-const devOptionTable = {
+export const devOptionTable = {
   ...simulationOptionTable,
   controlPort: { kind: 'int', flag: 'control-port', env: 'CONTROL_PORT', default: 3003, min: 0, max: 65535, description: 'publisher control API port (0 = any free port)' },
   controlApi: { kind: 'bool', flag: 'control-api', env: 'CONTROL_API', default: true, description: 'serve the publisher control API (skipped with a warning when the port is taken)' },

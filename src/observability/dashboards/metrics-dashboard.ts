@@ -302,6 +302,17 @@ const resources: PanelSpec[] = [
     queries: [{ expr: `ws_event_loop_utilization${gw()}`, legend: '{{instance}}' }],
   },
   {
+    title: 'Native frame unmasking',
+    description: 'ws_native_bufferutil per instance: 1 when client frames are unmasked by native code (bufferutil\'s prebuilt binary, or Node), 0 when ws fell back to plain JavaScript (no prebuilt binary for the platform: slower, still correct).',
+    kind: 'stat',
+    queries: [{ expr: `ws_native_bufferutil${gw()}`, legend: '{{instance}}' }],
+    mappings: [
+      { value: '0', text: 'JavaScript', color: 'orange' },
+      { value: '1', text: 'native', color: 'green' },
+    ],
+    thresholds: [[1, 'green']],
+  },
+  {
     title: 'Event loop lag',
     description: 'How late timers fire (prom-client\'s nodejs_eventloop_lag_*): p99 and mean per instance.',
     kind: 'timeseries',
