@@ -36,7 +36,7 @@ export const loadOptionTable = {
 export type LoadConfig = OptionValues<typeof loadOptionTable> & { mode: LoadMode; connections: number; duration: number };
 
 export function loadConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadConfig {
-  const values = resolveOptions(loadOptionTable, argv, env);
+  const values = resolveOptions(loadOptionTable, argv, env, [], 1);
   const mode = (values._positionals[0] ?? 'custom') as LoadMode;
   if (!LOAD_MODES.includes(mode)) throw new ConfigError(`unknown load mode ${JSON.stringify(mode)}; one of ${LOAD_MODES.join(', ')}`);
   const preset = mode === 'realistic' ? { connections: values.target, durationSec: 300 } : LOAD_PRESETS[mode];
