@@ -40,8 +40,13 @@ export class HandshakeDeadline {
     this.timer = guardedInterval('handshake_sweep', Math.max(25, Math.min(1000, this.timeoutMs / 4)), this.sweep, this.observer.onTimerError);
   }
 
+  /** Stops the sweep and closes the sockets still pending: a stopping server must not wait on them. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    for (const socket of this.pending.keys()) {
+      this.settle(socket);
+      socket.destroy();
+    }
   }
 
   /** A new socket: tracked, or destroyed at once when the cap is reached. */

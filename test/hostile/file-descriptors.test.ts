@@ -8,9 +8,12 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { fileBudget, openFileLimit } from '../../src/gateway/file-limit.js';
 import { guardedInterval } from '../../src/gateway/guarded-timer.js';
+import type { Server } from 'node:http';
 import { startOdin } from '../helpers/child-process.js';
-import { metricValue } from '../helpers/metrics-reader.js';
-import { allClosed, Bystander, rawSocket } from './bystander.js';
+import { startTestGateway } from '../helpers/gateway-harness.js';
+import { fetchMetrics, metricValue } from '../helpers/metrics-reader.js';
+import { TestClient } from '../helpers/test-client.js';
+import { allClosed, Bystander, publishContinuously, rawSocket } from './bystander.js';
 
 test('the connection limit is the lower of the memory budget and the open-file limit minus a reserve', () => {
   assert.equal(openFileLimit('Limit  Soft Limit Hard Limit Units\nMax open files            128                  128                  files     \n'), 128);
@@ -89,5 +92,35 @@ test('under ulimit -n 128, 150 idle sockets and 150 WebSocket clients leave the 
     for (const ws of attackers) ws.terminate();
     odin.kill();
     await odin.exited;
+  }
+});
+
+test('accept failing with EMFILE pauses accepting for a moment, is counted, and crashes nothing', async () => {
+  const h = await startTestGateway();
+  const publisher = publishContinuously(h.broker);
+  const bystander = await Bystander.join(h.url);
+  try {
+    // What Node's net.Server emits when accept() fails for want of descriptors (libuv could not shed the connection).
+    // Provoking it for real needs the process's own reserve of descriptors used up, which the budget prevents.
+    const server = (h.gateway as unknown as { server: Server }).server;
+    server.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', errno: -24, syscall: 'accept' }));
+    const shed = await rawSocket(h.port);
+    await allClosed([shed], 5000, 'socket arriving while accepting is paused');
+    // Accepting resumes by itself: a new client gets in.
+    let late: TestClient | undefined;
+    for (let deadline = Date.now() + 10_000; !late && Date.now() < deadline; ) {
+      late = await TestClient.connect(h.url).catch(() => undefined);
+      if (!late) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(late, 'accepting never resumed');
+    late.close();
+    const text = await fetchMetrics(h.httpUrl);
+    assert.ok(metricValue(text, 'ws_connections_failed_total', { reason: 'accept_error' }) >= 2, 'the EMFILE and the shed socket are counted');
+    await bystander.keepsReceiving(20);
+    bystander.assertUnharmed('accept failing with EMFILE');
+  } finally {
+    publisher.stop();
+    bystander.close();
+    await h.stop();
   }
 });

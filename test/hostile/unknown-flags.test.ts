@@ -33,9 +33,15 @@ const cases: Array<{ argv: string[]; message: RegExp }> = [
 for (const { argv, message } of cases) {
   test(`odin ${argv.join(' ')} exits with status 2 and names the flag`, async () => {
     const odin = startOdin(argv);
-    const code = await odin.exited;
-    assert.equal(code, 2, `exit ${code}; stderr: ${odin.stderr}`);
-    assert.match(odin.stderr, message);
-    assert.ok(!odin.lines.some((l) => l.event === 'gateway_started'), 'a gateway started anyway');
+    try {
+      // Before the fix these started a gateway and ran on: a start is a failure, not a hang.
+      const started = odin.waitForEvent('gateway_started', 20_000).then(() => 'started', () => 'no start');
+      const outcome = await Promise.race([odin.exited, started]);
+      assert.notEqual(outcome, 'started', 'a gateway started anyway');
+      assert.equal(outcome, 2, `exit ${String(outcome)}; stderr: ${odin.stderr}`);
+      assert.match(odin.stderr, message);
+    } finally {
+      odin.kill('SIGKILL');
+    }
   });
 }
