@@ -135,6 +135,7 @@ export class OdinGateway implements AdmissionHost {
     this.metrics.ingestDropped.inc({ reason: 'invalid_channel' }, 0);
     for (const code of [...Object.values(ErrorCode), 'MESSAGE_TOO_BIG']) this.metrics.clientErrors.inc({ code }, 0);
     for (const result of ['recovered', 'not_recovered', 'unavailable']) this.metrics.resumes.inc({ result }, 0);
+    for (const timer of ['resource_sampler', 'keepalive_sweep', 'handshake_sweep']) this.metrics.timerErrors.inc({ timer }, 0);
     for (const code of Object.values(CloseCode)) this.metrics.disconnections.inc({ code: closeCodeName(code) }, 0);
 
     checkWsInternals();
