@@ -18,17 +18,20 @@ export interface AttackRunOptions extends StressOptions {
 }
 
 export async function runAttack(options: AttackRunOptions): Promise<AttackRunSummary> {
-  let worker: Worker | undefined;
-  const delay = setTimeout(() => {
-    const attack: AttackOptions = { kind: options.attack, url: options.url, attackers: options.attackers };
-    worker = new Worker(new URL('./attack-worker.js', import.meta.url), { workerData: attack });
-  }, options.attackDelaySec * 1000);
+  const attack: AttackOptions = { kind: options.attack, url: options.url, attackers: options.attackers };
+  const worker = new Worker(new URL('./attack-worker.js', import.meta.url), { workerData: attack });
+  // Loading the worker can take seconds on a busy machine: the run's clock starts once it is ready.
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  const delay = setTimeout(() => worker.postMessage('start'), options.attackDelaySec * 1000);
   const summary = await runStress(options);
   clearTimeout(delay);
-  const result = worker ? await stopWorker(worker) : { kind: options.attack, attackers: options.attackers, attempts: 0, outcomes: {}, perSec: 0 };
-  return { ...summary, attack: result };
+  return { ...summary, attack: await stopWorker(worker) };
 }
 
+/** Stops the attack (an attack that never started reports zero attempts) and collects its summary. */
 function stopWorker(worker: Worker): Promise<AttackSummary> {
   return new Promise((resolve, reject) => {
     worker.once('message', (summary: AttackSummary) => resolve(summary));

@@ -16,7 +16,7 @@ test('odin load attack --attack idle-sockets: bystanders measured, attackers clo
   const dir = mkdtempSync(join(tmpdir(), 'odin-attack-'));
   try {
     const json = join(dir, 'attack.json');
-    const load = startOdin(['load', 'attack', '--url', h.url, '--attack', 'idle-sockets', '--attackers', '10', '--connections', '3', '--duration', '3', '--attack-delay', '0.5', '--channels', 'token.BTC.price', '--quiet', '--json', json]);
+    const load = startOdin(['load', 'attack', '--url', h.url, '--attack', 'idle-sockets', '--attackers', '10', '--connections', '3', '--duration', '4', '--attack-delay', '0.5', '--channels', 'token.BTC.price', '--quiet', '--json', json]);
     assert.equal(await load.exited, 0, load.stderr);
     const summary = JSON.parse(readFileSync(json, 'utf8')) as AttackRunSummary;
     console.log(`# attack: ${JSON.stringify(summary.attack)}; bystanders p99 ${summary.latencyMs.p99} ms, ${summary.messages.received} messages`);
