@@ -106,7 +106,7 @@ const connections: PanelSpec[] = [
   },
   {
     title: 'Refused upgrades',
-    description: 'Upgrades refused and sockets closed before an upgrade, per second, by reason (capacity, connection_rate, shutting_down, not_found, unauthorized; handshake_timeout, handshake_cap, fd_limit, accept_error, bad_request). docs/security.md.',
+    description: 'Upgrades refused and sockets closed before an upgrade, per second, by reason (capacity, connection_rate, shutting_down, not_found, origin, unauthorized; handshake_timeout, handshake_cap, fd_limit, accept_error, bad_request). docs/security.md.',
     kind: 'timeseries',
     unit: 'ops',
     queries: [{ expr: `sum by (reason) (${rate('ws_connections_failed_total')})`, legend: '{{reason}}' }],
