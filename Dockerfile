@@ -23,7 +23,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 COPY public ./public
 USER node
-# 3004: gateway (WebSocket /ws, /health, /metrics); 3003: publisher control API.
+# 3004: gateway (WebSocket /ws, /health, /livez, /readyz, /metrics); 3003: publisher control API.
+# No HEALTHCHECK here: one image runs the gateway, the publisher or dev, each
+# with its own probe; docker-compose.yml sets them (gateways: /livez).
 EXPOSE 3004 3003
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["gateway"]

@@ -26,7 +26,6 @@ export function benchConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv 
   for (const s of values.systems) {
     if (!(BENCH_SYSTEM_NAMES as readonly string[]).includes(s)) throw new ConfigError(`--systems/BENCH_SYSTEMS: unknown system ${JSON.stringify(s)}; one of ${BENCH_SYSTEM_NAMES.join(', ')}`);
   }
-  if (values._positionals.length > 0) throw new ConfigError(`odin bench takes no positional arguments, got ${JSON.stringify(values._positionals)}`);
   const { _positionals, ...config } = values;
   void _positionals;
   return config;

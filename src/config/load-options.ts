@@ -8,10 +8,15 @@ export const LOAD_PRESETS = {
   medium: { connections: 500, durationSec: 60 },
   heavy: { connections: 2000, durationSec: 120 },
   custom: { connections: 100, durationSec: 30 },
+  attack: { connections: 50, durationSec: 30 },
 } as const;
 
 export type LoadMode = keyof typeof LOAD_PRESETS | 'realistic';
-export const LOAD_MODES: readonly LoadMode[] = ['light', 'medium', 'heavy', 'custom', 'realistic'];
+export const LOAD_MODES: readonly LoadMode[] = ['light', 'medium', 'heavy', 'custom', 'attack', 'realistic'];
+
+/** What `odin load attack --attack` can do (src/load/attackers.ts). */
+export const ATTACK_KINDS = ['idle-sockets', 'slow-handshake', 'metrics-flood', 'upgrade-flood'] as const;
+export type AttackKind = (typeof ATTACK_KINDS)[number];
 
 export const DEFAULT_CHANNELS = ['token.BTC.price', 'token.ETH.price', 'token.ODIN.price', 'token.SOL.price', 'token.DOGE.price'];
 
@@ -31,6 +36,9 @@ export const loadOptionTable = {
   min: { kind: 'int', flag: 'min', env: 'LOAD_MIN_CONNECTIONS', default: 50, min: 0, description: 'realistic: never shed below this' },
   max: { kind: 'int', flag: 'max', env: 'LOAD_MAX_CONNECTIONS', default: 2000, min: 1, description: 'realistic: never grow above this' },
   timeScale: { kind: 'number', flag: 'time-scale', env: 'TIME_SCALE', default: 1, min: 0.00001, max: 1, description: 'realistic: speed of the simulated day: multiply session lengths, delays and ramp period (0.01 = 100x faster); not --duration' },
+  attack: { kind: 'string', flag: 'attack', env: 'LOAD_ATTACK', default: 'idle-sockets', choices: ATTACK_KINDS, description: 'attack: what the hostile clients do beside the --connections well-behaved ones (docs/security.md)' },
+  attackers: { kind: 'int', flag: 'attackers', env: 'LOAD_ATTACKERS', default: 200, min: 1, max: 100_000, description: 'attack: hostile clients, each keeping one socket or request going' },
+  attackDelay: { kind: 'number', flag: 'attack-delay', env: 'LOAD_ATTACK_DELAY', default: 3, min: 0, description: 'attack: seconds the well-behaved clients run alone first' },
   healthUrl: { kind: 'string', flag: 'health-url', env: 'HEALTH_URL', default: undefined, description: 'realistic: gateway /health [default: from --url]' },
 } satisfies OptionTable;
 
@@ -39,7 +47,7 @@ export type LoadConfig = OptionValues<typeof loadOptionTable> & { mode: LoadMode
 export function loadConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadConfig {
   // The reference's load tools read WS_URL: honoured when LOAD_URL is not set.
   const withAlias = env.LOAD_URL === undefined && env.WS_URL !== undefined ? { ...env, LOAD_URL: env.WS_URL } : env;
-  const values = resolveOptions(loadOptionTable, argv, withAlias);
+  const values = resolveOptions(loadOptionTable, argv, withAlias, [], 1);
   const mode = (values._positionals[0] ?? 'custom') as LoadMode;
   if (!LOAD_MODES.includes(mode)) throw new ConfigError(`unknown load mode ${JSON.stringify(mode)}; one of ${LOAD_MODES.join(', ')}`);
   const preset = mode === 'realistic' ? { connections: values.target, durationSec: 300 } : LOAD_PRESETS[mode];

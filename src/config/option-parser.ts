@@ -44,14 +44,21 @@ type ValueOf<S extends OptionSpec> = S['default'] extends boolean
 
 export type OptionValues<T extends OptionTable> = { [K in keyof T]: ValueOf<T[K]> };
 
-/** Splits argv into `--flag value` / `--flag=value` / `--flag` pairs and positionals. */
-export function parseArgv(argv: readonly string[]): { flags: Map<string, string | true>; positionals: string[] } {
+/**
+ * Splits argv into `--flag value` / `--flag=value` / `--flag` pairs and
+ * positionals. Single-dash words (`-addr`, `-h`) are kept apart: no option is
+ * spelt that way, and taking them for positionals would let `-port 80` pass silently.
+ */
+export function parseArgv(argv: readonly string[]): { flags: Map<string, string | true>; positionals: string[]; singleDash: string[] } {
   const flags = new Map<string, string | true>();
   const positionals: string[] = [];
+  const singleDash: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) {
-      positionals.push(arg);
+      // A lone '-' is a value (stdout); '-5' is a number.
+      if (arg.length > 1 && arg.startsWith('-') && !Number.isFinite(Number(arg))) singleDash.push(arg);
+      else positionals.push(arg);
       continue;
     }
     const body = arg.slice(2);
@@ -64,7 +71,48 @@ export function parseArgv(argv: readonly string[]): { flags: Map<string, string 
       flags.set(body, true);
     }
   }
-  return { flags, positionals };
+  return { flags, positionals, singleDash };
+}
+
+/** Levenshtein distance, for suggesting the flag a typo meant. */
+export function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** The known flag closest to `name` (a prefix wins), or undefined when none is close. */
+export function closestFlag(name: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const flag of known) {
+    const d = flag.startsWith(name) && name.length >= 3 ? 0.5 : editDistance(name, flag);
+    if (d < bestDistance) {
+      best = flag;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** The reference gateway's Go-style flags, named with the Odin flags that replace them (docs/migrating.md). */
+const REFERENCE_FLAGS: Record<string, string> = {
+  addr: '--port and --host (-addr :3004 is --port 3004)',
+  nats: '--nats',
+};
+
+function unknownOption(written: string, known: Set<string>): ConfigError {
+  const name = written.replace(/^-+/, '').split('=')[0]!;
+  const reference = written.startsWith('--') ? undefined : REFERENCE_FLAGS[name];
+  if (reference !== undefined) return new ConfigError(`unknown option ${written}: the reference gateway's flag; use ${reference}`);
+  const suggestion = closestFlag(name, known);
+  return new ConfigError(`unknown option ${written}${suggestion ? ` (did you mean --${suggestion}?)` : ''}`);
 }
 
 function convert(name: string, spec: OptionSpec, raw: string | true): unknown {
@@ -105,18 +153,25 @@ function convert(name: string, spec: OptionSpec, raw: string | true): unknown {
 
 /**
  * Resolves every option of `table`: flag, then environment, then default.
- * Unknown flags are an error so that typos do not pass silently.
+ * Unknown flags and stray arguments are an error (exit status 2, naming the
+ * flag and the closest known one) so that typos do not pass silently.
  */
 export function resolveOptions<T extends OptionTable>(
   table: T,
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   extraFlags: readonly string[] = [],
+  maxPositionals = 0,
 ): OptionValues<T> & { _positionals: string[] } {
-  const { flags, positionals } = parseArgv(argv);
+  const { flags, positionals, singleDash } = parseArgv(argv);
   const known = new Set<string>([...Object.values(table).map((s) => s.flag), ...extraFlags, 'help']);
   for (const flag of flags.keys()) {
-    if (!known.has(flag)) throw new ConfigError(`unknown option --${flag}`);
+    if (!known.has(flag)) throw unknownOption(`--${flag}`, known);
+  }
+  const dashed = singleDash[0];
+  if (dashed !== undefined) throw unknownOption(dashed, known);
+  if (positionals.length > maxPositionals) {
+    throw new ConfigError(`unexpected argument ${JSON.stringify(positionals[maxPositionals])}${maxPositionals === 0 ? ': options are spelt --name value' : ''}`);
   }
   const out: Record<string, unknown> = { _positionals: positionals };
   for (const [name, spec] of Object.entries(table)) {

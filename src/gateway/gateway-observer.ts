@@ -24,13 +24,18 @@ export interface HubObserver {
   flushFailed(target: string, err: unknown): void;
 }
 
+/** What a timer reports when its callback threw (guarded-timer.ts): counted and logged, never fatal. */
+export interface TimerObserver {
+  timerFailed(timer: string, err: unknown): void;
+}
+
 /** What the keepalive sweep reports. */
-export interface SweepObserver {
+export interface SweepObserver extends TimerObserver {
   keepaliveTimeout(conn: ClientConnection): void;
   swept(queuedBytes: number): void;
 }
 
-export class GatewayObserver implements ConnectionObserver, HubObserver, SweepObserver {
+export class GatewayObserver implements ConnectionObserver, HubObserver, SweepObserver, TimerObserver {
   constructor(
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
@@ -75,5 +80,10 @@ export class GatewayObserver implements ConnectionObserver, HubObserver, SweepOb
 
   swept(queuedBytes: number): void {
     this.metrics.outboundQueueBytes.set(queuedBytes);
+  }
+
+  timerFailed(timer: string, err: unknown): void {
+    this.metrics.timerErrors.inc({ timer });
+    this.logger.error({ event: 'timer_failed', timer, err: String(err) }, 'a timer callback threw; the process goes on');
   }
 }

@@ -1,7 +1,8 @@
-// The gateway: wires HTTP (http-endpoints.ts), admission of upgrades
-// (upgrade-admission.ts), client frames (client-frame-router.ts) and fan-out
-// from the broker (subscription-hub.ts); owns the connection set, keepalive
-// and graceful shutdown.
+// The gateway: wires HTTP (http-endpoints.ts), the socket-level guards
+// (listener-guard.ts), admission of upgrades (upgrade-admission.ts), client
+// frames (client-frame-router.ts) and fan-out from the broker
+// (subscription-hub.ts); owns the connection set, keepalive, the optional
+// private metrics listener and graceful shutdown.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +27,11 @@ import { KeepaliveSweep } from './keepalive-sweep.js';
 import { onInvalidSubject } from '../broker/ingest-drops.js';
 import { maxConnectionsFor, memoryBudget } from './memory-budget.js';
 import { ResourceSampler } from './resource-sampler.js';
-import { serveHttp } from './http-endpoints.js';
+import { serveHttp, type HttpEndpointsContext, type Readiness } from './http-endpoints.js';
+import { fileBudget, openFileLimit } from './file-limit.js';
+import type { TimerErrorHandler } from './guarded-timer.js';
+import { ListenerGuard } from './listener-guard.js';
+import { MetricsCache } from './metrics-cache.js';
 import { removeAllSubscriptions, subscribeDefaultChannels, type SubscribeContext } from './subscribe-handler.js';
 import { SubscriptionHub } from './subscription-hub.js';
 import { UpgradeAdmission, type AdmissionHost } from './upgrade-admission.js';
@@ -77,6 +82,11 @@ export class OdinGateway implements AdmissionHost {
   private readonly broker: Broker;
   private readonly logger: Logger;
   private readonly server: Server;
+  /** The private listener for /metrics when --metrics-port is set. */
+  private readonly metricsServer: Server | undefined;
+  private readonly guard: ListenerGuard;
+  /** Every timer reports here instead of throwing out of the event loop. */
+  private readonly onTimerError: TimerErrorHandler = (timer, err) => this.observer.timerFailed(timer, err);
   private readonly wss: WebSocketServer;
   private readonly sweep: KeepaliveSweep;
   private readonly sampler = new ResourceSampler();
@@ -112,7 +122,16 @@ export class OdinGateway implements AdmissionHost {
     this.metrics = createGatewayMetrics(this.registry);
     const budget = memoryBudget(config.memoryLimitMb);
     this.memoryLimitBytes = budget.limitBytes;
-    this.maxConnections = maxConnectionsFor(config.maxConnections, budget, config.connectionBudgetKb);
+    const files = fileBudget(openFileLimit());
+    const byMemory = maxConnectionsFor(config.maxConnections, budget, config.connectionBudgetKb);
+    // Past the open-file limit accept() fails and the process can no longer read /proc: the lower limit wins.
+    this.maxConnections = Math.min(byMemory, files.maxConnections);
+    if (this.maxConnections < byMemory) {
+      this.logger.warn(
+        { event: 'connection_limit_from_open_files', open_files: files.openFiles, max_connections: this.maxConnections, by_memory: byMemory },
+        `connection limit ${this.maxConnections}: the open-file limit (${files.openFiles}) allows no more than that (raise ulimit -n)`,
+      );
+    }
     this.metrics.connectionsMax.set(this.maxConnections);
     this.metrics.memoryLimitBytes.set(this.memoryLimitBytes);
     // Labelled series exist from the start (at 0), so rates and alerts have data before the first event.
@@ -121,6 +140,7 @@ export class OdinGateway implements AdmissionHost {
     this.metrics.ingestDropped.inc({ reason: 'invalid_channel' }, 0);
     for (const code of [...Object.values(ErrorCode), 'MESSAGE_TOO_BIG']) this.metrics.clientErrors.inc({ code }, 0);
     for (const result of ['recovered', 'not_recovered', 'unavailable']) this.metrics.resumes.inc({ result }, 0);
+    for (const timer of ['resource_sampler', 'keepalive_sweep', 'handshake_sweep']) this.metrics.timerErrors.inc({ timer }, 0);
     for (const code of Object.values(CloseCode)) this.metrics.disconnections.inc({ code: closeCodeName(code) }, 0);
 
     checkWsInternals();
@@ -153,9 +173,33 @@ export class OdinGateway implements AdmissionHost {
     });
     const apiConnections = { disconnectUser: (user: string) => closeConnectionsOf(this.connections, user), subscriberCount: (channel: string) => this.hub.subscriberCount(channel) };
     this.api = new ServerApi(config, this.broker, apiConnections, this.metrics, this.logger, `${config.instanceId}-${this.sessionPrefix}`);
-    const httpContext = { health: () => this.health(), registry: this.registry, logger: this.logger, api: this.api.onPublicPort ? this.api : undefined };
+    const onTimerError = this.onTimerError;
+    const metricsCache = new MetricsCache(this.registry, config.metricsCacheMs, (result) => this.metrics.metricsScrapes.inc({ result }));
+    for (const result of ['rendered', 'cached'] as const) this.metrics.metricsScrapes.inc({ result }, 0);
+    const httpContext: HttpEndpointsContext = {
+      health: () => this.health(),
+      readiness: () => this.readiness(),
+      uptimeSec: () => (Date.now() - this.startedAt) / 1000,
+      // With a metrics listener, /metrics leaves the public port: who can reach the port need not read the metrics.
+      metrics: config.metricsPort === undefined ? metricsCache : undefined,
+      site: true,
+      api: this.api.onPublicPort ? this.api : undefined,
+      logger: this.logger,
+    };
     this.server = createServer((req, res) => void serveHttp(httpContext, req, res));
     recordNegotiation(this.wss);
+    this.guard = new ListenerGuard(
+      this.server,
+      { handshakeTimeoutMs: config.handshakeTimeoutMs, maxPendingHandshakes: config.maxPendingHandshakes, files },
+      this.metrics,
+      this.logger,
+      onTimerError,
+    );
+    if (config.metricsPort !== undefined) {
+      const metricsContext: HttpEndpointsContext = { ...httpContext, metrics: metricsCache, site: false };
+      this.metricsServer = createServer((req, res) => void serveHttp(metricsContext, req, res));
+      this.metricsServer.on('error', (err) => this.logger.error({ event: 'server_error', code: (err as NodeJS.ErrnoException).code, err: String(err) }, 'metrics listener error'));
+    }
     this.admission = new UpgradeAdmission(config, this.wss, this.metrics, this.logger, this);
     this.authContext = {
       verifier: this.admission.verifier,
@@ -179,26 +223,26 @@ export class OdinGateway implements AdmissionHost {
   /** Listens; resolves with the bound port. */
   async start(): Promise<number> {
     this.metrics.natsConnected.set(this.broker.status() === 'connected' ? 1 : 0);
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.config.port, this.config.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(this.server, this.config.port, this.config.host);
+    if (this.metricsServer) await listen(this.metricsServer, this.config.metricsPort ?? 0, this.config.metricsHost);
     await this.api.start();
     this.sweep.start();
-    this.sampler.start(2000, (s) => {
-      this.metrics.cpuPercent.set(s.cpuPercent);
-      this.metrics.memoryBytes.set(s.rssBytes);
-      this.metrics.eventLoopUtilization.set(s.eventLoopUtilization);
-      this.sampleBroker();
-    });
+    this.guard.start();
+    this.sampler.start(
+      2000,
+      (s) => {
+        this.metrics.cpuPercent.set(s.cpuPercent);
+        this.metrics.memoryBytes.set(s.rssBytes);
+        this.metrics.eventLoopUtilization.set(s.eventLoopUtilization);
+        this.sampleBroker();
+      },
+      this.onTimerError,
+    );
     const port = this.port;
     const masking = wsMasking();
     this.metrics.nativeBufferutil.set(masking === 'javascript' ? 0 : 1);
     this.logger.info(
-      { event: 'gateway_started', port, host: this.config.host, broker: this.broker.kind, max_connections: this.maxConnections, ws_masking: masking },
+      { event: 'gateway_started', port, host: this.config.host, broker: this.broker.kind, max_connections: this.maxConnections, ws_masking: masking, metrics_port: this.metricsPort ?? null },
       `gateway listening on ${this.config.host}:${port}`,
     );
     return port;
@@ -206,6 +250,20 @@ export class OdinGateway implements AdmissionHost {
 
   get port(): number {
     return (this.server.address() as AddressInfo).port;
+  }
+
+  /** The bound port of the metrics listener, when there is one. */
+  get metricsPort(): number | undefined {
+    return this.metricsServer ? (this.metricsServer.address() as AddressInfo | null)?.port : undefined;
+  }
+
+  /** Ready to take connections: broker connected, below capacity (upgrades in progress included), not stopping. */
+  readiness(): Readiness {
+    const reasons: string[] = [];
+    if (this.broker.status() !== 'connected') reasons.push('broker_disconnected');
+    if (this.connections.size + this.admission.inProgress >= this.maxConnections) reasons.push('at_capacity');
+    if (this.shuttingDown) reasons.push('shutting_down');
+    return { ready: reasons.length === 0, reasons };
   }
 
   health(): HealthReport {
@@ -250,9 +308,15 @@ export class OdinGateway implements AdmissionHost {
     this.sweep.stop();
     this.expiry.stop();
     this.stopIngestDrops();
+    this.guard.stop();
     this.sampler.stop();
     this.server.closeAllConnections();
     await closed;
+    if (this.metricsServer?.listening) {
+      const metricsClosed = new Promise<void>((resolve) => this.metricsServer!.close(() => resolve()));
+      this.metricsServer.closeAllConnections();
+      await metricsClosed;
+    }
     await this.api.stop();
     this.logger.info({ event: 'shutdown_complete', dropped }, 'gateway stopped');
   }
@@ -378,4 +442,14 @@ export class OdinGateway implements AdmissionHost {
       this.logger.warn({ event: 'ingest_dropped', reason: 'invalid_channel', dropped: this.ingestDrops, subject: JSON.stringify(subject.slice(0, 200)) }, 'dropped a broker message whose subject is not a valid channel name');
     }
   }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

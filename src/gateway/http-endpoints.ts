@@ -1,42 +1,72 @@
-// The gateway's plain HTTP side: /health, /metrics, a hint at /ws, and the
-// demo page and SDK files. WebSocket upgrades are handled elsewhere.
+// The gateway's plain HTTP side: /health, /livez, /readyz, /metrics, a hint
+// at /ws, and the demo page and SDK files. WebSocket upgrades are handled
+// elsewhere. The same handler serves the private metrics listener
+// (--metrics-port) with the site turned off.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Registry } from 'prom-client';
 import type { Logger } from '../observability/logger.js';
 import type { HealthReport } from './health-report.js';
+import type { MetricsCache } from './metrics-cache.js';
 import { serveStatic } from './static-files.js';
+
+export interface Readiness {
+  ready: boolean;
+  /** Why not: broker_disconnected, at_capacity, shutting_down. */
+  reasons: string[];
+}
 
 export interface HttpEndpointsContext {
   health(): HealthReport;
-  registry: Registry;
+  readiness(): Readiness;
+  uptimeSec(): number;
+  /** Serves /metrics from this cache; undefined = /metrics is not served here (it has its own listener). */
+  metrics: MetricsCache | undefined;
+  /** The demo page, the SDK files and the /ws hint: on the public port only. */
+  site: boolean;
   logger: Logger;
   /** The server API (src/api/), when it is served on this listener. */
   api?: { serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> } | undefined;
 }
 
+/** Sent on every response: browsers must never guess a content type (a JSON body taken for HTML is an XSS). */
+const COMMON_HEADERS = { 'x-content-type-options': 'nosniff' } as const;
+
 export async function serveHttp(ctx: HttpEndpointsContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
+    for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (ctx.api && url.pathname.startsWith('/api/')) return await ctx.api.serve(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    if (url.pathname === '/health') {
-      const report = ctx.health();
-      res.writeHead(report.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
-      return;
+    switch (url.pathname) {
+      case '/health': {
+        const report = ctx.health();
+        res.writeHead(report.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
+        return;
+      }
+      case '/livez':
+        // Liveness: the process answers. Nothing else, so a full or broker-less instance is not restarted.
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'alive', uptime: Math.round(ctx.uptimeSec() * 10) / 10 }));
+        return;
+      case '/readyz': {
+        const r = ctx.readiness();
+        res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(r));
+        return;
+      }
+      case '/metrics':
+        if (!ctx.metrics) break;
+        {
+          const body = await ctx.metrics.render();
+          res.writeHead(200, { 'content-type': ctx.metrics.contentType }).end(body);
+        }
+        return;
+      case '/ws':
+        if (!ctx.site) break;
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required\n');
+        return;
     }
-    if (url.pathname === '/metrics') {
-      const body = await ctx.registry.metrics();
-      res.writeHead(200, { 'content-type': ctx.registry.contentType }).end(body);
-      return;
-    }
-    if (url.pathname === '/ws') {
-      res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required\n');
-      return;
-    }
-    if (await serveStatic(url.pathname, res)) return;
+    if (ctx.site && (await serveStatic(url.pathname, res))) return;
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   } catch (err) {
     ctx.logger.error({ event: 'http_error', err: String(err) }, 'HTTP handler failed');
@@ -49,5 +79,5 @@ const STATUS_TEXT: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found'
 /** Answers a refused WebSocket upgrade on the raw socket (no HTTP response object exists there). */
 export function refuseUpgradeResponse(status: number, reason: string): string {
   const text = STATUS_TEXT[status] ?? 'Bad Request';
-  return `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length + 1}\r\n\r\n${reason}\n`;
+  return `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${reason.length + 1}\r\n\r\n${reason}\n`;
 }

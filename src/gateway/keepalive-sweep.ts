@@ -5,6 +5,7 @@
 import { CloseCode } from '../protocol/codes.js';
 import type { ClientConnection } from './client-connection.js';
 import type { SweepObserver } from './gateway-observer.js';
+import { guardedInterval } from './guarded-timer.js';
 
 export class KeepaliveSweep {
   private timer: NodeJS.Timeout | undefined;
@@ -18,8 +19,7 @@ export class KeepaliveSweep {
   ) {}
 
   start(): void {
-    this.timer = setInterval(this.sweep, this.intervalMs);
-    this.timer.unref();
+    this.timer = guardedInterval('keepalive_sweep', this.intervalMs, this.sweep, (timer, err) => this.observer.timerFailed(timer, err));
   }
 
   stop(): void {

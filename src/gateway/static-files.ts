@@ -20,6 +20,19 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+/**
+ * The demo page may not be framed (clickjacking) and runs only its own
+ * scripts and styles. connect-src allows any ws:/wss: host because the page
+ * takes another gateway's URL in `?ws=`.
+ */
+export const PAGE_SECURITY_HEADERS = {
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; " +
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+} as const;
+
 /** URL prefix -> folder. The first match wins. */
 const MOUNTS: Array<[string, string]> = [
   ['/sdk/', join(PACKAGE_ROOT, 'dist', 'src', 'client')],
@@ -38,9 +51,11 @@ export async function serveStatic(pathname: string, res: ServerResponse): Promis
     const file = join(folder, relative);
     try {
       const body = await readFile(file);
+      const ext = extname(file);
       res.writeHead(200, {
-        'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+        'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
         'cache-control': 'no-cache',
+        ...(ext === '.html' ? PAGE_SECURITY_HEADERS : {}),
       });
       res.end(body);
       return true;

@@ -1,6 +1,9 @@
 // Admission: which HTTP upgrade requests become WebSocket connections. Path,
 // origin, shutdown, per-address rate, capacity and identity are checked here,
 // in that order; a refusal is answered on the raw socket and counted by reason.
+// Identity verification is asynchronous, so the capacity check counts the
+// upgrades admitted but not yet open: otherwise every upgrade verifying at
+// the same moment would pass a check made against the same count.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -29,6 +32,8 @@ export class UpgradeAdmission {
   /** Shared with the in-band `auth` handler: one key cache per gateway. */
   readonly verifier: TokenVerifier;
   private readonly allowedOrigins: ReadonlySet<string> | undefined;
+  /** Upgrades past the capacity check and not yet handed to ws (or dropped). */
+  inProgress = 0;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -62,14 +67,26 @@ export class UpgradeAdmission {
       }
       return this.refuse(socket, 429, 'connection_rate');
     }
-    if (this.host.connectionCount() >= this.host.maxConnections) {
-      this.logger.warn({ event: 'at_capacity', connections: this.host.connectionCount(), max: this.host.maxConnections }, 'connection refused: at capacity');
+    if (this.host.connectionCount() + this.inProgress >= this.host.maxConnections) {
+      this.logger.warn({ event: 'at_capacity', connections: this.host.connectionCount(), upgrading: this.inProgress, max: this.host.maxConnections }, 'connection refused: at capacity');
       return this.refuse(socket, 503, 'capacity');
     }
-    const identity = await this.verifier.identify(tokenFrom(req, url), this.config.authRequired);
-    if (socket.destroyed) return;
-    socket.off('error', destroyOnError);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.host.onUpgraded(ws, req, identity));
+    this.setInProgress(this.inProgress + 1);
+    try {
+      const identity = await this.verifier.identify(tokenFrom(req, url), this.config.authRequired);
+      if (socket.destroyed) return;
+      socket.off('error', destroyOnError);
+      // Without verifyClient, ws completes the upgrade (and calls back) synchronously,
+      // so the connection is in the host's count before `inProgress` drops below.
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.host.onUpgraded(ws, req, identity));
+    } finally {
+      this.setInProgress(this.inProgress - 1);
+    }
+  }
+
+  private setInProgress(n: number): void {
+    this.inProgress = n;
+    this.metrics.upgradesInProgress.set(n);
   }
 
   private refuse(socket: Duplex, status: number, reason: string): void {

@@ -10,7 +10,7 @@ export function createGatewayMetrics(registry: Registry) {
   const r = [registry];
   return {
     connectionsTotal: new Counter({ name: 'ws_connections_total', help: 'WebSocket connections accepted', registers: r }),
-    connectionsFailed: new Counter({ name: 'ws_connections_failed_total', help: 'WebSocket upgrades refused, by reason', labelNames: ['reason'] as const, registers: r }),
+    connectionsFailed: new Counter({ name: 'ws_connections_failed_total', help: 'upgrades refused and sockets closed before becoming WebSocket connections, by reason', labelNames: ['reason'] as const, registers: r }),
     disconnections: new Counter({ name: 'ws_disconnections_total', help: 'connections closed, by close code name', labelNames: ['code'] as const, registers: r }),
     messagesSent: new Counter({ name: 'ws_messages_sent_total', help: 'data messages delivered to clients (one per client per message)', registers: r }),
     framesSent: new Counter({ name: 'ws_frames_sent_total', help: 'WebSocket frames written to clients (batches count once)', registers: r }),
@@ -28,6 +28,10 @@ export function createGatewayMetrics(registry: Registry) {
     tokensExpired: new Counter({ name: 'ws_tokens_expired_total', help: 'connections closed with 4003 because their token expired', registers: r }),
     ingestDropped: new Counter({ name: 'ws_ingest_dropped_total', help: 'broker messages dropped before delivery, by reason (invalid_channel: a subject that is not a valid channel name); per process', labelNames: ['reason'] as const, registers: r }),
     brokerMessages: new Counter({ name: 'ws_nats_messages_received_total', help: 'messages received from the broker (NATS or memory)', registers: r }),
+    timerErrors: new Counter({ name: 'ws_timer_errors_total', help: 'timer callbacks that threw (caught, logged, the process goes on), by timer', labelNames: ['timer'] as const, registers: r }),
+    metricsScrapes: new Counter({ name: 'ws_metrics_scrapes_total', help: '/metrics requests, by whether the text was rendered or served from the cache', labelNames: ['result'] as const, registers: r }),
+    handshakesPending: new Gauge({ name: 'ws_handshakes_pending', help: 'sockets accepted that have not yet sent a complete first request (HTTP or upgrade)', registers: r }),
+    upgradesInProgress: new Gauge({ name: 'ws_upgrades_in_progress', help: 'upgrades admitted and awaiting identity verification (counted against the connection limit)', registers: r }),
     connectionsActive: new Gauge({ name: 'ws_connections_active', help: 'open WebSocket connections', registers: r }),
     connectionsMax: new Gauge({ name: 'ws_connections_max', help: 'connection limit of this instance', registers: r }),
     subscriptionsActive: new Gauge({ name: 'ws_subscriptions_active', help: 'subscriptions over all connections', registers: r }),

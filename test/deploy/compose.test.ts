@@ -234,7 +234,9 @@ describe('docker-compose.yml', () => {
       assert.equal(command[0], name === 'publisher' ? 'publisher' : 'gateway');
       assert.equal(command[command.indexOf('--nats') + 1], 'nats://nats:4222');
       const port = Number(s.environment!.PORT);
-      assert.ok(s.healthcheck!.test.join(' ').includes(`127.0.0.1:${port}/health`), `${name}: healthcheck does not probe ${port}`);
+      // Gateways probe liveness: /health is 503 when full, and a full gateway must not be restarted.
+      const probe = name === 'publisher' ? 'health' : 'livez';
+      assert.ok(s.healthcheck!.test.join(' ').includes(`127.0.0.1:${port}/${probe}`), `${name}: healthcheck does not probe ${port}/${probe}`);
       assert.ok(listensOn(name).includes(port));
       assert.equal(s.depends_on?.nats?.condition, 'service_healthy');
       if (name === 'publisher') assert.ok(command.includes('--autostart'));

@@ -14,8 +14,17 @@ export interface OdinProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function startOdin(args: string[], env: Record<string, string> = {}): OdinProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export interface StartOptions {
+  /** Run under `ulimit -n` of this many open files (through bash, which then execs node). */
+  openFiles?: number;
+}
+
+export function startOdin(args: string[], env: Record<string, string> = {}, options: StartOptions = {}): OdinProcess {
+  const [command, argv] =
+    options.openFiles === undefined
+      ? [process.execPath, [CLI, ...args]]
+      : ['bash', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, CLI, ...args]];
+  const child = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   let stderr = '';
   let buffered = '';

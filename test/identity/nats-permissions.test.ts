@@ -26,7 +26,7 @@ const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
 /** A gateway over an already started broker (the shared harness would start it a second time). */
 async function gatewayOver(broker: Broker): Promise<{ url: string; httpUrl: string; stop(): Promise<void> }> {
-  const gateway = new OdinGateway(defaultGatewayConfig({ port: 0, host: '127.0.0.1', logLevel: 'silent', shutdownTimeoutMs: 2000 }), { broker, logger });
+  const gateway = new OdinGateway(defaultGatewayConfig({ port: 0, host: '127.0.0.1', logLevel: 'silent', shutdownTimeoutMs: 2000, metricsCacheMs: 0 }), { broker, logger });
   const port = await gateway.start();
   return { url: `ws://127.0.0.1:${port}/ws`, httpUrl: `http://127.0.0.1:${port}`, stop: () => gateway.stop() };
 }

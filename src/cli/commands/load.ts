@@ -1,5 +1,5 @@
-// `odin load light|medium|heavy|custom|realistic`: stress presets and the
-// trading simulation against a running gateway.
+// `odin load light|medium|heavy|custom|attack|realistic`: stress presets, attackers
+// beside well-behaved clients, and the trading simulation against a running gateway.
 import { writeFileSync } from 'node:fs';
 import { describeOptions } from '../../config/option-parser.js';
 import { loadConfigFrom, loadOptionTable, LOAD_PRESETS } from '../../config/load-options.js';
@@ -8,8 +8,11 @@ import { renderHtmlReport } from '../../load/html-report.js';
 import type { LoadSummary } from '../../load/load-stats.js';
 import { healthUrlFor, runRealistic } from '../../load/realistic-run.js';
 import { runStress } from '../../load/stress-run.js';
+import { attackText, runAttack, type AttackRunSummary } from '../../load/attack-run.js';
+import { ATTACK_DESCRIPTIONS } from '../../load/attackers.js';
+import type { AttackKind } from '../../config/load-options.js';
 
-const USAGE = `usage: odin load <light|medium|heavy|custom|realistic> [options]
+const USAGE = `usage: odin load <light|medium|heavy|custom|attack|realistic> [options]
 
 presets: ${Object.entries(LOAD_PRESETS)
   .filter(([n]) => n !== 'custom')
@@ -17,6 +20,8 @@ presets: ${Object.entries(LOAD_PRESETS)
   .join(', ')}
 realistic: trader sessions, 70% reconnect and resume, peak hours, auto-balancing from /health
 api-publish: HTTP publishes/s through a gateway's server API ('odin load api-publish --help')
+attack: --attackers hostile clients beside --connections well-behaved ones; --attack is one of
+${Object.entries(ATTACK_DESCRIPTIONS).map(([k, d]) => `  ${k}: ${d}`).join('\n')}
 
 `;
 
@@ -48,6 +53,22 @@ export async function run(argv: string[]): Promise<void> {
       onProgress,
       signal: abort.signal,
     });
+  } else if (config.mode === 'attack') {
+    summary = await runAttack({
+      mode: config.mode,
+      url: config.url,
+      connections: config.connections,
+      durationMs: config.duration * 1000,
+      channels: config.channels,
+      rampPerSec: config.ramp,
+      keepaliveMs: config.keepalive * 1000,
+      reconnectDelayMs: config.reconnectDelayMs,
+      onProgress,
+      signal: abort.signal,
+      attack: config.attack as AttackKind,
+      attackers: config.attackers,
+      attackDelaySec: config.attackDelay,
+    });
   } else {
     summary = await runStress({
       mode: config.mode,
@@ -66,7 +87,7 @@ export async function run(argv: string[]): Promise<void> {
   process.off('SIGTERM', onSignal);
   if (!config.quiet && process.stderr.isTTY) process.stderr.write('\n');
   if (config.json === '-') process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else process.stdout.write(summaryText(summary));
+  else process.stdout.write(summaryText(summary) + ('attack' in summary ? attackText((summary as AttackRunSummary).attack) : ''));
   if (config.json && config.json !== '-') writeFileSync(config.json, `${JSON.stringify(summary, null, 2)}\n`);
   if (config.report) writeFileSync(config.report, renderHtmlReport(summary));
   // Loss is a failure: scripts and CI can rely on the exit code.

@@ -147,6 +147,21 @@ export const alertRules: AlertRule[] = [
     ],
   },
   {
+    alert: 'OdinSocketsRefused',
+    quantity: `sum by (job, instance) (rate(ws_connections_failed_total{${G},reason=~"handshake_cap|fd_limit|accept_error"}[5m]))`,
+    op: '>',
+    threshold: 1,
+    for: '10m',
+    severity: 'warning',
+    summary: 'Gateway {{ $labels.instance }} closes more than one socket a second at its handshake cap or open-file budget',
+    description: 'Sockets are closed before any upgrade because too many are pending (MAX_PENDING_HANDSHAKES) or the open-file limit is reached: an attack holding sockets open, or a ulimit -n too low for the load.',
+    runbook: 'odinsocketsrefused',
+    cases: [
+      { series: [{ series: `ws_connections_failed_total{job="${JOBS.gateway}",instance="gateway-1:3004",reason="fd_limit"}`, values: '0+300x20' }], at: '15m', fires: gwInstance },
+      { series: [{ series: `ws_connections_failed_total{job="${JOBS.gateway}",instance="gateway-1:3004",reason="fd_limit"}`, values: '0+10x20' }], at: '15m' },
+    ],
+  },
+  {
     alert: 'OdinNatsDown',
     quantity: `ws_nats_connected{${G}}`,
     op: '==',

@@ -106,10 +106,29 @@ const connections: PanelSpec[] = [
   },
   {
     title: 'Refused upgrades',
-    description: 'WebSocket upgrades refused per second, by reason (capacity, shutting_down, not_found, unauthorized).',
+    description: 'Upgrades refused and sockets closed before an upgrade, per second, by reason (capacity, connection_rate, shutting_down, not_found, origin, unauthorized; handshake_timeout, handshake_cap, fd_limit, accept_error, bad_request). docs/security.md.',
     kind: 'timeseries',
     unit: 'ops',
     queries: [{ expr: `sum by (reason) (${rate('ws_connections_failed_total')})`, legend: '{{reason}}' }],
+  },
+  {
+    title: 'Handshakes in progress',
+    description: 'Sockets accepted that have not sent a complete first request (ws_handshakes_pending, capped by MAX_PENDING_HANDSHAKES) and upgrades verifying their JWT (ws_upgrades_in_progress, counted against capacity).',
+    kind: 'timeseries',
+    queries: [
+      { expr: `ws_handshakes_pending${gw()}`, legend: 'pending {{instance}}' },
+      { expr: `ws_upgrades_in_progress${gw()}`, legend: 'verifying {{instance}}' },
+    ],
+  },
+  {
+    title: '/metrics scrapes and timer errors',
+    description: '/metrics requests per second, rendered (at most one per METRICS_CACHE_MS) or served from the cache (ws_metrics_scrapes_total), and timer callbacks that threw (ws_timer_errors_total, should stay 0).',
+    kind: 'timeseries',
+    unit: 'ops',
+    queries: [
+      { expr: `sum by (result) (${rate('ws_metrics_scrapes_total')})`, legend: 'scrapes {{result}}' },
+      { expr: `sum by (timer) (${rate('ws_timer_errors_total')})`, legend: 'timer errors {{timer}}' },
+    ],
   },
   {
     title: 'Subscriptions',
