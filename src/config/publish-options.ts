@@ -13,7 +13,7 @@ export const publishOptionTable = {
 export type PublishCliConfig = OptionValues<typeof publishOptionTable> & { apiKey: string; channel: string | undefined; data: string | undefined };
 
 export function publishCliConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): PublishCliConfig {
-  const values = resolveOptions(publishOptionTable, argv, env);
+  const values = resolveOptions(publishOptionTable, argv, env, [], 2);
   const [channel, data, ...rest] = values._positionals;
   if (rest.length > 0) throw new ConfigError(`unexpected argument ${JSON.stringify(rest[0])}: odin publish CHANNEL JSON, or --file`);
   if (values.apiKey === undefined) throw new ConfigError('--api-key/ODIN_API_KEY: a server API key is required');
