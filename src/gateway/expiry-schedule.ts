@@ -22,7 +22,11 @@ export class ExpirySchedule<T extends Expiring = ClientConnection> {
   private armedAt = Infinity;
   private stopped = false;
 
-  constructor(private readonly onExpired: (item: T) => void) {}
+  constructor(
+    private readonly onExpired: (item: T) => void,
+    /** A throwing expiry is reported here and the schedule goes on (a timer must never throw out of the event loop). */
+    private readonly onError: (timer: string, err: unknown) => void = () => undefined,
+  ) {}
 
   get size(): number {
     return this.heap.length;
@@ -66,7 +70,11 @@ export class ExpirySchedule<T extends Expiring = ClientConnection> {
     while (this.heap.length > 0 && this.heap[0]!.closeAt <= now) {
       const item = this.heap[0]!;
       this.remove(item);
-      this.onExpired(item);
+      try {
+        this.onExpired(item);
+      } catch (err) {
+        this.onError('token_expiry', err);
+      }
     }
     this.arm();
   };

@@ -154,7 +154,7 @@ export class OdinGateway implements AdmissionHost {
       maxSubscriptions: config.maxSubscriptions,
       publicChannels: config.publicChannels.length === 1 && config.publicChannels[0] === 'none' ? [] : config.publicChannels,
     };
-    this.expiry = new ExpirySchedule((conn) => expireConnection(this.authContext, conn));
+    this.expiry = new ExpirySchedule((conn) => expireConnection(this.authContext, conn), (timer, err) => this.onTimerError(timer, err));
     this.frameRouter = {
       metrics: this.metrics,
       logger: this.logger,
