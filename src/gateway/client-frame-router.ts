@@ -59,26 +59,19 @@ export function routeClientFrame(ctx: FrameRouterContext, conn: ClientConnection
       return;
     case 'subscribe':
       if (!conn.allowWork(Math.max(0, message.channels.length - 1))) return rateLimited(ctx, conn, message.id);
-      conn.enqueueRequest(
-        () => handleSubscribe(ctx.subscribe, conn, message),
-        (err) => ctx.logger.error({ event: 'request_failed', request: 'subscribe', session: conn.id, err: String(err) }, 'subscribe failed'),
-      );
-      return;
+      return enqueue(ctx, conn, 'subscribe', () => handleSubscribe(ctx.subscribe, conn, message));
     case 'unsubscribe':
       if (!conn.allowWork(Math.max(0, message.channels.length - 1))) return rateLimited(ctx, conn, message.id);
-      conn.enqueueRequest(
-        () => handleUnsubscribe(ctx.subscribe, conn, message),
-        (err) => ctx.logger.error({ event: 'request_failed', request: 'unsubscribe', session: conn.id, err: String(err) }, 'unsubscribe failed'),
-      );
-      return;
+      return enqueue(ctx, conn, 'unsubscribe', () => handleUnsubscribe(ctx.subscribe, conn, message));
     case 'auth':
       // In the request queue: a subscribe sent after an auth runs with the new token's grants.
-      conn.enqueueRequest(
-        () => handleAuth(ctx.auth, conn, message),
-        (err) => ctx.logger.error({ event: 'request_failed', request: 'auth', session: conn.id, err: String(err) }, 'token refresh failed'),
-      );
-      return;
+      return enqueue(ctx, conn, 'auth', () => handleAuth(ctx.auth, conn, message));
   }
+}
+
+/** Runs a request after the connection's earlier ones; a throw is logged and closes the connection (1011). */
+function enqueue(ctx: FrameRouterContext, conn: ClientConnection, request: string, task: () => Promise<void> | void): void {
+  conn.enqueueRequest(task, (err) => ctx.logger.error({ event: 'request_failed', request, session: conn.id, err: String(err) }, `${request} failed`));
 }
 
 function rateLimited(ctx: FrameRouterContext, conn: ClientConnection, id: RequestId | undefined): void {
