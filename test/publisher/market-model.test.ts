@@ -5,20 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DAY_MS, MarketModel, TOKEN_PROFILES } from '../../src/publisher/market-model.js';
+import { seededRandom } from '../../src/bench/subscription-plan.js';
 
 const TOKENS = ['BTC', 'ETH', 'ODIN', 'SOL', 'DOGE'];
-
-/** mulberry32: a small seeded uniform [0, 1) source. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Publishes `rate` updates per second round-robin over the tokens (as the
@@ -28,7 +17,7 @@ function seeded(seed: number): () => number {
  */
 function normalizedMoves(rate: number, seconds: number, windowSec: number, seed: number): number[] {
   let clock = 0;
-  const model = new MarketModel(TOKENS, seeded(seed), () => clock);
+  const model = new MarketModel(TOKENS, seededRandom(seed), () => clock);
   const moves: number[] = [];
   let windowStart = new Map(TOKENS.map((id) => [id, model.tokens.get(id)!.price]));
   const total = Math.round(rate * seconds);
@@ -69,7 +58,7 @@ describe('market model', () => {
 
   it('keeps prices and market caps plausible: three minutes at 200 msg/s move BTC by well under 5%', () => {
     let clock = 0;
-    const model = new MarketModel(TOKENS, seeded(7), () => clock);
+    const model = new MarketModel(TOKENS, seededRandom(7), () => clock);
     const first = new Map(TOKENS.map((id) => [id, model.tick(id)]));
     // Caps from fixed circulating supplies, in the order real markets ranked them.
     const caps = TOKENS.map((id) => first.get(id)!.marketCap);
@@ -96,7 +85,7 @@ describe('market model', () => {
 
   it("keeps the reference's fields, and the 24 h change restarts each simulated day", () => {
     let clock = 0;
-    const model = new MarketModel(['BTC', 'NEWCOIN'], seeded(3), () => clock);
+    const model = new MarketModel(['BTC', 'NEWCOIN'], seededRandom(3), () => clock);
     const tick = model.tick('BTC');
     assert.deepEqual(Object.keys(tick).sort(), ['marketCap', 'nonce', 'price', 'priceChange24h', 'source', 'timestamp', 'tokenId', 'type', 'volume24h']);
     assert.equal(tick.type, 'price:update');

@@ -39,6 +39,19 @@ export async function run(argv: string[]): Promise<void> {
   process.once('SIGTERM', onSignal);
   const onProgress = config.quiet ? undefined : printProgress;
   let summary: LoadSummary;
+  // What a stress run and an attack run's well-behaved clients share.
+  const stressOptions = () => ({
+    mode: config.mode,
+    url: config.url,
+    connections: config.connections,
+    durationMs: config.duration * 1000,
+    channels: config.channels,
+    rampPerSec: config.ramp,
+    keepaliveMs: config.keepalive * 1000,
+    reconnectDelayMs: config.reconnectDelayMs,
+    onProgress,
+    signal: abort.signal,
+  });
   if (config.mode === 'realistic') {
     summary = await runRealistic({
       url: config.url,
@@ -55,33 +68,13 @@ export async function run(argv: string[]): Promise<void> {
     });
   } else if (config.mode === 'attack') {
     summary = await runAttack({
-      mode: config.mode,
-      url: config.url,
-      connections: config.connections,
-      durationMs: config.duration * 1000,
-      channels: config.channels,
-      rampPerSec: config.ramp,
-      keepaliveMs: config.keepalive * 1000,
-      reconnectDelayMs: config.reconnectDelayMs,
-      onProgress,
-      signal: abort.signal,
+      ...stressOptions(),
       attack: config.attack as AttackKind,
       attackers: config.attackers,
       attackDelaySec: config.attackDelay,
     });
   } else {
-    summary = await runStress({
-      mode: config.mode,
-      url: config.url,
-      connections: config.connections,
-      durationMs: config.duration * 1000,
-      channels: config.channels,
-      rampPerSec: config.ramp,
-      keepaliveMs: config.keepalive * 1000,
-      reconnectDelayMs: config.reconnectDelayMs,
-      onProgress,
-      signal: abort.signal,
-    });
+    summary = await runStress(stressOptions());
   }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
