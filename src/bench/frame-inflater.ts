@@ -7,13 +7,19 @@
 // (asynchronous, on libuv's thread pool, as ws does: a fresh inflater with
 // the last 32 KiB as its dictionary would do it synchronously but costs
 // ~200 us a frame, which would make the generator the bottleneck).
-import { constants, createInflateRaw, inflateRawSync, type InflateRaw } from 'node:zlib';
+import { constants, createInflateRaw, deflateRawSync, inflateRawSync, type InflateRaw } from 'node:zlib';
 
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 /** One frame deflated on its own (no context takeover). */
 export function inflateFrame(payload: Buffer): Buffer {
   return inflateRawSync(Buffer.concat([payload, TAIL]), { finishFlush: constants.Z_SYNC_FLUSH });
+}
+
+/** Deflates one client message on its own (client_no_context_takeover), the tail removed. */
+export function deflateFrame(payload: Buffer): Buffer {
+  const out = deflateRawSync(payload, { finishFlush: constants.Z_SYNC_FLUSH });
+  return out.subarray(0, out.length - 4);
 }
 
 /** A connection's inflate stream (server context takeover): frames in, texts out, in order. */

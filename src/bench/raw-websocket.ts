@@ -7,10 +7,12 @@
 // up with a server sharing the same two cores; `ws` costs several times more per frame.
 // With `deflate` it offers permessage-deflate as Chromium does; compressed
 // frames (RSV1) reach `onText` still compressed, flagged, for the caller to
-// inflate (or not: a count may not need the text).
+// inflate (or not: a count may not need the text). Once deflate is agreed it
+// also compresses what it sends, as Chromium does, so the server pays for
+// inflating client frames in the benchmark as it would with browsers.
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { parseDeflateAnswer } from './frame-inflater.js';
+import { deflateFrame, parseDeflateAnswer } from './frame-inflater.js';
 
 export interface RawWebSocketHandlers {
   onOpen(): void;
@@ -72,7 +74,9 @@ export class RawWebSocket {
 
   send(text: string): void {
     if (!this.isOpen) return;
-    this.socket.write(maskedFrame(OP_TEXT, Buffer.from(text)));
+    const payload = Buffer.from(text);
+    if (this.negotiated.deflate) this.socket.write(maskedFrame(OP_TEXT | RSV1, deflateFrame(payload)));
+    else this.socket.write(maskedFrame(OP_TEXT, payload));
   }
 
   terminate(): void {
@@ -131,12 +135,12 @@ export class RawWebSocket {
   }
 }
 
-/** A final, masked client frame (payloads here are small: control and subscribe messages). */
-function maskedFrame(opcode: number, payload: Buffer): Buffer {
+/** A final, masked client frame (payloads here are small: control and subscribe messages); `first` is the opcode with any RSV bits. */
+function maskedFrame(first: number, payload: Buffer): Buffer {
   const length = payload.length;
   const header = length < 126 ? 2 : 4;
   const frame = Buffer.allocUnsafe(header + 4 + length);
-  frame[0] = 0x80 | opcode;
+  frame[0] = 0x80 | first;
   if (length < 126) frame[1] = 0x80 | length;
   else {
     frame[1] = 0x80 | 126;

@@ -4,8 +4,9 @@
 // (threshold: Infinity): batch frames are compressed once each by
 // FrameBatch and the same bytes go to every compressing client, so a
 // compressing connection costs no deflate context. Client-to-server frames
-// may arrive compressed; ws inflates them with a context created on the first
-// compressed frame and reset after each message (client_no_context_takeover).
+// may arrive compressed (browsers compress all they send); ws inflates each
+// with a context it creates for the message, and the gateway frees it once
+// the message is handled (releaseInflater), so an idle browser holds none.
 import type { IncomingMessage } from 'node:http';
 import type { PerMessageDeflateOptions, WebSocketServer } from 'ws';
 import { DEFLATE_WINDOW_BITS } from './frame-batch.js';

@@ -35,7 +35,7 @@ import { MetricsCache } from './metrics-cache.js';
 import { removeAllSubscriptions, subscribeDefaultChannels, type SubscribeContext } from './subscribe-handler.js';
 import { SubscriptionHub } from './subscription-hub.js';
 import { UpgradeAdmission, type AdmissionHost } from './upgrade-admission.js';
-import { checkWsInternals } from './ws-socket-adapter.js';
+import { checkWsInternals, releaseInflater } from './ws-socket-adapter.js';
 import { deflateNegotiation, recordNegotiation, usesSharedDeflate } from './compression.js';
 import { wsMasking } from './ws-masking.js';
 
@@ -49,6 +49,7 @@ function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): voi
   const socket = this as ClientSocket;
   socket.conn.alive = true;
   routeClientFrame(socket.gateway.frameRouter, socket.conn, data, isBinary);
+  releaseInflater(this);
 }
 function onSocketPong(this: WebSocket): void {
   (this as ClientSocket).conn.alive = true;

@@ -99,3 +99,54 @@ test('a client asking for a smaller server window, or any client with --compress
   }
   inflated.restore();
 });
+
+test('compressed client messages are inflated and the server frees each inflate context afterwards (no inflate context held per idle browser)', async () => {
+  const require = createRequire(import.meta.url);
+  const { prototype } = require(join(dirname(require.resolve('ws')), 'lib', 'permessage-deflate.js')) as {
+    prototype: { decompress: (...a: unknown[]) => void };
+  };
+  const original = prototype.decompress;
+  const serverSide = new Set<{ _isServer: boolean; _inflate: unknown }>();
+  prototype.decompress = function (this: { _isServer: boolean; _inflate: unknown }, ...a: unknown[]) {
+    if (this._isServer) serverSide.add(this);
+    return original.apply(this, a);
+  };
+  const h = await startTestGateway();
+  const broker = h.broker as MemoryBroker;
+  try {
+    // threshold 0: the client compresses every message it sends, as Chromium does.
+    const c = await TestClient.connect(h.url, { perMessageDeflate: { threshold: 0 } });
+    await c.subscribe([CH]);
+    assert.equal(serverSide.size, 1, 'the subscribe arrived compressed and the server inflated it');
+    const [deflate] = [...serverSide];
+    assert.equal(deflate!._inflate, null, 'inflate context freed after the message');
+    await c.subscribe(['token.ETH.price']);
+    assert.equal(deflate!._inflate, null, 'freed again after the next one');
+    publishBurst(broker, 10, 0);
+    await c.waitFor(() => c.data.length === 10, 5000, 'messages after compressed subscribes');
+    c.close();
+  } finally {
+    prototype.decompress = original;
+    await h.stop();
+  }
+});
+
+test('a compressed client frame that inflates past MAX_FRAME_BYTES closes 1009 and is counted; a bystander is untouched', async () => {
+  const h = await startTestGateway();
+  const broker = h.broker as MemoryBroker;
+  try {
+    const bystander = await TestClient.connect(h.url, { perMessageDeflate: true });
+    await bystander.subscribe([CH]);
+    const bomb = await TestClient.connect(h.url, { perMessageDeflate: { threshold: 0 } });
+    const text = JSON.stringify({ type: 'heartbeat', pad: 'a'.repeat(200_000) }); // ~200 KB inflated, a few hundred bytes on the wire
+    bomb.ws.send(text);
+    assert.equal(await bomb.waitClosed(), 1009);
+    const metrics = await fetchMetrics(h.httpUrl);
+    assert.equal(metricValue(metrics, 'ws_client_errors_total', { code: 'MESSAGE_TOO_BIG' }), 1);
+    publishBurst(broker, 3, 0);
+    await bystander.waitFor(() => bystander.data.length === 3, 5000, 'bystander still served');
+    bystander.close();
+  } finally {
+    await h.stop();
+  }
+});
