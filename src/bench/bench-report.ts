@@ -55,6 +55,17 @@ export function benchTable(out: BenchOutput): string {
       ),
     );
   }
+  const spread = out.rows.filter((r) => r.spread);
+  if (spread.length) {
+    const range = (v: readonly [number, number] | undefined, digits: number): string => (v ? `${fmt(v[0], digits)} - ${fmt(v[1], digits)}` : '-');
+    lines.push('', 'Spread over the runs (lowest - highest; the tables above show medians):', '');
+    lines.push(
+      markdownTable(
+        ['scenario', 'system', 'runs', 'max sustained deliv/s', 'p99 ms at fixed rate', 'pinned p99 ms', 'bytes/deliv'],
+        spread.map((r) => [r.scenario, r.system, String(r.runs), range(r.spread!.maxDeliveriesPerSec, 0), range(r.spread!.p99, 2), range(r.spread!.pinnedP99, 2), range(r.spread!.bytesPerDelivery, 1)]),
+      ),
+    );
+  }
   const scale = out.rows.filter((r) => r.scale);
   if (scale.length) {
     lines.push('', 'Scale: subscribed connections to one gateway process, then broadcasts to all of them:', '');

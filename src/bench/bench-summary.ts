@@ -40,7 +40,18 @@ export interface SummaryRow {
     limit?: string;
   };
   gaps: number;
+  /** Lowest and highest over the runs (repeat > 1): how much the median can be trusted. */
+  spread?: Spread;
 }
+
+export interface Spread {
+  maxDeliveriesPerSec?: Range;
+  p99?: Range;
+  pinnedP99?: Range;
+  bytesPerDelivery?: Range;
+}
+
+export type Range = readonly [low: number, high: number];
 
 /** Odin's shared compression against Odin uncompressed and ws's per-connection deflate, per scenario. */
 export interface CompressionRatio {
@@ -73,6 +84,10 @@ export function median(values: readonly number[]): number | undefined {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+function range(values: readonly number[]): Range | undefined {
+  return values.length > 1 ? [Math.min(...values), Math.max(...values)] : undefined;
+}
+
 function defined(values: Array<number | undefined>): number[] {
   return values.filter((v): v is number => v !== undefined && Number.isFinite(v));
 }
@@ -90,6 +105,13 @@ export function summarizeResults(results: readonly SystemResult[]): SummaryRow[]
     const ok = runs.filter((r) => r.status === 'ok');
     const first = runs[0]!;
     const m = (pick: (r: SystemResult) => number | undefined): number | undefined => median(defined(ok.map(pick)));
+    const r = (pick: (r: SystemResult) => number | undefined): Range | undefined => range(defined(ok.map(pick)));
+    const spread = withoutUndefined({
+      maxDeliveriesPerSec: r((x) => x.max?.deliveriesPerSec),
+      p99: r((x) => x.fixed?.latencyMs.p99),
+      pinnedP99: r((x) => x.pinned?.latencyMs.p99),
+      bytesPerDelivery: r((x) => x.fixed?.bytesPerDelivery),
+    });
     const notes = [...new Set(runs.map((r) => r.note).filter((n): n is string => !!n))];
     rows.push({
       scenario: first.scenario,
@@ -114,9 +136,14 @@ export function summarizeResults(results: readonly SystemResult[]): SummaryRow[]
       pinnedP999: m((r) => r.pinned?.latencyMs.p999),
       ...(first.scale || ok.some((r) => r.scale) ? { scale: scaleSummary(ok) } : {}),
       gaps: ok.reduce((n, r) => n + (r.gaps ?? 0), 0),
+      ...(Object.keys(spread).length ? { spread } : {}),
     });
   }
   return rows;
+}
+
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 function scaleSummary(ok: readonly SystemResult[]): NonNullable<SummaryRow['scale']> {

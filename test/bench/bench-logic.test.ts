@@ -90,6 +90,12 @@ describe('medians and ratios', () => {
     assert.equal(rows[0]!.runs, 3);
     assert.equal(rows[0]!.maxDeliveriesPerSec, 1000);
     assert.equal(rows[0]!.p99, 3);
+    assert.deepEqual(rows[0]!.spread?.maxDeliveriesPerSec, [900, 1100], 'lowest and highest over the runs');
+    assert.deepEqual(rows[0]!.spread?.p99, [2, 4]);
+    assert.equal(summarizeResults([result('odin', 900, 2)])[0]!.spread, undefined, 'one run: no spread');
+    const table = benchTable({ tool: 'odin bench', mode: 'tiny', startedAt: '', durationSec: 1, machine: { cpus: 2, cpuModel: 'x', node: 'v20', platform: 'linux' }, timing: { primeMs: 0, warmupMs: 0, measureMs: 0, workers: 1, sampleEvery: 1 }, scenarios: [], rows, ratios: [], compression: [], results: [] } satisfies BenchOutput);
+    assert.match(table, /Spread over the runs/);
+    assert.match(table, /\| s +\| odin +\| 3 +\| 900 - 1,100 +\| 2\.00 - 4\.00 +\|/);
   });
 
   it('divides Odin by each peer (and peers by Odin where lower is better), skipping other Odin variants', () => {
