@@ -36,6 +36,7 @@ import { removeAllSubscriptions, subscribeDefaultChannels, type SubscribeContext
 import { SubscriptionHub } from './subscription-hub.js';
 import { UpgradeAdmission, type AdmissionHost } from './upgrade-admission.js';
 import { checkWsInternals, releaseInflater } from './ws-socket-adapter.js';
+import { socketErrorName } from './socket-errors.js';
 import { deflateNegotiation, recordNegotiation, usesSharedDeflate } from './compression.js';
 import { wsMasking } from './ws-masking.js';
 
@@ -386,10 +387,10 @@ export class OdinGateway implements AdmissionHost {
 
   /** @internal */
   handleSocketError(conn: ClientConnection, err: Error & { code?: string }): void {
-    // ws emits 'error' then closes: oversized frames (1009), bad UTF-8, protocol errors.
-    const code = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'MESSAGE_TOO_BIG' : (err.code ?? 'SOCKET_ERROR');
+    // ws emits 'error' then closes: oversized frames (1009), bad UTF-8 or compressed data (1007), protocol errors (1002).
+    const { code, close } = socketErrorName(err);
     this.metrics.clientErrors.inc({ code });
-    if (code === 'MESSAGE_TOO_BIG') conn.serverCloseCode = CloseCode.MESSAGE_TOO_BIG;
+    if (close !== undefined) conn.serverCloseCode = close;
     this.logger.info({ event: 'client_protocol_error', session: conn.id, code, err: err.message }, 'client protocol error');
   }
 

@@ -22,6 +22,10 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 /** WebSocket close codes with the advice a client should follow. */
 export const CloseCode = {
   SERVER_SHUTDOWN: 1001,
+  /** A frame broke RFC 6455 (bad opcode, RSV bits without an extension, unmasked, ...). */
+  PROTOCOL_ERROR: 1002,
+  /** A message that is not valid UTF-8, or compressed data that does not inflate. */
+  INVALID_PAYLOAD: 1007,
   POLICY_VIOLATION: 1008,
   MESSAGE_TOO_BIG: 1009,
   INTERNAL_ERROR: 1011,
