@@ -6,7 +6,7 @@ import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { CloseCode } from './close-codes.js';
 
 export interface ReconnectOptions extends BackoffOptions {
-  /** Wait after 1008 POLICY_VIOLATION or 1009 MESSAGE_TOO_BIG, ms: the server asks not to hammer it. Default 60,000. */
+  /** Wait after 1002 PROTOCOL_ERROR, 1007 INVALID_PAYLOAD, 1008 POLICY_VIOLATION or 1009 MESSAGE_TOO_BIG, ms: the client's own input was refused. Default 60,000. */
   policyDelayMs: number;
   /** Least wait after 1013 TRY_AGAIN_LATER (at capacity), ms. Default 2,000. */
   capacityMinDelayMs: number;
@@ -31,6 +31,9 @@ export function adviseReconnect(code: number, attempt: number, canRefreshToken: 
       return { reconnect: false, reason: 'DISCONNECTED_BY_SERVER: the server closed this user\'s connections on purpose' };
     case CloseCode.POLICY_VIOLATION:
     case CloseCode.MESSAGE_TOO_BIG:
+    case CloseCode.PROTOCOL_ERROR:
+    case CloseCode.INVALID_PAYLOAD:
+      // The client sent something it will send again: coming straight back would only repeat it.
       return { reconnect: true, delayMs: Math.round(options.policyDelayMs * (0.75 + random() * 0.5)) };
     case CloseCode.TRY_AGAIN_LATER:
       return { reconnect: true, delayMs: Math.max(backoff, options.capacityMinDelayMs) };

@@ -33,7 +33,7 @@ describe('reconnect policy by close code', () => {
   it('follows docs/protocol.md', () => {
     assert.deepEqual(advise(CloseCode.UNAUTHORIZED).reconnect, false);
     assert.ok(advise(CloseCode.UNAUTHORIZED, 0, true).reconnect);
-    for (const code of [CloseCode.POLICY_VIOLATION, CloseCode.MESSAGE_TOO_BIG]) {
+    for (const code of [CloseCode.PROTOCOL_ERROR, CloseCode.INVALID_PAYLOAD, CloseCode.POLICY_VIOLATION, CloseCode.MESSAGE_TOO_BIG]) {
       const a = advise(code);
       assert.ok(a.reconnect && a.delayMs >= 45_000, `${code} waits long`);
     }
