@@ -114,15 +114,34 @@ export function publishMix(publishedInWindow: readonly number[], audience: reado
   return reached / count / mean;
 }
 
+/** Round-robin cycles over the channels a window with unequal audiences must hold at least (see windowMs). */
+const MIN_CYCLES_PER_WINDOW = 10;
+const MAX_WINDOW_MS = 10_000;
+
+/**
+ * The measurement window. With unequal audiences a window of few publishes is
+ * noisy even after publishMix: deliveries are counted a latency later than
+ * publishes, so a popular channel's message may fall in or out of the window
+ * (one is ~4% of a 2 s window at 60 messages/s). Low rates therefore get a
+ * window of at least MIN_CYCLES_PER_WINDOW round-robin cycles (at most
+ * MAX_WINDOW_MS), so a slow peer is not failed by the count's noise.
+ */
+export function windowMs(timing: Timing, messagesPerSec: number, channels: number, unequalAudiences: boolean): number {
+  if (!unequalAudiences || messagesPerSec <= 0) return timing.measureMs;
+  const cyclesMs = ((MIN_CYCLES_PER_WINDOW * channels) / messagesPerSec) * 1000;
+  return Math.round(Math.max(timing.measureMs, Math.min(MAX_WINDOW_MS, cyclesMs)));
+}
+
 export async function measureRate(system: RunningSystem, pool: ClientPool, scenario: Scenario, offered: number, timing: Timing, audience?: readonly number[]): Promise<RateMeasurement> {
   const channels = benchChannels(scenario.channels);
-  system.setRate(offered / fanout(scenario), channels);
+  const messagesPerSec = offered / fanout(scenario);
+  system.setRate(messagesPerSec, channels);
   await sleep(timing.warmupMs);
   const cpuBefore = cpuSeconds(system.serverPid);
   const started = performance.now();
   pool.startMeasuring();
   const publishedBefore = audience ? await system.publishedPerChannel() : [];
-  await sleep(timing.measureMs);
+  await sleep(windowMs(timing, messagesPerSec, scenario.channels, audience !== undefined));
   const publishedAfter = audience ? await system.publishedPerChannel() : [];
   const m: PoolMeasurement = await pool.stopMeasuring();
   const seconds = (performance.now() - started) / 1000;

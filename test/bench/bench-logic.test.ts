@@ -12,7 +12,7 @@ import { forEachTick, priceTick } from '../../src/bench/price-tick.js';
 import { PublishPacer } from '../../src/bench/publish-pacer.js';
 import { spawnSync } from 'node:child_process';
 import { benchPlan } from '../../src/bench/bench-plan.js';
-import { fanout, publishMix, scenarioPlan } from '../../src/bench/bench-scenario.js';
+import { fanout, publishMix, scenarioPlan, windowMs } from '../../src/bench/bench-scenario.js';
 import { benchChannels } from '../../src/bench/price-tick.js';
 import { audiences, subscriptionPlan } from '../../src/bench/subscription-plan.js';
 import { benchConfigFrom } from '../../src/config/bench-options.js';
@@ -231,6 +231,14 @@ describe('subscription plans', () => {
     assert.equal(publishMix([0, 4], [300, 100]), 0.5);
     assert.equal(publishMix([0, 0], [300, 100]), 1, 'nothing published: the nominal rate stands');
     assert.equal(publishMix([7, 2, 9], [40, 40, 40]), 1, 'equal audiences: always nominal');
+  });
+
+  it('lengthens the window at low rates with unequal audiences to hold ten round-robin cycles, up to 10 s', () => {
+    const timing = { primeMs: 0, warmupMs: 0, measureMs: 2000, workers: 1, sampleEvery: 1 };
+    assert.equal(windowMs(timing, 500, 50, true), 2000, '500 msg/s over 50 channels: 20 cycles in 2 s already');
+    assert.equal(windowMs(timing, 125, 50, true), 4000);
+    assert.equal(windowMs(timing, 10, 50, true), 10_000, 'capped');
+    assert.equal(windowMs(timing, 10, 50, false), 2000, 'equal audiences: the window as configured');
   });
 
   it('one channel per client stays round-robin with equal audiences', () => {
