@@ -13,7 +13,8 @@ export function benchChannels(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `token.T${i}.price`);
 }
 
-export function priceTick(tokenId: string, n: number): PriceTick {
+/** `at`: the publish time to stamp (ms since the epoch, sub-millisecond), default now. */
+export function priceTick(tokenId: string, n: number, at = preciseNowMs()): PriceTick {
   const price = 43250 + (n % 1000) * 0.37;
   return {
     type: 'price:update',
@@ -23,7 +24,7 @@ export function priceTick(tokenId: string, n: number): PriceTick {
     volume24h: 1283475102.55,
     marketCap: 846372910456.12,
     priceChange24h: -1.8421,
-    timestamp: preciseNowMs(),
+    timestamp: at,
     source: 'odin-bench',
     nonce: `b${n.toString(36).padStart(8, '0')}`,
   };

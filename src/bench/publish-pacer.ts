@@ -2,11 +2,20 @@
 // every tick publishes what the elapsed time calls for (with a fractional
 // carry), so 10 msg/s and 50,000 msg/s both come out right. Every system in
 // the benchmark is driven by this same pacer, so they see the same pattern.
+//
+// The pacer runs inside some servers under test (Odin, ws-loop, socket.io)
+// and in a publisher process beside others (nats-ws). So that both are
+// measured alike, a tick that comes late (the server's event loop was busy)
+// still publishes everything that fell due meanwhile, up to a second's worth,
+// and stamps each message with the moment it was due, not the moment it left:
+// a busy server pays for its stall in latency, as it would if the messages
+// had waited in a socket from an outside publisher, and cannot shed offered
+// load by starving its own pacer.
 import { priceTick, type PriceTick } from './price-tick.js';
 
 const TICK_MS = 2;
-/** After a stall, never publish more than this much time's worth at once. */
-const MAX_CATCH_UP_MS = 50;
+/** After a stall, publish at most this much time's worth at once (beyond it the owed messages are dropped: a shortfall). */
+const MAX_CATCH_UP_MS = 1000;
 
 export type PublishOne = (channel: string, tick: PriceTick) => void;
 
@@ -57,6 +66,9 @@ export class PublishPacer {
   private readonly tick = (): void => {
     const now = performance.now();
     const elapsed = Math.min(MAX_CATCH_UP_MS, now - this.last);
+    const intervalMs = 1000 / this.rate;
+    // The first message owed fell due when the carry reached 1.
+    let dueAt = now - elapsed + (1 - this.carry) * intervalMs;
     this.last = now;
     this.carry += (this.rate * elapsed) / 1000;
     const channels = this.channels;
@@ -65,7 +77,8 @@ export class PublishPacer {
       const i = this.next;
       this.next = (i + 1) % channels.length;
       const channel = channels[i]!;
-      this.publish(channel, priceTick(tokenOf(channel), ++this.counters[i]!));
+      this.publish(channel, priceTick(tokenOf(channel), ++this.counters[i]!, performance.timeOrigin + Math.min(dueAt, now)));
+      dueAt += intervalMs;
       this.published++;
     }
   };
