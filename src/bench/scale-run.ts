@@ -11,6 +11,7 @@
 import { preciseNowMs } from '../load/latency-recorder.js';
 import type { Scenario, SystemResult, Timing } from './bench-scenario.js';
 import type { RunningSystem, SystemSpec } from './bench-systems.js';
+import { FD_CONNECTION_SHARE, FD_RESERVE, fileBudget } from '../gateway/file-limit.js';
 import { ClientPool } from './client-pool.js';
 import { openFileLimits } from './os-limits.js';
 import { benchChannels } from './price-tick.js';
@@ -58,11 +59,14 @@ export async function runScale(spec: SystemSpec, scenario: Scenario, timing: Tim
   let pool: ClientPool | undefined;
   try {
     const serverLimits = openFileLimits(system.serverPid);
-    const attempted = Math.min(wanted, connectionCapacity(serverLimits));
+    // What the gateway itself accepts with those files (file-limit.ts): attempting more would only measure its 503s.
+    const serverCapacity = serverLimits ? fileBudget(serverLimits.soft).maxConnections : Infinity;
+    const attempted = Math.min(wanted, serverCapacity);
     const notes: string[] = [];
     let limit: string | undefined;
     if (attempted < wanted) {
-      limit = `the server process may open ${serverLimits!.soft} files (hard limit ${serverLimits!.hard}; raising it needs privilege: ulimit -Hn, LimitNOFILE, docker --ulimit nofile=)`;
+      const needed = Math.ceil(wanted / FD_CONNECTION_SHARE) + FD_RESERVE;
+      limit = `the server process may open ${serverLimits!.soft} files, and the gateway takes at most ${serverCapacity} connections with them (hard limit ${serverLimits!.hard}; ${wanted} connections need ${needed}: raising it needs privilege: ulimit -Hn, LimitNOFILE, docker --ulimit nofile=)`;
       notes.push(`capped at ${attempted} of ${wanted} connections: ${limit}`);
       log(`  ${spec.name}: ${notes[0]}`);
     }

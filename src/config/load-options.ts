@@ -27,6 +27,7 @@ export const loadOptionTable = {
   duration: { kind: 'number', flag: 'duration', env: 'DURATION', default: undefined, min: 0.1, description: 'run time in wall-clock seconds, whatever --time-scale [default: from the preset; realistic: 300]' },
   channels: { kind: 'list', flag: 'channels', env: 'LOAD_CHANNELS', default: DEFAULT_CHANNELS, description: 'channels each client subscribes to (realistic: traders pick 1-3, bots all)' },
   ramp: { kind: 'number', flag: 'ramp', env: 'RAMP', default: 500, min: 0.1, description: 'connections opened per second' },
+  compression: { kind: 'string', flag: 'compression', env: 'LOAD_COMPRESSION', default: 'off', choices: ['on', 'off'], description: 'on: offer permessage-deflate, as browsers do (the gateway then sends batches compressed; ws inflates them on the thread pool); off: plain frames, the cheaper client' },
   keepalive: { kind: 'number', flag: 'keepalive', env: 'KEEPALIVE_SEC', default: 20, min: 0, description: 'seconds between application pings per client (0 = none)' },
   reconnectDelayMs: { kind: 'int', flag: 'reconnect-delay-ms', env: 'RECONNECT_DELAY_MS', default: 1000, min: 0, description: 'wait before a client closed by the server reconnects and resumes' },
   json: { kind: 'string', flag: 'json', env: 'LOAD_JSON', default: undefined, description: 'write the summary as JSON to this file (- = stdout)' },

@@ -22,6 +22,8 @@ export interface HubObserver {
   /** Once per flushed batch, with totals over all receivers (bytes on the wire, and what they would be uncompressed). */
   delivered(messages: readonly BrokerMessage[], frames: number, bytes: number, plainBytes: number, receivers: number): void;
   flushFailed(target: string, err: unknown): void;
+  /** One flush pass took this long (ms). */
+  flushed(durationMs: number): void;
 }
 
 /** What a timer reports when its callback threw (guarded-timer.ts): counted and logged, never fatal. */
@@ -68,6 +70,10 @@ export class GatewayObserver implements ConnectionObserver, HubObserver, SweepOb
     this.metrics.bytesSentUncompressed.inc(plainBytes);
     const now = Date.now();
     for (const m of messages) this.metrics.deliveryLatency.observe((now - m.ts) / 1000);
+  }
+
+  flushed(durationMs: number): void {
+    this.metrics.flushDuration.observe(durationMs / 1000);
   }
 
   flushFailed(target: string, err: unknown): void {

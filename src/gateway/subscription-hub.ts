@@ -80,10 +80,12 @@ export class SubscriptionHub {
     this.queuedByChannel = new Map();
     this.queuedInOrder = [];
     const pass = new FlushPass();
+    const started = performance.now();
     try {
       this.flushPass(pass, byChannel, inOrder);
     } finally {
       pass.end();
+      this.observer.flushed(performance.now() - started);
     }
   };
 

@@ -21,6 +21,8 @@ export interface LoadClientOptions {
   /** Application keepalive (`ping`) period; 0 = none. */
   keepaliveMs: number;
   connectTimeoutMs?: number;
+  /** Offer permessage-deflate, as browsers do. */
+  compression?: boolean;
 }
 
 function isPattern(entry: string): boolean {
@@ -81,7 +83,7 @@ export class LoadClient {
     this.closingByUs = false;
     this.stats.attempted++;
     const ws = new LoadSocket(this.options.url, {
-      perMessageDeflate: false,
+      perMessageDeflate: this.options.compression === true,
       handshakeTimeout: this.options.connectTimeoutMs ?? 10_000,
       ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}),
     });

@@ -24,6 +24,8 @@ export interface RealisticOptions {
   timeScale: number;
   channels: readonly string[];
   keepaliveMs: number;
+  /** Clients offer permessage-deflate (--compression on). */
+  compression?: boolean;
   random?: () => number;
   onProgress?: (point: TimelinePoint, stats: LoadStats) => void;
   signal?: AbortSignal;
@@ -118,7 +120,7 @@ export async function runRealistic(options: RealisticOptions): Promise<LoadSumma
   const spawn = (): void => {
     const type = sampleTraderType(random);
     const client = new LoadClient(
-      { url: options.url, channels: sampleChannels(type, options.channels, random), keepaliveMs: options.keepaliveMs, localAddress: sourceAddressFor(addresses, spawned++) },
+      { url: options.url, channels: sampleChannels(type, options.channels, random), keepaliveMs: options.keepaliveMs, compression: options.compression === true, localAddress: sourceAddressFor(addresses, spawned++) },
       stats,
     );
     const trader: Trader = { type, client, sessionTimer: undefined, away: false };

@@ -14,6 +14,8 @@ export interface StressOptions {
   /** Connections opened per second. */
   rampPerSec: number;
   keepaliveMs: number;
+  /** Clients offer permessage-deflate (--compression on). */
+  compression?: boolean;
   /** Delay before a client the server closed reconnects (and resumes). */
   reconnectDelayMs: number;
   onProgress?: (point: TimelinePoint, stats: LoadStats) => void;
@@ -49,7 +51,7 @@ export async function runStress(options: StressOptions): Promise<LoadSummary> {
     while (carry >= 1 && clients.length < options.connections) {
       carry--;
       const client = new LoadClient(
-        { url: options.url, channels: options.channels, keepaliveMs: options.keepaliveMs, localAddress: sourceAddressFor(addresses, clients.length) },
+        { url: options.url, channels: options.channels, keepaliveMs: options.keepaliveMs, compression: options.compression === true, localAddress: sourceAddressFor(addresses, clients.length) },
         stats,
       );
       client.onClosed = reconnectLater;

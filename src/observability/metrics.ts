@@ -46,6 +46,7 @@ export function createGatewayMetrics(registry: Registry) {
     natsConnected: new Gauge({ name: 'ws_nats_connected', help: '1 when the broker is connected (always 1 for the memory broker)', registers: r }),
     nativeBufferutil: new Gauge({ name: 'ws_native_bufferutil', help: '1 when client frames are unmasked by native code (bufferutil or Node), 0 when by plain JavaScript', registers: r }),
     eventLoopUtilization: new Gauge({ name: 'ws_event_loop_utilization', help: 'fraction of time the event loop was busy over the last sample (0..1)', registers: r }),
+    flushDuration: new Histogram({ name: 'ws_flush_duration_seconds', help: 'event-loop time of one fan-out pass: every batch gathered in one turn written to every subscriber (the floor of delivery latency at scale)', buckets: LATENCY_BUCKETS, registers: r }),
     deliveryLatency: new Histogram({ name: 'ws_delivery_latency_seconds', help: 'publish-to-send latency: from broker acceptance to the frame written to sockets', buckets: LATENCY_BUCKETS, registers: r }),
     apiRequests: new Counter({ name: 'ws_api_requests_total', help: 'server API requests, by endpoint and outcome code (OK or the refusal code)', labelNames: ['endpoint', 'code'] as const, registers: r }),
     apiMessagesPublished: new Counter({ name: 'ws_api_messages_published_total', help: 'messages stored through the server API (a de-duplicated retry counts again)', registers: r }),

@@ -13,6 +13,7 @@ import { Registry } from 'prom-client';
 import { createLogger } from '../../src/observability/logger.js';
 import { PublisherService } from '../../src/publisher/publisher-service.js';
 import { startTestGateway, type GatewayHarness } from '../helpers/gateway-harness.js';
+import { fetchMetrics, metricValue } from '../helpers/metrics-reader.js';
 
 /** Debian's chromium (never a downloaded browser); CHROMIUM_BIN overrides the path. */
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
@@ -29,7 +30,8 @@ describe('demo page in headless Chromium', () => {
   before(async () => {
     // Missing is a failure, not a skip: .ci/install-system-deps.sh installs it.
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (bash .ci/install-system-deps.sh) or set CHROMIUM_BIN`);
-    gw = await startTestGateway();
+    // Every batch frame compressed (minimum 0): the page must work with Chromium's own permessage-deflate offer.
+    gw = await startTestGateway({ compressionMinBytes: 0 });
     publisher = new PublisherService(
       { broker: gw.broker, logger: createLogger('silent'), registry: new Registry(), instanceId: 'browser-test' },
       { messagesPerSecond: 50, tokens: ['BTC', 'ETH', 'ODIN', 'SOL', 'DOGE'], duration: 0, statisticsIntervalMs: 1000, tradeEventsPerSecond: 0, users: [], maxInFlight: 1000 },
@@ -65,6 +67,11 @@ describe('demo page in headless Chromium', () => {
     await page.waitForFunction(() => Number(document.getElementById('rate')?.textContent) > 0, undefined, { timeout: 5000 });
     await page.waitForFunction(() => (document.querySelector('tr[data-token="ETH"] polyline')?.getAttribute('points') ?? '').split(' ').length > 3, undefined, { timeout: 10_000 });
     await page.waitForFunction(() => document.getElementById('total-cap')?.textContent !== '–', undefined, { timeout: 10_000 });
+    // Chromium offered permessage-deflate by itself and got compressed frames (it is the only client).
+    const metrics = await fetchMetrics(gw.httpUrl);
+    const wire = metricValue(metrics, 'ws_bytes_sent_total');
+    const plain = metricValue(metrics, 'ws_bytes_sent_uncompressed_total');
+    assert.ok(wire < plain * 0.8, `compressed frames reached Chromium: ${wire} bytes on the wire for ${plain} uncompressed`);
   });
 
   it('drops the connection and resumes with every missed message recovered and no gap', async () => {

@@ -12,6 +12,7 @@ import { startTestGateway, type GatewayHarness } from '../helpers/gateway-harnes
 import { runRealistic, healthUrlFor } from '../../src/load/realistic-run.js';
 import { runStress } from '../../src/load/stress-run.js';
 import type { LoadStats, LoadSummary, TimelinePoint } from '../../src/load/load-stats.js';
+import { fetchMetrics, metricValue } from '../helpers/metrics-reader.js';
 
 const CHANNELS = ['token.BTC.price', 'token.ETH.price', 'token.SOL.price'];
 
@@ -173,5 +174,28 @@ describe('odin load against a real gateway', () => {
     assert.ok(summary.messages.received > 0);
     assert.equal(summary.gaps, 0);
     assert.match(readFileSync(html, 'utf8'), /<svg /);
+  });
+});
+
+describe('odin load --compression on', () => {
+  it('offers permessage-deflate as browsers do: compressed batches arrive, inflate, and continuity holds', async () => {
+    // Every frame compressed (minimum 0), so even lone messages test the client's inflate.
+    const h = await startTestGateway({ compressionMinBytes: 0 });
+    const stopPublishing = startPublishing(h, 3);
+    try {
+      const stop = until((stats) => stats.opened >= 10 && stats.messages > 10 * 3 * 30);
+      const summary = await runStress({ mode: 'custom', url: h.url, connections: 10, durationMs: 60_000, channels: CHANNELS, rampPerSec: 200, keepaliveMs: 0, reconnectDelayMs: 100, compression: true, ...stop });
+      assert.equal(summary.connections.opened, 10);
+      assert.ok(summary.messages.received > 10 * 3 * 30, `received ${summary.messages.received}`);
+      assert.equal(summary.gaps, 0);
+      assert.equal(summary.duplicates, 0);
+      const metrics = await fetchMetrics(h.httpUrl);
+      const wire = metricValue(metrics, 'ws_bytes_sent_total');
+      const plain = metricValue(metrics, 'ws_bytes_sent_uncompressed_total');
+      assert.ok(wire < plain * 0.8, `the clients got compressed frames: ${wire} bytes on the wire for ${plain} uncompressed`);
+    } finally {
+      stopPublishing();
+      await h.stop();
+    }
   });
 });

@@ -48,6 +48,7 @@ export async function run(argv: string[]): Promise<void> {
     channels: config.channels,
     rampPerSec: config.ramp,
     keepaliveMs: config.keepalive * 1000,
+    compression: config.compression === 'on',
     reconnectDelayMs: config.reconnectDelayMs,
     onProgress,
     signal: abort.signal,
@@ -63,6 +64,7 @@ export async function run(argv: string[]): Promise<void> {
       timeScale: config.timeScale,
       channels: config.channels,
       keepaliveMs: config.keepalive * 1000,
+    compression: config.compression === 'on',
       onProgress,
       signal: abort.signal,
     });

@@ -180,7 +180,7 @@ const throughput: PanelSpec[] = [
 const latency: PanelSpec[] = [
   {
     title: 'Delivery latency percentiles',
-    description: 'Publish-to-send latency (broker acceptance to frame written), from ws_delivery_latency_seconds.',
+    description: 'Publish-to-send latency (broker acceptance to frame written), from ws_delivery_latency_seconds; beside it the p99 of one fan-out pass (ws_flush_duration_seconds), its floor at scale.',
     kind: 'timeseries',
     unit: 's',
     queries: [
@@ -188,6 +188,7 @@ const latency: PanelSpec[] = [
       { expr: quantile(0.9, 'ws_delivery_latency_seconds'), legend: 'p90' },
       { expr: quantile(0.99, 'ws_delivery_latency_seconds'), legend: 'p99' },
       { expr: quantile(0.999, 'ws_delivery_latency_seconds'), legend: 'p99.9' },
+      { expr: quantile(0.99, 'ws_flush_duration_seconds'), legend: 'fan-out pass p99' },
     ],
   },
   {
