@@ -49,7 +49,15 @@ test('3-node cluster, stream replicas 3: the stream leader is killed; publishing
     await victim.stop('SIGKILL');
     const producedAtKill = publisher.produced;
     await waitUntil(() => publisher.acked >= producedAtKill + 100, 30_000, 'publishing to go on after the kill');
-    await waitUntil(() => onA.data.length >= producedAtKill + 50 && onB.data.length >= producedAtKill + 50, 30_000, 'delivery to go on after the kill');
+    await waitUntil(() => onA.data.length >= producedAtKill + 50 && onB.data.length >= producedAtKill + 50, 30_000, 'delivery to go on after the kill', () => ({
+      producedAtKill,
+      produced: publisher.produced,
+      acked: publisher.acked,
+      onA: { received: onA.data.length, gaps: onA.gaps.length, closed: onA.closeCode },
+      onB: { received: onB.data.length, gaps: onB.gaps.length, closed: onB.closeCode },
+      natsA: a.gateway.health().checks.nats,
+      natsB: b.gateway.health().checks.nats,
+    }));
     // The JetStream API may answer slowly while the meta leader is re-elected.
     let newLeader = '';
     await waitUntil(async () => {

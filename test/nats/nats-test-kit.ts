@@ -30,10 +30,11 @@ export function natsBroker(servers: string, overrides: Partial<NatsBrokerOptions
   });
 }
 
-export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+/** `state`, when given, is printed with a timeout: what the test saw when it gave up. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition', state?: () => unknown): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${state ? `: ${JSON.stringify(state())}` : ''}`);
     await sleep(25);
   }
 }
