@@ -132,6 +132,15 @@ export function windowMs(timing: Timing, messagesPerSec: number, channels: numbe
   return Math.round(Math.max(timing.measureMs, Math.min(MAX_WINDOW_MS, cyclesMs)));
 }
 
+/** The generator's end-of-run counts, which every scenario reports, into the result. */
+export async function recordTotals(result: SystemResult, pool: ClientPool): Promise<void> {
+  const totals = await pool.counts();
+  result.gaps = totals.gaps;
+  result.closes = totals.closes;
+  result.received = totals.received;
+  result.bytes = totals.bytes;
+}
+
 export async function measureRate(system: RunningSystem, pool: ClientPool, scenario: Scenario, offered: number, timing: Timing, audience?: readonly number[]): Promise<RateMeasurement> {
   const channels = benchChannels(scenario.channels);
   const messagesPerSec = offered / fanout(scenario);
@@ -250,11 +259,7 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
       }
       result.max = { deliveriesPerSec: search.best, ...(at ? { at } : {}), steps: search.steps };
     }
-    const totals = await pool.counts();
-    result.gaps = totals.gaps;
-    result.closes = totals.closes;
-    result.received = totals.received;
-    result.bytes = totals.bytes;
+    await recordTotals(result, pool);
   } catch (err) {
     result.status = 'failed';
     result.note = err instanceof Error ? err.message : String(err);

@@ -136,7 +136,7 @@ export class RawWebSocket {
 }
 
 /** A final, masked client frame (payloads here are small: control and subscribe messages); `first` is the opcode with any RSV bits. */
-function maskedFrame(first: number, payload: Buffer): Buffer {
+export function maskedFrame(first: number, payload: Buffer): Buffer {
   const length = payload.length;
   const header = length < 126 ? 2 : 4;
   const frame = Buffer.allocUnsafe(header + 4 + length);

@@ -9,7 +9,7 @@
 // connections received every message. Where the machine's open-file limit
 // is below N, the run is capped and says so.
 import { preciseNowMs } from '../load/latency-recorder.js';
-import type { Scenario, SystemResult, Timing } from './bench-scenario.js';
+import { recordTotals, type Scenario, type SystemResult, type Timing } from './bench-scenario.js';
 import type { RunningSystem, SystemSpec } from './bench-systems.js';
 import { FD_CONNECTION_SHARE, FD_RESERVE, fileBudget } from '../gateway/file-limit.js';
 import { ClientPool } from './client-pool.js';
@@ -111,7 +111,6 @@ export async function runScale(spec: SystemSpec, scenario: Scenario, timing: Tim
       }
     }
     const m = await pool.stopMeasuring();
-    const totals = await pool.counts();
     const totalMs = fanoutMs.reduce((a, b) => a + b, 0);
     const latency = m.latency.percentiles();
     const scale: ScaleResult = {
@@ -128,10 +127,7 @@ export async function runScale(spec: SystemSpec, scenario: Scenario, timing: Tim
       complete,
     };
     result.scale = scale;
-    result.gaps = totals.gaps;
-    result.closes = totals.closes;
-    result.received = totals.received;
-    result.bytes = totals.bytes;
+    await recordTotals(result, pool);
     if (notes.length) result.note = notes.join('; ');
     log(`  ${spec.name}: broadcast ${scale.deliveriesPerSec}/s, p99 ${latency.p99} ms, ${complete}/${ready} connections got all ${fanoutMs.length}, gaps ${m.gaps}`);
   } catch (err) {

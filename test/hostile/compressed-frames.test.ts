@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { maskedFrame } from '../../src/bench/raw-websocket.js';
 import { startTestGateway } from '../helpers/gateway-harness.js';
 import { fetchMetrics, metricValue } from '../helpers/metrics-reader.js';
 import { Bystander, publishContinuously, rawSocket } from './bystander.js';
@@ -32,17 +33,6 @@ async function upgrade(socket: Socket, deflate: boolean): Promise<string> {
     socket.on('data', onData);
     socket.once('close', () => reject(new Error('closed during the upgrade')));
   });
-}
-
-/** A masked client frame with the given first byte (FIN set here). */
-function maskedFrame(first: number, payload: Buffer): Buffer {
-  const mask = randomBytes(4);
-  const frame = Buffer.alloc(6 + payload.length);
-  frame[0] = 0x80 | first;
-  frame[1] = 0x80 | payload.length;
-  mask.copy(frame, 2);
-  for (let i = 0; i < payload.length; i++) frame[6 + i] = payload[i]! ^ mask[i & 3]!;
-  return frame;
 }
 
 /** The close code of the first close frame the server sends (0 if the socket ends without one). */

@@ -39,44 +39,42 @@ export async function run(argv: string[]): Promise<void> {
   process.once('SIGTERM', onSignal);
   const onProgress = config.quiet ? undefined : printProgress;
   let summary: LoadSummary;
-  // What a stress run and an attack run's well-behaved clients share.
-  const stressOptions = () => ({
-    mode: config.mode,
+  // What every kind of run's clients share.
+  const common = {
     url: config.url,
-    connections: config.connections,
     durationMs: config.duration * 1000,
     channels: config.channels,
-    rampPerSec: config.ramp,
     keepaliveMs: config.keepalive * 1000,
     compression: config.compression === 'on',
-    reconnectDelayMs: config.reconnectDelayMs,
     onProgress,
     signal: abort.signal,
-  });
+  };
+  // What a stress run and an attack run's well-behaved clients share beyond that.
+  const stressOptions = {
+    ...common,
+    mode: config.mode,
+    connections: config.connections,
+    rampPerSec: config.ramp,
+    reconnectDelayMs: config.reconnectDelayMs,
+  };
   if (config.mode === 'realistic') {
     summary = await runRealistic({
-      url: config.url,
+      ...common,
       healthUrl: config.healthUrl ?? healthUrlFor(config.url),
       target: config.target,
       min: config.min,
       max: config.max,
-      durationMs: config.duration * 1000,
       timeScale: config.timeScale,
-      channels: config.channels,
-      keepaliveMs: config.keepalive * 1000,
-    compression: config.compression === 'on',
-      onProgress,
-      signal: abort.signal,
     });
   } else if (config.mode === 'attack') {
     summary = await runAttack({
-      ...stressOptions(),
+      ...stressOptions,
       attack: config.attack as AttackKind,
       attackers: config.attackers,
       attackDelaySec: config.attackDelay,
     });
   } else {
-    summary = await runStress(stressOptions());
+    summary = await runStress(stressOptions);
   }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
