@@ -2,15 +2,19 @@
 # The `odin` CLI in a small image: `docker run odin gateway --nats ...`,
 # `odin publisher ...`, `odin dev`. Two stages: the build stage compiles the
 # TypeScript with the dev dependencies; the runtime stage has only production
-# dependencies, the compiled JavaScript and the demo page, and runs as the
+# dependencies (the client SDK package among them), the compiled JavaScript and the demo page, and runs as the
 # unprivileged `node` user. test/deploy/dockerfile.test.ts lints this file.
 
 # ---- build ----
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The client SDK is a workspace package the gateway depends on (packages/client).
+COPY packages/client/package.json ./packages/client/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+COPY packages/client/tsconfig.json ./packages/client/
+COPY packages/client/src ./packages/client/src
 COPY src ./src
 RUN npm run build
 
@@ -19,7 +23,9 @@ FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/client/package.json ./packages/client/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/packages/client/dist ./packages/client/dist
 COPY --from=build /app/dist/src ./dist/src
 COPY public ./public
 USER node

@@ -1,16 +1,16 @@
 // Lint: the recommended rules plus the few that catch real bugs in async,
 // event-driven code (floating promises) and keep library code free of console output.
-// Library code (src/) also gets typescript-eslint's type-checked rules.
+// Library code (src/, and the SDK package's packages/client/src/) also gets typescript-eslint's type-checked rules.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'public/vendor/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'public/vendor/**', 'packages/*/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked.map((config) => ({ ...config, files: ['src/**/*.ts'] })),
+  ...tseslint.configs.recommendedTypeChecked.map((config) => ({ ...config, files: ['src/**/*.ts', 'packages/client/src/**/*.ts'] })),
   {
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'packages/client/src/**/*.ts'],
     rules: {
       // `async` on a method that awaits nothing keeps the Promise contract of an
       // interface (Broker): a throw becomes a rejection, never a synchronous throw.
@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts', 'test/**/*.ts'],
+    files: ['src/**/*.ts', 'test/**/*.ts', 'packages/client/src/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

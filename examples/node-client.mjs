@@ -4,7 +4,7 @@
 //   node examples/node-client.mjs [ws://localhost:3004/ws]
 // Node 20 has no global WebSocket, so the one from 'ws' is passed in.
 import WebSocket from 'ws';
-import { OdinClient } from '../dist/src/client/odin-client.js';
+import { OdinClient } from '@odin-gateway/client';
 
 const url = process.argv[2] ?? 'ws://localhost:3004/ws';
 const client = new OdinClient({ url, WebSocket });

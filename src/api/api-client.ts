@@ -3,7 +3,7 @@
 // a refusal becomes an ApiRequestError with the status and the stable code.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Position } from '../protocol/messages.js';
+import type { Position } from '@odin-gateway/client/protocol';
 import type { PublishMessage } from './api-validation.js';
 
 export class ApiRequestError extends Error {

@@ -1,7 +1,7 @@
 // POST /api/disconnect: closes a user's connections on every gateway sharing
 // the broker, with 4004 DISCONNECTED_BY_SERVER. This instance closes its own
 // at once (the count in the answer); the others on the control message.
-import { CloseCode } from '../protocol/codes.js';
+import { CloseCode } from '@odin-gateway/client/codes';
 import { ApiError } from './api-errors.js';
 import { ok, type ApiAnswer, type ApiContext } from './api-context.js';
 import { parseDisconnectBody } from './api-validation.js';

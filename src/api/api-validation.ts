@@ -1,7 +1,7 @@
 // Checks what a backend sends before anything reaches the broker: the body
 // shape (strict: an unknown field is refused, so a misspelt
 // `idempotency_key` cannot silently publish twice), channel grammar, sizes.
-import { checkChannel } from '../protocol/channels.js';
+import { checkChannel } from '@odin-gateway/client/channels';
 import { ApiError } from './api-errors.js';
 
 export interface PublishMessage {

@@ -2,7 +2,7 @@
 // constants the code checks against (limits, codes), so it cannot drift from
 // them; docs/server-api.md is the prose version (a test compares the two).
 import type { GatewayConfig } from '../config/gateway-options.js';
-import { MAX_CHANNEL_LENGTH } from '../protocol/channels.js';
+import { MAX_CHANNEL_LENGTH } from '@odin-gateway/client/channels';
 import { ApiErrorStatus, type ApiErrorCode } from './api-errors.js';
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, MAX_USER_LENGTH } from './api-validation.js';
 

@@ -2,7 +2,7 @@
 // of the reference's shape, plus `n` (a per-channel counter, so that loss is
 // visible for systems without positions) and `timestamp` (publish time in ms
 // with sub-millisecond precision, for publish-to-receive latency).
-import type { PriceUpdate } from '../client/market-payloads.js';
+import type { PriceUpdate } from '@odin-gateway/client';
 import { preciseNowMs } from '../load/latency-recorder.js';
 
 /** The simulator's price update plus the benchmark's per-channel counter. */

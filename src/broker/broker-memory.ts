@@ -8,7 +8,7 @@
 // which names it forgot), and a channel tracked anew counts as having lost
 // everything up to it.
 import { randomBytes } from 'node:crypto';
-import { channelMatches } from '../protocol/channels.js';
+import { channelMatches } from '@odin-gateway/client/channels';
 import { eventOf } from '../protocol/data-message-encoder.js';
 import type { Broker, BrokerMessage, BrokerStats, BrokerStatus, HistoryResult, LatestResult, Position } from './broker.js';
 import { ChannelHistory } from './channel-history.js';

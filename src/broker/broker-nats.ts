@@ -9,7 +9,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../observability/logger.js';
-import { channelToSubject, checkChannel } from '../protocol/channels.js';
+import { channelToSubject, checkChannel } from '@odin-gateway/client/channels';
 import type { Broker, BrokerMessage, BrokerStats, BrokerStatus, HistoryResult, LatestResult, Position, PublishOptions } from './broker.js';
 import { DEFAULT_MAX_CHANNELS, type NatsChannelView } from './nats-channel-view.js';
 import type { NatsFaults } from './nats-faults.js';

@@ -9,7 +9,7 @@
 // - Live messages reach `onMessage` handlers in seq order, each exactly once,
 //   also across a broker reconnect (the broker fills what it missed first).
 // - `payload` is valid JSON text, so it can be spliced into a frame unparsed.
-import type { Position } from '../protocol/messages.js';
+import type { Position } from '@odin-gateway/client/protocol';
 
 export type { Position };
 

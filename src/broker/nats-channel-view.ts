@@ -9,7 +9,7 @@
 // memory without limit) and at most `maxPrevLinks` prev links. What a
 // forgotten channel leaves behind is one number, `forgottenTop`: no channel
 // that is not tracked has a message after it that this instance took in.
-import { channelMatches } from '../protocol/channels.js';
+import { channelMatches } from '@odin-gateway/client/channels';
 import type { BrokerMessage } from './broker.js';
 
 /** How many seq -> prev links are remembered for history reads. */

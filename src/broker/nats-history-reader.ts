@@ -19,7 +19,7 @@
 // the stream's messages oldest first (age), so these checks are sound;
 // explicit deletes or purges by an operator are not detected.
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type MsgRequest } from '@nats-io/jetstream';
-import { SUBJECT_PREFIX } from '../protocol/channels.js';
+import { SUBJECT_PREFIX } from '@odin-gateway/client/channels';
 import type { BrokerMessage, HistoryResult, Position } from './broker.js';
 import type { NatsChannelView } from './nats-channel-view.js';
 import { channelOf, recordOfJsMsg, recordOfStoredMsg, toBrokerMessage, type StreamRecord } from './nats-message.js';

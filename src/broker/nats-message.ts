@@ -3,7 +3,7 @@
 // into frames unparsed and splits batches on newlines, so it must be valid
 // JSON without raw newlines.
 import type { JsMsg, StoredMsg } from '@nats-io/jetstream';
-import { checkChannel, subjectToChannel } from '../protocol/channels.js';
+import { checkChannel, subjectToChannel } from '@odin-gateway/client/channels';
 import { eventOf } from '../protocol/data-message-encoder.js';
 import type { BrokerMessage } from './broker.js';
 import { reportInvalidSubject } from './ingest-drops.js';

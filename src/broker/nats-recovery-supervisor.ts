@@ -17,7 +17,7 @@
 //   consumer, at most once per window, until it catches up.
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type MsgRequest, type StreamInfo } from '@nats-io/jetstream';
 import type { Logger } from '../observability/logger.js';
-import { SUBJECT_PREFIX } from '../protocol/channels.js';
+import { SUBJECT_PREFIX } from '@odin-gateway/client/channels';
 import { LiveGeneration, type GenerationOptions } from './nats-live-generation.js';
 import { ensureStream, epochFromCreated, type StreamSettings } from './nats-stream-setup.js';
 import { withinMs } from './time-bound.js';

@@ -2,7 +2,7 @@
 // default. README's configuration table is checked against this table by a test.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { checkChannel, mayRead, patternsIntersect } from '../protocol/channels.js';
+import { checkChannel, mayRead, patternsIntersect } from '@odin-gateway/client/channels';
 import { checkNatsCredentials } from './nats-credentials.js';
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
 

@@ -3,9 +3,9 @@
 // grants, and subscriptions the new grants no longer allow are dropped.
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import { mayReadWith } from '../protocol/channels.js';
-import { ErrorCode } from '../protocol/codes.js';
-import type { AuthRequest } from '../protocol/messages.js';
+import { mayReadWith } from '@odin-gateway/client/channels';
+import { ErrorCode } from '@odin-gateway/client/codes';
+import type { AuthRequest } from '@odin-gateway/client/protocol';
 import type { ClientConnection } from './client-connection.js';
 import type { TokenVerifier } from './client-identity.js';
 import type { ExpirySchedule } from './expiry-schedule.js';

@@ -2,8 +2,8 @@
 // queue that runs its requests one at a time, and its writer (the one place
 // that writes to its socket, connection-writer.ts).
 import type { WebSocket } from 'ws';
-import { CloseCode, closeCodeName, ErrorCode } from '../protocol/codes.js';
-import type { RequestId, ServerMessage } from '../protocol/messages.js';
+import { CloseCode, closeCodeName, ErrorCode } from '@odin-gateway/client/codes';
+import type { RequestId, ServerMessage } from '@odin-gateway/client/protocol';
 import { ConnectionWriter, type FlushPass } from './connection-writer.js';
 import type { ConnectionObserver } from './gateway-observer.js';
 import { ReferenceSequence } from './reference-protocol.js';

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { GatewayConfig } from '../config/gateway-options.js';
 import { ConfigError } from '../config/option-parser.js';
-import { checkChannel } from '../protocol/channels.js';
+import { checkChannel } from '@odin-gateway/client/channels';
 import { MAX_TOKEN_LENGTH } from '../protocol/client-message-parser.js';
 
 /** What a verified token says; `expiresAt` is ms since the epoch, 0 = never. */

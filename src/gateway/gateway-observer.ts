@@ -5,7 +5,7 @@
 import type { BrokerMessage } from '../broker/broker.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { ErrorCode } from '../protocol/codes.js';
+import type { ErrorCode } from '@odin-gateway/client/codes';
 import type { ClientConnection } from './client-connection.js';
 
 /** What a connection reports. */

@@ -15,7 +15,7 @@ import type { Broker, BrokerMessage } from '../broker/broker.js';
 import { defaultChannelList, type GatewayConfig } from '../config/gateway-options.js';
 import type { Logger } from '../observability/logger.js';
 import { createGatewayMetrics, createRegistry, type GatewayMetrics } from '../observability/metrics.js';
-import { CloseCode, closeCodeName, ErrorCode, PROTOCOL_VERSION } from '../protocol/codes.js';
+import { CloseCode, closeCodeName, ErrorCode, PROTOCOL_VERSION } from '@odin-gateway/client/codes';
 import { ClientConnection } from './client-connection.js';
 import { GatewayObserver } from './gateway-observer.js';
 import type { Identity } from './client-identity.js';

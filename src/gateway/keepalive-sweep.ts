@@ -2,7 +2,7 @@
 // teardown of connections that were asked to close but never finished.
 // A connection is alive if it sent any frame (pong or message) since the last
 // sweep, so quiet clients that answer pings are never dropped.
-import { CloseCode } from '../protocol/codes.js';
+import { CloseCode } from '@odin-gateway/client/codes';
 import type { ClientConnection } from './client-connection.js';
 import type { SweepObserver } from './gateway-observer.js';
 import { guardedInterval } from './guarded-timer.js';

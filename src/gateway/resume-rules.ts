@@ -11,7 +11,7 @@
 //   follow the `subscribed` answer; anything at or below it is never sent
 //   twice (a NATS history read can run ahead of the live consumer).
 import type { BrokerMessage } from '../broker/broker.js';
-import { patternsIntersect } from '../protocol/channels.js';
+import { patternsIntersect } from '@odin-gateway/client/channels';
 import type { ClientConnection } from './client-connection.js';
 
 /** The pattern of a subscription of `conn`, other than `pattern` itself, that can match a channel `pattern` matches. O(subscriptions). */

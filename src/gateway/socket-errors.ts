@@ -2,7 +2,7 @@
 // connection with the code the RFC asks for) under stable names: the metric
 // label and log code never carry a library's own identifiers, and the close
 // is recorded as the server's.
-import { CloseCode } from '../protocol/codes.js';
+import { CloseCode } from '@odin-gateway/client/codes';
 
 export interface SocketErrorName {
   /** `ws_client_errors_total{code}` and the log's code. */

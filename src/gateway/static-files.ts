@@ -1,6 +1,6 @@
 // Serves the demo page (public/) and the browser build of the client SDK
-// (dist/src/client/, with the protocol modules it imports from dist/src/protocol/)
-// so a browser needs no bundler step.
+// (the @odin-gateway/client package's dist/client/, with the protocol modules it
+// imports from its dist/protocol/) so a browser needs no bundler step.
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, dirname } from 'node:path';
@@ -33,11 +33,14 @@ export const PAGE_SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 } as const;
 
+/** The installed SDK package's build: dist/client/ (the entry's folder) and dist/protocol/ beside it. */
+const SDK_DIR = dirname(fileURLToPath(import.meta.resolve('@odin-gateway/client')));
+
 /** URL prefix -> folder. The first match wins. */
 const MOUNTS: Array<[string, string]> = [
-  ['/sdk/', join(PACKAGE_ROOT, 'dist', 'src', 'client')],
+  ['/sdk/', SDK_DIR],
   // The SDK imports the protocol's constants and channel rules from here (`../protocol/`), so they exist once.
-  ['/protocol/', join(PACKAGE_ROOT, 'dist', 'src', 'protocol')],
+  ['/protocol/', join(SDK_DIR, '..', 'protocol')],
   ['/', join(PACKAGE_ROOT, 'public')],
 ];
 

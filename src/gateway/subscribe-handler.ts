@@ -7,9 +7,9 @@
 // (`replaying`, for resumes), write the replay under flow control, answer
 // `subscribed`, and go live with the held messages newer than the seam.
 import type { Broker, BrokerMessage } from '../broker/broker.js';
-import { checkChannel, mayReadWith } from '../protocol/channels.js';
-import { ErrorCode } from '../protocol/codes.js';
-import type { Position, RequestId, SubscribeEntry, SubscribeRequest, SubscribedMessage, UnsubscribeRequest } from '../protocol/messages.js';
+import { checkChannel, mayReadWith } from '@odin-gateway/client/channels';
+import { ErrorCode } from '@odin-gateway/client/codes';
+import type { Position, RequestId, SubscribeEntry, SubscribeRequest, SubscribedMessage, UnsubscribeRequest } from '@odin-gateway/client/protocol';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClientConnection } from './client-connection.js';

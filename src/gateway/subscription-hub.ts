@@ -12,7 +12,7 @@
 // across all matching channels, which is why a pattern gets one seq-ordered
 // batch per turn instead of one batch per channel.
 import type { BrokerMessage } from '../broker/broker.js';
-import { channelMatches } from '../protocol/channels.js';
+import { channelMatches } from '@odin-gateway/client/channels';
 import type { ClientConnection } from './client-connection.js';
 import { FlushPass } from './connection-writer.js';
 import type { Subscription } from './subscription.js';

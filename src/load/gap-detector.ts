@@ -1,9 +1,9 @@
 // Loss detection from positions (docs/protocol.md "Positions"), by the shared
-// continuity rule (src/protocol/continuity.ts) that the SDK and the test client
+// continuity rule (packages/client/src/protocol/continuity.ts) that the SDK and the test client
 // apply too. One detector per simulated client; it outlives the client's
 // connections, so a resume that skips or repeats a message is caught across
 // reconnects.
-import { advances, classify } from '../protocol/continuity.js';
+import { advances, classify } from '@odin-gateway/client/continuity';
 
 export interface GapEvent {
   channel: string;

@@ -6,9 +6,9 @@
 // `subscribed` answer is replay (docs/protocol.md: replay, then `subscribed`,
 // then live): its `now - ts` is its age, not delivery latency, and is kept apart.
 import WebSocket from 'ws';
-import { channelMatches } from '../protocol/channels.js';
-import { closeCodeName } from '../protocol/codes.js';
-import type { SubscribeEntry } from '../protocol/messages.js';
+import { channelMatches } from '@odin-gateway/client/channels';
+import { closeCodeName } from '@odin-gateway/client/codes';
+import type { SubscribeEntry } from '@odin-gateway/client/protocol';
 import { forEachLine, isDataText, scanDataLine } from './data-line-scanner.js';
 import { GapDetector } from './gap-detector.js';
 import { preciseNowMs } from './latency-recorder.js';

@@ -1,7 +1,7 @@
 // Turns one client frame into a validated request or a protocol error.
 // Never throws: bad input is an answer, not an exception.
-import { ErrorCode } from './codes.js';
-import type { ClientMessage, Position, RequestId, SubscribeEntry } from './messages.js';
+import { ErrorCode } from '@odin-gateway/client/codes';
+import type { ClientMessage, Position, RequestId, SubscribeEntry } from '@odin-gateway/client/protocol';
 
 export const MAX_CHANNELS_PER_REQUEST = 100;
 /** A token longer than this is refused before any parsing (a JWT with a few claims is well under 2 KB). */

@@ -5,7 +5,7 @@
 // however many updates are published in between, so 20 msg/s and
 // 20,000 msg/s show the same market. A small drift changes now and then
 // (the reference's "occasional trend changes"), also on a clock.
-import type { MarketStatistics, PriceUpdate } from '../client/market-payloads.js';
+import type { MarketStatistics, PriceUpdate } from '@odin-gateway/client';
 
 export type { MarketStatistics, PriceUpdate };
 

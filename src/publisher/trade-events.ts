@@ -1,7 +1,7 @@
 // Simulated per-user trades: a few demo users buy and sell the simulated
 // tokens at the current price. Each event goes to the user's private channel
 // `trades.user.<id>`, which only that user may read.
-import type { TradeEvent } from '../client/market-payloads.js';
+import type { TradeEvent } from '@odin-gateway/client';
 import type { MarketModel } from './market-model.js';
 
 export type { TradeEvent };

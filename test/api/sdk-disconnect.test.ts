@@ -2,8 +2,8 @@
 // reconnected by the client on its own (docs/protocol.md, close codes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adviseReconnect } from '../../src/client/reconnect-policy.js';
-import { CloseCode } from '../../src/protocol/codes.js';
+import { adviseReconnect } from '@odin-gateway/client/internal/reconnect-policy';
+import { CloseCode } from '@odin-gateway/client/codes';
 import { newClient } from '../client/client-fixtures.js';
 import { waitUntil } from '../nats/nats-test-kit.js';
 import { api, apiGateway, jwtFor } from './api-fixtures.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { Registry } from 'prom-client';
-import { ServerError, type TradeEvent } from '../../src/client/odin-client.js';
+import { ServerError, type TradeEvent } from '@odin-gateway/client';
 import { createLogger } from '../../src/observability/logger.js';
 import { PublisherService } from '../../src/publisher/publisher-service.js';
 import { startTestGateway } from '../helpers/gateway-harness.js';

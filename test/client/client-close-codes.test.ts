@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { UnauthorizedError, type CloseInfo } from '../../src/client/odin-client.js';
+import { UnauthorizedError, type CloseInfo } from '@odin-gateway/client';
 import { startTestGateway } from '../helpers/gateway-harness.js';
 import { newClient, sleep, waitUntil } from './client-fixtures.js';
 

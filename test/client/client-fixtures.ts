@@ -2,7 +2,7 @@
 // delivers, and a publisher loop that remembers every position it published.
 import WebSocket from 'ws';
 import type { MemoryBroker } from '../../src/broker/broker-memory.js';
-import { OdinClient, type DataMessage, type GapInfo, type OdinClientOptions, type ResyncInfo } from '../../src/client/odin-client.js';
+import { OdinClient, type DataMessage, type GapInfo, type OdinClientOptions, type ResyncInfo } from '@odin-gateway/client';
 
 export function newClient(url: string, options: Partial<OdinClientOptions> = {}): OdinClient {
   return new OdinClient({ url, WebSocket, random: () => 0.5, reconnect: { baseMs: 50, maxMs: 1000 }, ...options });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MemoryBroker } from '../../src/broker/broker-memory.js';
-import type { OdinClient } from '../../src/client/odin-client.js';
+import type { OdinClient } from '@odin-gateway/client';
 import { startTestGateway, type GatewayHarness } from '../helpers/gateway-harness.js';
 import { newClient, PublishLog, Recorder, waitUntil } from './client-fixtures.js';
 

@@ -5,12 +5,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { backoffDelay } from '../../src/client/backoff.js';
-import { CloseCode } from '../../src/protocol/codes.js';
-import { ContinuityTracker } from '../../src/client/continuity-tracker.js';
-import type { OdinClient } from '../../src/client/odin-client.js';
-import { adviseReconnect, DEFAULT_RECONNECT } from '../../src/client/reconnect-policy.js';
-import type { DataMessage } from '../../src/protocol/messages.js';
+import { backoffDelay } from '@odin-gateway/client/internal/backoff';
+import { CloseCode } from '@odin-gateway/client/codes';
+import { ContinuityTracker } from '@odin-gateway/client/internal/continuity-tracker';
+import type { OdinClient } from '@odin-gateway/client';
+import { adviseReconnect, DEFAULT_RECONNECT } from '@odin-gateway/client/internal/reconnect-policy';
+import type { DataMessage } from '@odin-gateway/client/protocol';
 
 describe('backoff', () => {
   it('grows exponentially, is capped, and jitters within [d/2, d]', () => {
@@ -68,7 +68,7 @@ describe('SDK packaging', () => {
   it('imports at run time only its own folder and dependency-free protocol modules, so /sdk/ works in a browser', () => {
     const importsOf = (path: string): string[] =>
       [...readFileSync(path, 'utf8').matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2]!);
-    const dir = join('dist', 'src', 'client');
+    const dir = join('packages', 'client', 'dist', 'client');
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
       for (const s of importsOf(join(dir, file))) {
         assert.match(s, /^(\.\/|\.\.\/protocol\/)[\w-]+\.js$/, `${file} imports ${s}`);

@@ -1,10 +1,10 @@
-// The SDK is the package's entry: `import { OdinClient } from 'odin-gateway'`
-// (package.json "exports"), and the protocol's continuity rule is shared.
+// The SDK is its own package: `import { OdinClient } from '@odin-gateway/client'`
+// (packages/client/package.json "exports"), and the protocol's continuity rule is shared.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 test('the package exports the SDK, the protocol helpers and the continuity rule by name', async () => {
-  const name = 'odin-gateway';
+  const name = '@odin-gateway/client';
   const sdk = (await import(name)) as Record<string, unknown>;
   assert.equal(typeof sdk.OdinClient, 'function');
   const protocol = (await import(`${name}/protocol`)) as Record<string, unknown>;

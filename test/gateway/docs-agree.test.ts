@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { CloseCode, ErrorCode } from '../../src/protocol/codes.js';
+import { CloseCode, ErrorCode } from '@odin-gateway/client/codes';
 import { devOptionTable } from '../../src/cli/commands/dev.js';
 import { benchOptionTable } from '../../src/config/bench-options.js';
 import { gatewayOptionTable } from '../../src/config/gateway-options.js';
@@ -35,16 +35,14 @@ test("README's configuration table lists every gateway option with its flag and 
 
 const SRC = new URL('src/', root);
 
-/** Server-side sources: every .ts under src/ except the code list itself and the client SDK (which only reads codes). */
+/** Server-side sources: every .ts under src/ (the code list and the client SDK live in packages/client/). */
 function serverSources(): string {
   const out: string[] = [];
   const walk = (dir: URL): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const url = new URL(e.name + (e.isDirectory() ? '/' : ''), dir);
-      const rel = url.pathname.slice(SRC.pathname.length);
-      if (e.isDirectory()) {
-        if (rel !== 'client/') walk(url);
-      } else if (e.name.endsWith('.ts') && rel !== 'protocol/codes.ts') out.push(readFileSync(url, 'utf8'));
+      if (e.isDirectory()) walk(url);
+      else if (e.name.endsWith('.ts')) out.push(readFileSync(url, 'utf8'));
     }
   };
   walk(SRC);

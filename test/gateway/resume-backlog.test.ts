@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import type { MemoryBroker } from '../../src/broker/broker-memory.js';
-import type { Position } from '../../src/protocol/messages.js';
+import type { Position } from '@odin-gateway/client/protocol';
 import { startTestGateway } from '../helpers/gateway-harness.js';
 import { TestClient } from '../helpers/test-client.js';
 

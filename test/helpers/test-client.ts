@@ -1,8 +1,8 @@
 // A protocol-v1 test client over a real WebSocket: records every message,
 // checks continuity per channel from `prev`, and waits for conditions.
 import WebSocket from 'ws';
-import { classify } from '../../src/protocol/continuity.js';
-import { parseServerFrame, type DataMessage, type ServerMessage } from '../../src/protocol/messages.js';
+import { classify } from '@odin-gateway/client/continuity';
+import { parseServerFrame, type DataMessage, type ServerMessage } from '@odin-gateway/client/protocol';
 
 export class TestClient {
   readonly messages: ServerMessage[] = [];

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { channelMatches, mayReadWith, patternCovers } from '../../src/protocol/channels.js';
+import { channelMatches, mayReadWith, patternCovers } from '@odin-gateway/client/channels';
 import { startTestGateway } from '../helpers/gateway-harness.js';
 import { TestClient } from '../helpers/test-client.js';
 import { hs256, identify, SECRET_A } from './identity-fixtures.js';

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import WebSocket from 'ws';
-import type { ServerMessage } from '../../src/protocol/messages.js';
+import type { ServerMessage } from '@odin-gateway/client/protocol';
 
 export const SECRET_A = 'identity-test-secret-a-0123456789abcdef';
 export const SECRET_B = 'identity-test-secret-b-0123456789abcdef';

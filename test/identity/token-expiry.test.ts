@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { MemoryBroker } from '../../src/broker/broker-memory.js';
-import { OdinClient } from '../../src/client/odin-client.js';
+import { OdinClient } from '@odin-gateway/client';
 import { ExpirySchedule } from '../../src/gateway/expiry-schedule.js';
 import { startTestGateway, type GatewayHarness } from '../helpers/gateway-harness.js';
 import { fetchMetrics, metricValue } from '../helpers/metrics-reader.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { NatsFaults } from '../../src/broker/nats-faults.js';
-import { CloseCode } from '../../src/protocol/codes.js';
+import { CloseCode } from '@odin-gateway/client/codes';
 import { NatsServer } from '../helpers/nats-server.js';
 import { assertSeamless, expectedTicks, natsBroker, uniqueStream, waitUntil, NatsScene } from './nats-test-kit.js';
 

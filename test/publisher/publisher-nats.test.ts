@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { Registry } from 'prom-client';
 import { NatsBroker } from '../../src/broker/broker-nats.js';
 import type { Broker } from '../../src/broker/broker.js';
-import { OdinClient, type DataMessage } from '../../src/client/odin-client.js';
+import { OdinClient, type DataMessage } from '@odin-gateway/client';
 import { publisherConfigFrom } from '../../src/config/publisher-options.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createPublisherBroker } from '../../src/publisher/publisher-broker.js';
