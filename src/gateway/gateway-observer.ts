@@ -7,6 +7,8 @@ import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { ErrorCode } from '@odin-gateway/client/codes';
 import type { ClientConnection } from './client-connection.js';
+import type { ConflationObserver } from './conflation/conflation-hub.js';
+import type { ConflationTick } from './conflation/conflation-group.js';
 
 /** What a connection reports. */
 export interface ConnectionObserver {
@@ -37,7 +39,7 @@ export interface SweepObserver extends TimerObserver {
   swept(queuedBytes: number): void;
 }
 
-export class GatewayObserver implements ConnectionObserver, HubObserver, SweepObserver, TimerObserver {
+export class GatewayObserver implements ConnectionObserver, HubObserver, ConflationObserver, SweepObserver, TimerObserver {
   constructor(
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
@@ -70,6 +72,16 @@ export class GatewayObserver implements ConnectionObserver, HubObserver, SweepOb
     this.metrics.bytesSentUncompressed.inc(plainBytes);
     const now = Date.now();
     for (const m of messages) this.metrics.deliveryLatency.observe((now - m.ts) / 1000);
+  }
+
+  /** Conflated deliveries count as deliveries, but not in the delivery latency (they wait for their interval by design). */
+  conflationTicked(_intervalMs: number, tick: ConflationTick): void {
+    if (tick.messages === 0) return;
+    this.metrics.messagesSent.inc(tick.messages);
+    this.metrics.framesSent.inc(tick.frames);
+    this.metrics.bytesSent.inc(tick.bytes);
+    this.metrics.conflatedSent.inc(tick.messages);
+    this.metrics.conflatedSkipped.inc(tick.skipped);
   }
 
   flushed(durationMs: number): void {

@@ -34,6 +34,7 @@ import { ListenerGuard } from './listener-guard.js';
 import { MetricsCache } from './metrics-cache.js';
 import { removeAllSubscriptions, subscribeDefaultChannels, type SubscribeContext } from './subscribe-handler.js';
 import { SubscriptionHub } from './subscription-hub.js';
+import { ConflationHub } from './conflation/conflation-hub.js';
 import { UpgradeAdmission, type AdmissionHost } from './upgrade-admission.js';
 import { checkWsInternals, releaseInflater } from './ws-socket-adapter.js';
 import { socketErrorName } from './socket-errors.js';
@@ -76,6 +77,8 @@ export class OdinGateway implements AdmissionHost {
   readonly metrics: GatewayMetrics;
   readonly connections = new Set<ClientConnection>();
   readonly hub: SubscriptionHub;
+  /** Conflated subscriptions (subscribe entries with `conflate`), apart from the live hub. */
+  readonly conflation: ConflationHub;
   private readonly observer: GatewayObserver;
   /** The server API under /api/ (src/api/). */
   readonly api: ServerApi;
@@ -142,15 +145,17 @@ export class OdinGateway implements AdmissionHost {
     this.metrics.ingestDropped.inc({ reason: 'invalid_channel' }, 0);
     for (const code of [...Object.values(ErrorCode), 'MESSAGE_TOO_BIG']) this.metrics.clientErrors.inc({ code }, 0);
     for (const result of ['recovered', 'not_recovered', 'unavailable']) this.metrics.resumes.inc({ result }, 0);
-    for (const timer of ['resource_sampler', 'keepalive_sweep', 'handshake_sweep']) this.metrics.timerErrors.inc({ timer }, 0);
+    for (const timer of ['resource_sampler', 'keepalive_sweep', 'handshake_sweep', 'conflation']) this.metrics.timerErrors.inc({ timer }, 0);
     for (const code of Object.values(CloseCode)) this.metrics.disconnections.inc({ code: closeCodeName(code) }, 0);
 
     checkWsInternals();
     this.observer = new GatewayObserver(this.metrics, this.logger, config.maxQueueBytes);
     this.hub = new SubscriptionHub(this.observer, config.compressionMinBytes);
+    this.conflation = new ConflationHub(this.hub, this.observer, (timer, err) => this.onTimerError(timer, err));
     this.subscribeContext = {
       broker: this.broker,
       hub: this.hub,
+      conflation: this.conflation,
       metrics: this.metrics,
       logger: this.logger,
       maxSubscriptions: config.maxSubscriptions,
@@ -308,6 +313,7 @@ export class OdinGateway implements AdmissionHost {
     const dropped = this.connections.size;
     for (const conn of this.connections) conn.terminate();
     this.sweep.stop();
+    this.conflation.stop();
     this.expiry.stop();
     this.stopIngestDrops();
     this.guard.stop();
@@ -401,6 +407,7 @@ export class OdinGateway implements AdmissionHost {
     if (m.epoch !== this.epoch) this.onEpochChanged(m.epoch);
     else if (m.afterLoss) this.onLiveLoss(m);
     this.hub.publish(m);
+    this.conflation.publish(m);
   }
 
   /**

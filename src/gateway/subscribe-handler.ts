@@ -10,6 +10,7 @@ import type { Broker, BrokerMessage } from '../broker/broker.js';
 import { checkChannel, mayReadWith } from '@odin-gateway/client/channels';
 import { ErrorCode } from '@odin-gateway/client/codes';
 import type { Position, RequestId, SubscribeEntry, SubscribeRequest, SubscribedMessage, UnsubscribeRequest } from '@odin-gateway/client/protocol';
+import { conflateBucket, isConflatable } from '../protocol/conflation-rules.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClientConnection } from './client-connection.js';
@@ -17,10 +18,14 @@ import { writeReplay } from './replay-writer.js';
 import { overlappingSubscription, seamOf } from './resume-rules.js';
 import { Subscription } from './subscription.js';
 import type { SubscriptionHub } from './subscription-hub.js';
+import type { ConflationHub } from './conflation/conflation-hub.js';
+import { conflateAll } from './conflation/conflation-window.js';
 
 export interface SubscribeContext {
   broker: Broker;
   hub: SubscriptionHub;
+  /** Conflated subscriptions live here instead of in `hub`. */
+  conflation: ConflationHub;
   metrics: GatewayMetrics;
   logger: Logger;
   maxSubscriptions: number;
@@ -60,6 +65,11 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
     conn.sendError(ErrorCode.OVERLAPPING_SUBSCRIPTION, `can match the same channels as the subscription ${JSON.stringify(overlap)}; unsubscribe it first`, id, channel);
     return;
   }
+  const conflate = entry.conflate !== undefined ? conflateBucket(entry.conflate) : 0;
+  if (conflate > 0 && !isConflatable(channel)) {
+    conn.sendError(ErrorCode.NOT_CONFLATABLE, 'the channel carries events (trades), or the pattern can match such a channel: every message counts, so it cannot be conflated', id, channel);
+    return;
+  }
   const previous = conn.subscriptions.get(channel);
   if (!previous && conn.subscriptions.size >= ctx.maxSubscriptions) {
     conn.sendError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${ctx.maxSubscriptions} subscriptions per connection`, id, channel);
@@ -67,8 +77,10 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
   }
   if (previous) endSubscription(ctx, previous);
   const sub = new Subscription(conn, channel, check.wildcard);
+  sub.conflate = conflate;
   conn.subscriptions.set(sub);
-  ctx.hub.add(sub);
+  if (conflate > 0) ctx.conflation.add(sub);
+  else ctx.hub.add(sub);
   ctx.metrics.subscriptionsActive.inc();
 
   const started = performance.now();
@@ -76,19 +88,23 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
   if (sub.isClosed || !conn.isOpen) return;
   if (since) conn.send({ type: 'replaying', ...(id !== undefined ? { id } : {}), channel, recovered: start.recovered === true });
   sub.startReplay();
-  if (!(await writeReplay(ctx.hub, conn, sub, start.messages))) return;
-  ctx.metrics.historyReplayed.inc(start.messages.length);
+  // A conflated resume sends the newest message per channel, standing for the others (`skipped`), not the backlog.
+  const sent = conflate > 0 && start.recovered !== false ? conflateAll(start.messages) : start.messages;
+  if (!(await writeReplay(ctx.hub, conn, sub, sent))) return;
+  ctx.metrics.historyReplayed.inc(sent.length);
   const seam = seamOf(start.positionSeq, start.messages);
   const answer: SubscribedMessage = {
     type: 'subscribed',
     ...(id !== undefined ? { id } : {}),
     channel,
     ...(start.recovered !== undefined ? { recovered: start.recovered } : {}),
-    replayed: start.messages.length,
+    replayed: sent.length,
     position: { seq: seam, epoch: ctx.broker.epoch() },
+    ...(conflate > 0 ? { conflate } : {}),
   };
   conn.send(answer);
-  ctx.hub.goLive(sub, seam);
+  if (conflate > 0) ctx.conflation.goLive(sub, seam);
+  else ctx.hub.goLive(sub, seam);
   if (since) ctx.metrics.resumeDuration.observe((performance.now() - started) / 1000);
 }
 
@@ -171,6 +187,7 @@ export function removeAllSubscriptions(ctx: SubscribeContext, conn: ClientConnec
 function endSubscription(ctx: SubscribeContext, sub: Subscription): void {
   if (!sub.close()) return;
   ctx.hub.remove(sub);
+  ctx.conflation.remove(sub);
   if (sub.conn.subscriptions.get(sub.pattern) === sub) sub.conn.subscriptions.delete(sub.pattern);
   ctx.metrics.subscriptionsActive.dec();
 }

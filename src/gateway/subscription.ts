@@ -23,6 +23,8 @@ export class Subscription {
   heldBytes = 0;
   /** The newest seq this subscription has written (or covered by its seam). */
   lastSeq = 0;
+  /** The conflation interval in ms (a bucket), 0 when not conflated; set once, or by the slow-client policy's switch. */
+  conflate = 0;
 
   constructor(
     readonly conn: ClientConnection,

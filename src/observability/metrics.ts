@@ -52,6 +52,8 @@ export function createGatewayMetrics(registry: Registry) {
     apiMessagesPublished: new Counter({ name: 'ws_api_messages_published_total', help: 'messages stored through the server API (a de-duplicated retry counts again)', registers: r }),
     apiRequestDuration: new Histogram({ name: 'ws_api_request_duration_seconds', help: 'server API request time, body read to answer, by endpoint', labelNames: ['endpoint'] as const, buckets: LATENCY_BUCKETS, registers: r }),
     apiDisconnects: new Counter({ name: 'ws_api_disconnected_connections_total', help: 'connections closed with 4004 on this instance because the server API asked (from any instance)', registers: r }),
+    conflatedSent: new Counter({ name: 'ws_conflated_messages_sent_total', help: 'conflated messages delivered (the newest of its channel at an interval\'s end, one per client), also counted in ws_messages_sent_total', registers: r }),
+    conflatedSkipped: new Counter({ name: 'ws_conflated_messages_skipped_total', help: 'messages conflated subscriptions did not receive because a newer one of the channel stood for them (the sum of skipped), per client', registers: r }),
     resumeDuration: new Histogram({ name: 'ws_resume_duration_seconds', help: 'time from a subscribe with a position to its last replayed message', buckets: LATENCY_BUCKETS, registers: r }),
   };
 }

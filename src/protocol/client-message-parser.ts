@@ -2,6 +2,7 @@
 // Never throws: bad input is an answer, not an exception.
 import { ErrorCode } from '@odin-gateway/client/codes';
 import type { ClientMessage, Position, RequestId, SubscribeEntry } from '@odin-gateway/client/protocol';
+import { MAX_CONFLATE_MS, MIN_CONFLATE_MS } from './conflation-rules.js';
 
 export const MAX_CHANNELS_PER_REQUEST = 100;
 /** A token longer than this is refused before any parsing (a JWT with a few claims is well under 2 KB). */
@@ -70,7 +71,7 @@ export function parseClientMessage(text: string): ParseResult {
           continue;
         }
         if (!isRecord(entry) || typeof entry.channel !== 'string') {
-          return invalid('each channels entry must be a string or {channel, since?, latest?}', id);
+          return invalid('each channels entry must be a string or {channel, since?, latest?, conflate?}', id);
         }
         const parsed: SubscribeEntry = { channel: entry.channel };
         if (entry.since !== undefined && entry.since !== null) {
@@ -81,6 +82,13 @@ export function parseClientMessage(text: string): ParseResult {
         if (entry.latest !== undefined) {
           if (typeof entry.latest !== 'boolean') return invalid('latest must be true or false', id);
           parsed.latest = entry.latest;
+        }
+        if (entry.conflate !== undefined) {
+          const ms = entry.conflate;
+          if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < MIN_CONFLATE_MS || ms > MAX_CONFLATE_MS) {
+            return invalid(`conflate must be an integer number of milliseconds from ${MIN_CONFLATE_MS} to ${MAX_CONFLATE_MS}`, id);
+          }
+          parsed.conflate = ms;
         }
         channels.push(parsed);
       }

@@ -12,6 +12,14 @@ export function encodeDataMessage(m: BrokerMessage): string {
   );
 }
 
+/** A conflated data message: the newest message of its channel, standing for `skipped` earlier ones that were not sent. */
+export function encodeConflatedMessage(m: BrokerMessage, skipped: number): string {
+  return (
+    `{"type":"message","channel":${JSON.stringify(m.channel)},"seq":${m.seq},"prev":${m.prev},"epoch":${JSON.stringify(m.epoch)},` +
+    `"ts":${m.ts},"event":${JSON.stringify(m.event)},"skipped":${skipped},"data":${m.payload}}`
+  );
+}
+
 /** The payload's top-level string `type`, the protocol's `event`. */
 export function eventOf(payload: unknown): string {
   if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {

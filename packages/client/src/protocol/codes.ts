@@ -16,6 +16,8 @@ export const ErrorCode = {
   REPLAY_NOT_SUPPORTED: 'REPLAY_NOT_SUPPORTED',
   INVALID_TOKEN: 'INVALID_TOKEN',
   TOKEN_SUBJECT_MISMATCH: 'TOKEN_SUBJECT_MISMATCH',
+  /** `conflate` on a channel (or a pattern that can match one) whose messages are events: every one counts. */
+  NOT_CONFLATABLE: 'NOT_CONFLATABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -13,6 +13,8 @@ export type Continuity =
   | 'unverified'
   /** seq at or below the last seen: already delivered */
   | 'duplicate'
+  /** prev names a message that was never seen, but the message declares `skipped` > 0 (conflation): a declared skip, not a loss */
+  | 'skipped'
   /** prev names a message that was never seen: loss */
   | 'gap'
   /** another epoch: a new history, continuity restarts */
@@ -27,6 +29,8 @@ export interface Positioned {
   seq: number;
   prev: number;
   epoch: string;
+  /** Set on conflated messages: how many earlier messages of the channel this one stands for. */
+  skipped?: number;
 }
 
 export function classify(last: LastSeen | undefined, m: Positioned): Continuity {
@@ -34,6 +38,7 @@ export function classify(last: LastSeen | undefined, m: Positioned): Continuity 
   if (last.epoch !== m.epoch) return 'epoch';
   if (m.seq <= last.seq) return 'duplicate';
   if (m.prev === last.seq) return 'next';
+  if (m.skipped !== undefined && m.skipped > 0) return 'skipped';
   return m.prev === 0 ? 'unverified' : 'gap';
 }
 

@@ -14,6 +14,8 @@ export interface SubscribeEntry {
   channel: string;
   since?: Position;
   latest?: boolean;
+  /** At most one message per channel per this many ms (100..60000, rounded up to a bucket): docs/protocol.md, "Conflation". */
+  conflate?: number;
 }
 export interface SubscribeRequest {
   type: 'subscribe';
@@ -56,6 +58,8 @@ export interface DataMessage<T = unknown> {
   epoch: string;
   ts: number;
   event: string;
+  /** On a conflated subscription: how many messages of this channel before this one were not sent (it stands for them). */
+  skipped?: number;
   data: T;
 }
 /** Sent before the messages of a resume (a subscribe entry with `since`): says what they are. */
@@ -73,6 +77,14 @@ export interface SubscribedMessage {
   recovered?: boolean;
   replayed: number;
   position: Position;
+  /** The interval (ms) the subscription is conflated at, when it is. */
+  conflate?: number;
+}
+/** The slow-client policy `conflate` switched a subscription to conflation: from now on at most one message per channel per `conflate` ms. */
+export interface ConflatingMessage {
+  type: 'conflating';
+  channel: string;
+  conflate: number;
 }
 export interface UnsubscribedMessage {
   type: 'unsubscribed';
@@ -98,7 +110,7 @@ export interface ErrorMessage {
   message: string;
   channel?: string;
 }
-export type ServerMessage = WelcomeMessage | DataMessage | ReplayingMessage | SubscribedMessage | UnsubscribedMessage | PongMessage | AuthenticatedMessage | ErrorMessage;
+export type ServerMessage = WelcomeMessage | DataMessage | ReplayingMessage | SubscribedMessage | ConflatingMessage | UnsubscribedMessage | PongMessage | AuthenticatedMessage | ErrorMessage;
 
 /** Splits one text frame into the messages it carries (see "Batches" in docs/protocol.md). */
 export function parseServerFrame(text: string): ServerMessage[] {
