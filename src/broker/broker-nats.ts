@@ -87,7 +87,10 @@ export class NatsBroker implements Broker {
     this.jsm = jsm;
     this.js = js;
     this.readJs = jetstream(nc, { timeout: HISTORY_CONSUMER_TIMEOUT_MS });
-    const info = await ensureStream(jsm, this.options, this.logger);
+    const info = await ensureStream(jsm, this.options, this.logger).catch(async (err: unknown) => {
+      await this.close();
+      throw err;
+    });
     const isConnected = () => this.state !== 'disconnected' && this.state !== 'closed';
     const supervisor = new NatsRecoverySupervisor({
       jsm,

@@ -1,12 +1,14 @@
 // Picks the broker from the configuration: NATS when a URL is given, else the
-// embedded memory broker. Gateways and publishers share this, so both apply
-// the same stream settings (the stream is theirs together).
+// embedded memory broker. Gateways and publishers share this: both check the
+// stream against the same settings, and the one with --stream-owner applies them.
 import type { NatsCredentialSettings } from '../config/nats-credentials.js';
 import type { Logger } from '../observability/logger.js';
 import type { Broker } from './broker.js';
 import { MemoryBroker } from './broker-memory.js';
 import { NatsBroker } from './broker-nats.js';
 import { natsAuthOptions } from './nats-auth.js';
+import { StreamConfigMismatchError } from './nats-stream-setup.js';
+import { ConfigError } from '../config/option-parser.js';
 
 /** The settings a broker needs; GatewayConfig and PublisherConfig both carry them. */
 export interface BrokerSettings extends Partial<NatsCredentialSettings> {
@@ -16,6 +18,8 @@ export interface BrokerSettings extends Partial<NatsCredentialSettings> {
   natsStorage: string;
   historySize: number;
   historyMaxAgeSec: number;
+  /** This process owns the NATS stream's configuration (nats-stream-setup.ts); absent = it only verifies. */
+  streamOwner?: boolean;
   instanceId: string;
   /** Gateway only (a publisher tracks no channels and has no live consumer). */
   maxChannels?: number;
@@ -39,6 +43,7 @@ export async function createBroker(settings: BrokerSettings, logger: Logger, rol
         historyMaxAgeSec: settings.historyMaxAgeSec,
         replicas: settings.natsReplicas,
         storage: settings.natsStorage === 'memory' ? 'memory' : 'file',
+        owner: settings.streamOwner === true,
         logger,
         connectionName: `odin-${role.role} ${settings.instanceId}`,
         consume: role.consume,
@@ -48,7 +53,13 @@ export async function createBroker(settings: BrokerSettings, logger: Logger, rol
         connectOptions: natsAuthOptions(settings),
       })
     : new MemoryBroker({ historySize: settings.historySize, historyMaxAgeMs: settings.historyMaxAgeSec * 1000, ...(settings.maxChannels !== undefined ? { maxChannels: settings.maxChannels } : {}) });
-  await broker.start();
+  try {
+    await broker.start();
+  } catch (err) {
+    // A stream that differs from this process's settings is a configuration error: `odin` says so and exits 2, no stack.
+    if (err instanceof StreamConfigMismatchError) throw new ConfigError(err.message);
+    throw err;
+  }
   return broker;
 }
 

@@ -19,7 +19,7 @@ import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type MsgRe
 import type { Logger } from '../observability/logger.js';
 import { SUBJECT_PREFIX } from '@odin-gateway/client/channels';
 import { LiveGeneration, type GenerationOptions } from './nats-live-generation.js';
-import { ensureStream, epochFromCreated, type StreamSettings } from './nats-stream-setup.js';
+import { ensureStream, epochFromCreated, streamDifferences, type StreamSettings } from './nats-stream-setup.js';
 import { withinMs } from './time-bound.js';
 
 export interface ConsumerLag {
@@ -67,6 +67,8 @@ export class NatsRecoverySupervisor {
   private behindSince: number | undefined;
   private behind = false;
   private lastRestart = 0;
+  /** The stream's differences from this process's settings last reported (changed by its owner while this runs). */
+  private reportedDifferences = '[]';
 
   constructor(private readonly options: SupervisorOptions) {}
 
@@ -142,6 +144,7 @@ export class NatsRecoverySupervisor {
     if (!this.options.isConnected()) return;
     try {
       const info = await this.streamInfo();
+      this.reportDifferences(info);
       const epoch = epochFromCreated(info.created);
       if (epoch !== this.currentEpoch) {
         await this.adopt(epoch);
@@ -168,6 +171,22 @@ export class NatsRecoverySupervisor {
     } catch (err) {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
       return ensureStream(this.options.jsm, this.options.settings, this.options.logger);
+    }
+  }
+
+  /** The stream's owner may change its limits while this process runs: said once per change, loudly. */
+  private reportDifferences(info: StreamInfo): void {
+    const differences = streamDifferences(info.config, this.options.settings);
+    const key = JSON.stringify(differences);
+    if (key === this.reportedDifferences) return;
+    this.reportedDifferences = key;
+    if (differences.length > 0) {
+      this.options.logger.error(
+        { event: 'nats_stream_config_differs', stream: this.options.settings.name, differences: differences.map((d) => `${d.field}: ${d.actual} (this process: ${d.wanted}, ${d.setting})`) },
+        'the stream\'s limits changed and differ from this process\'s settings: this process would refuse to start so',
+      );
+    } else {
+      this.options.logger.info({ event: 'nats_stream_config_agrees', stream: this.options.settings.name }, 'the stream\'s limits agree with this process\'s settings again');
     }
   }
 

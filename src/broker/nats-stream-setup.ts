@@ -1,5 +1,10 @@
-// The JetStream stream that holds Odin's history: created when absent, its
-// limits updated when present, so that every gateway instance can start first.
+// The JetStream stream that holds Odin's history, and who may change it.
+// One process owns its configuration (`--stream-owner`, or `odin stream
+// apply`): it creates the stream or brings its limits up to its settings.
+// Every other process only verifies: it creates the stream when it is absent
+// (so a first run needs no extra step), but never changes an existing one,
+// and refuses to start when the stream's limits differ from its own settings
+// (one misconfigured process must not shrink everyone's retention).
 // Also derives the epoch (history identity) from the stream's creation time.
 import { JetStreamApiCodes, JetStreamApiError, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
@@ -18,11 +23,41 @@ export interface StreamSettings {
   historyMaxAgeSec: number;
   replicas: number;
   storage: 'file' | 'memory';
+  /** This process owns the stream's configuration: it updates an existing stream to these settings. Others only verify. */
+  owner?: boolean;
 }
 
 export class NatsStreamSetupError extends Error {
   override name = 'NatsStreamSetupError';
 }
+
+/**
+ * The stream's configuration differs from this process's settings and this
+ * process may not change it: a configuration error, never retried.
+ */
+export class StreamConfigMismatchError extends NatsStreamSetupError {
+  override name = 'StreamConfigMismatchError';
+  constructor(
+    readonly stream: string,
+    readonly differences: StreamDifference[],
+    hint: string,
+  ) {
+    super(`stream ${stream} ${differences.map((d) => `has ${d.field} ${d.actual} where this process's ${d.setting} asks for ${d.wanted}`).join('; ')}. ${hint}`);
+  }
+}
+
+/** One limit where the existing stream and this process's settings disagree. */
+export interface StreamDifference {
+  /** JetStream's name for it. */
+  field: string;
+  /** The flag (and variable) that sets it. */
+  setting: string;
+  actual: string;
+  wanted: string;
+}
+
+const NOT_OWNER_HINT =
+  'The stream belongs to the process started with --stream-owner (or to `odin stream apply`): give this process the same settings, or change the stream with `odin stream apply`.';
 
 function limitsOf(s: StreamSettings): Partial<StreamConfig> {
   return {
@@ -30,59 +65,102 @@ function limitsOf(s: StreamSettings): Partial<StreamConfig> {
     max_msgs_per_subject: s.historySize,
     max_age: nanos(s.historyMaxAgeSec * 1000),
     // JetStream refuses a duplicate window longer than max_age.
-    duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_SEC, s.historyMaxAgeSec) * 1000),
+    duplicate_window: nanos(duplicateWindowSec(s.historyMaxAgeSec) * 1000),
     num_replicas: s.replicas,
   };
+}
+
+function duplicateWindowSec(historyMaxAgeSec: number): number {
+  return Math.min(DUPLICATE_WINDOW_SEC, historyMaxAgeSec);
+}
+
+function storageOf(c: StreamConfig): 'file' | 'memory' {
+  return c.storage === StorageType.Memory ? 'memory' : 'file';
+}
+
+/** Where `config` differs from `settings` (duplicate_window follows the max age, so it is not listed apart unless only it differs). */
+export function streamDifferences(config: StreamConfig, settings: StreamSettings): StreamDifference[] {
+  const out: StreamDifference[] = [];
+  const wanted = limitsOf(settings);
+  const sec = (ns: number): string => `${ns / 1e9} s`;
+  if (config.max_msgs_per_subject !== wanted.max_msgs_per_subject) {
+    out.push({ field: 'max_msgs_per_subject', setting: '--history-size/HISTORY_SIZE', actual: String(config.max_msgs_per_subject), wanted: String(settings.historySize) });
+  }
+  if (config.max_age !== wanted.max_age) {
+    out.push({ field: 'max_age', setting: '--history-max-age/HISTORY_MAX_AGE_SEC', actual: sec(config.max_age), wanted: `${settings.historyMaxAgeSec} s` });
+  } else if (config.duplicate_window !== wanted.duplicate_window) {
+    out.push({ field: 'duplicate_window', setting: '--history-max-age/HISTORY_MAX_AGE_SEC', actual: sec(config.duplicate_window), wanted: `${duplicateWindowSec(settings.historyMaxAgeSec)} s` });
+  }
+  if (config.num_replicas !== wanted.num_replicas) {
+    out.push({ field: 'num_replicas', setting: '--nats-replicas/NATS_REPLICAS', actual: String(config.num_replicas), wanted: String(settings.replicas) });
+  }
+  if (storageOf(config) !== settings.storage) {
+    out.push({ field: 'storage', setting: '--nats-storage/NATS_STORAGE', actual: storageOf(config), wanted: settings.storage });
+  }
+  if (!STREAM_SUBJECTS.every((s) => config.subjects?.includes(s))) {
+    out.push({ field: 'subjects', setting: '(fixed)', actual: JSON.stringify(config.subjects ?? []), wanted: `to include ${JSON.stringify(STREAM_SUBJECTS)}` });
+  }
+  return out;
 }
 
 function isStreamNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
 
-/** Creates the stream or brings its limits up to `settings`; returns its info. */
-export async function ensureStream(jsm: JetStreamManager, settings: StreamSettings, logger: Logger): Promise<StreamInfo> {
-  const wanted = limitsOf(settings);
-  let info: StreamInfo | undefined;
+export async function findStream(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
   try {
-    info = await jsm.streams.info(settings.name);
+    return await jsm.streams.info(name);
   } catch (err) {
-    if (!isStreamNotFound(err)) throw err;
+    if (isStreamNotFound(err)) return undefined;
+    throw err;
   }
+}
+
+/**
+ * Creates the stream when it is absent (any process: the first run needs no
+ * extra step); otherwise an owner brings it to `settings`, and anyone else
+ * verifies it and throws StreamConfigMismatchError when it differs.
+ * Returns its info. Other errors (JetStream not ready, no placement yet) are
+ * thrown as they are: the caller retries them.
+ */
+export async function ensureStream(jsm: JetStreamManager, settings: StreamSettings, logger: Logger): Promise<StreamInfo> {
+  let info = await findStream(jsm, settings.name);
   if (!info) {
     try {
-      info = await jsm.streams.add({
-        name: settings.name,
-        storage: settings.storage === 'memory' ? StorageType.Memory : StorageType.File,
-        ...wanted,
-      });
-      logger.info({ event: 'nats_stream_created', stream: settings.name, created: info.created, ...settingsForLog(settings) }, 'JetStream stream created');
+      info = await jsm.streams.add({ name: settings.name, storage: settings.storage === 'memory' ? StorageType.Memory : StorageType.File, ...limitsOf(settings) });
+      logger.info({ event: 'nats_stream_created', stream: settings.name, created: info.created, owner: settings.owner === true, ...settingsForLog(settings) }, 'JetStream stream created');
       return info;
     } catch (err) {
-      // Another gateway may have created it a moment ago: fall through to update.
-      info = await jsm.streams.info(settings.name).catch(() => {
-        throw new NatsStreamSetupError(`could not create stream ${settings.name}: ${String(err)}`);
-      });
+      // Another process may have created it a moment ago: verify (or apply to) that one.
+      info = await findStream(jsm, settings.name);
+      if (!info) throw new NatsStreamSetupError(`could not create stream ${settings.name}: ${String(err)}`, { cause: err });
     }
   }
+  const differences = streamDifferences(info.config, settings);
+  if (differences.length === 0) return info;
+  if (!settings.owner) throw new StreamConfigMismatchError(settings.name, differences, NOT_OWNER_HINT);
+  return applyTo(jsm, info, settings, differences, logger);
+}
+
+/** The owner's step: the existing stream takes `settings`' limits. Storage cannot change on a live stream. */
+async function applyTo(jsm: JetStreamManager, info: StreamInfo, settings: StreamSettings, differences: StreamDifference[], logger: Logger): Promise<StreamInfo> {
+  const storage = differences.find((d) => d.field === 'storage');
+  if (storage) {
+    throw new StreamConfigMismatchError(settings.name, [storage], 'JetStream cannot change the storage of an existing stream: keep its storage, or delete the stream (its history is lost) and start again.');
+  }
   const c = info.config;
-  if ((c.storage === StorageType.Memory ? 'memory' : 'file') !== settings.storage) {
-    // Storage cannot change on a live stream; history stays where it is.
-    logger.warn({ event: 'nats_stream_storage_mismatch', stream: settings.name, existing: c.storage, wanted: settings.storage }, 'stream storage differs from configuration; keeping the existing one');
-  }
-  const differs =
-    c.max_msgs_per_subject !== wanted.max_msgs_per_subject ||
-    c.max_age !== wanted.max_age ||
-    c.duplicate_window !== wanted.duplicate_window ||
-    c.num_replicas !== wanted.num_replicas ||
-    !STREAM_SUBJECTS.every((s) => c.subjects?.includes(s));
-  if (!differs) return info;
+  let updated: StreamInfo;
   try {
-    info = await jsm.streams.update(settings.name, { ...c, ...wanted, subjects: [...new Set([...(c.subjects ?? []), ...STREAM_SUBJECTS])] });
+    updated = await jsm.streams.update(settings.name, { ...c, ...limitsOf(settings), subjects: [...new Set([...(c.subjects ?? []), ...STREAM_SUBJECTS])] });
   } catch (err) {
-    throw new NatsStreamSetupError(`could not update stream ${settings.name} to ${JSON.stringify(settingsForLog(settings))}: ${String(err)}`);
+    throw new NatsStreamSetupError(`could not update stream ${settings.name} to ${JSON.stringify(settingsForLog(settings))}: ${String(err)}`, { cause: err });
   }
-  logger.info({ event: 'nats_stream_updated', stream: settings.name, ...settingsForLog(settings) }, 'JetStream stream limits updated');
-  return info;
+  // Loud on purpose: every other process's expectations change with this.
+  logger.warn(
+    { event: 'nats_stream_updated', stream: settings.name, changes: differences.map((d) => `${d.field}: ${d.actual} -> ${d.wanted}`), ...settingsForLog(settings) },
+    'JetStream stream limits updated by this process (the stream owner)',
+  );
+  return updated;
 }
 
 function settingsForLog(s: StreamSettings): Record<string, unknown> {

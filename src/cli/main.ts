@@ -8,6 +8,7 @@ const COMMANDS: Record<string, Command> = {
   dev: { summary: 'gateway + memory broker + market simulator in one process (npm start)', load: () => import('./commands/dev.js') },
   gateway: { summary: 'the WebSocket gateway (memory broker, or NATS with --nats)', load: () => import('./commands/gateway.js') },
   publisher: { summary: 'market simulator with its control API on 3003 (NATS with --nats)', load: () => import('./commands/publisher.js') },
+  stream: { summary: 'the NATS stream\'s configuration: apply (create or update its limits) or check', load: () => import('./commands/stream.js') },
   publish: { summary: 'publish through a gateway\'s server API (CHANNEL JSON, or --file NDJSON)', load: () => import('./commands/publish.js') },
   load: { summary: 'load presets (light/medium/heavy/custom) and the realistic trading simulation', load: () => import('./commands/load.js') },
   bench: { summary: 'benchmark Odin against nats-server WebSocket, a plain ws loop and socket.io', load: () => import('./commands/bench.js') },

@@ -13,6 +13,7 @@ export const gatewayOptionTable = {
   natsStream: { kind: 'string', flag: 'nats-stream', env: 'NATS_STREAM', default: 'ODIN', description: 'JetStream stream holding history over odin.>' },
   natsReplicas: { kind: 'int', flag: 'nats-replicas', env: 'NATS_REPLICAS', default: 1, min: 1, max: 5, description: 'stream replicas (3 on a 3-node cluster)' },
   natsStorage: { kind: 'string', flag: 'nats-storage', env: 'NATS_STORAGE', default: 'file', choices: ['file', 'memory'], description: 'stream storage' },
+  streamOwner: { kind: 'bool', flag: 'stream-owner', env: 'STREAM_OWNER', default: false, description: 'this process owns the NATS stream\'s configuration: it updates the stream to its --history-size, --history-max-age and --nats-replicas; without it a process creates an absent stream but refuses to start when an existing one differs' },
   historySize: { kind: 'int', flag: 'history-size', env: 'HISTORY_SIZE', default: 1000, min: 1, max: 1_000_000, description: 'messages kept per channel for resume' },
   maxChannels: { kind: 'int', flag: 'max-channels', env: 'MAX_CHANNELS', default: 10_000, min: 1, description: 'channels whose history and latest value are kept; past it the least recently published is forgotten' },
   natsLagCheckMs: { kind: 'int', flag: 'nats-lag-check-ms', env: 'NATS_LAG_CHECK_MS', default: 2000, min: 50, description: 'how often the stream is polled for the live consumer\'s lag and a re-created stream' },

@@ -52,6 +52,7 @@ export const publisherOptionTable = {
   natsStream: gatewayOptionTable.natsStream,
   natsReplicas: gatewayOptionTable.natsReplicas,
   natsStorage: gatewayOptionTable.natsStorage,
+  streamOwner: gatewayOptionTable.streamOwner,
   historySize: gatewayOptionTable.historySize,
   historyMaxAgeSec: gatewayOptionTable.historyMaxAgeSec,
   instanceId: { ...gatewayOptionTable.instanceId, description: 'name of this publisher in logs and message ids (absent = publisher-host-pid)' },

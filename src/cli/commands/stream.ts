@@ -1,0 +1,77 @@
+// `odin stream apply|check`: the explicit step that owns the NATS stream's
+// configuration (src/broker/nats-stream-setup.ts). `apply` creates the stream
+// or brings its limits to the given settings (what a process started with
+// --stream-owner does at start); `check` only compares and exits 1 when they
+// differ. Both take the gateway's stream and NATS flags and variables.
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { natsAuthOptions } from '../../broker/nats-auth.js';
+import { natsServers } from '../../broker/create-broker.js';
+import { ensureStream, findStream, streamDifferences, type StreamSettings } from '../../broker/nats-stream-setup.js';
+import { checkNatsCredentials } from '../../config/nats-credentials.js';
+import { ConfigError, describeOptions, resolveOptions, type OptionTable } from '../../config/option-parser.js';
+import { gatewayOptionTable } from '../../config/gateway-options.js';
+import { createLogger } from '../../observability/logger.js';
+
+export const streamOptionTable = {
+  natsUrl: { ...gatewayOptionTable.natsUrl, description: 'NATS server URL(s), comma-separated (required)' },
+  natsUser: gatewayOptionTable.natsUser,
+  natsPassword: gatewayOptionTable.natsPassword,
+  natsPasswordFile: gatewayOptionTable.natsPasswordFile,
+  natsToken: gatewayOptionTable.natsToken,
+  natsNkeySeedFile: gatewayOptionTable.natsNkeySeedFile,
+  natsCredsFile: gatewayOptionTable.natsCredsFile,
+  natsTlsCa: gatewayOptionTable.natsTlsCa,
+  natsStream: gatewayOptionTable.natsStream,
+  natsReplicas: gatewayOptionTable.natsReplicas,
+  natsStorage: gatewayOptionTable.natsStorage,
+  historySize: gatewayOptionTable.historySize,
+  historyMaxAgeSec: gatewayOptionTable.historyMaxAgeSec,
+} satisfies OptionTable;
+
+const USAGE = `usage: odin stream apply [options]   create the stream, or update its limits to these settings
+       odin stream check [options]   compare the stream with these settings; exit 1 when they differ
+
+`;
+
+export async function run(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.length === 0) {
+    process.stdout.write(`${USAGE}${describeOptions(streamOptionTable)}\n`);
+    return;
+  }
+  const [action, ...rest] = argv;
+  if (action !== 'apply' && action !== 'check') throw new ConfigError(`odin stream: unknown action ${JSON.stringify(action)}; use apply or check`);
+  const values = resolveOptions(streamOptionTable, rest);
+  if (values.natsUrl === undefined) throw new ConfigError('--nats/NATS_URL: odin stream needs the NATS server');
+  checkNatsCredentials(values);
+  const settings: StreamSettings = {
+    name: values.natsStream,
+    historySize: values.historySize,
+    historyMaxAgeSec: values.historyMaxAgeSec,
+    replicas: values.natsReplicas,
+    storage: values.natsStorage === 'memory' ? 'memory' : 'file',
+    owner: true,
+  };
+  const nc = await connect({ ...natsAuthOptions(values), servers: natsServers(values.natsUrl), name: 'odin-stream' });
+  try {
+    const jsm = await jetstreamManager(nc);
+    if (action === 'apply') {
+      const before = await findStream(jsm, settings.name);
+      const changes = before ? streamDifferences(before.config, settings).map((d) => `${d.field}: ${d.actual} -> ${d.wanted}`) : [];
+      // The one result line is this command's output: log lines would mix into it.
+      const info = await ensureStream(jsm, settings, createLogger('silent'));
+      process.stdout.write(`${JSON.stringify({ stream: settings.name, created: before === undefined, changes, ...limitsOf(info.config) })}\n`);
+      return;
+    }
+    const info = await findStream(jsm, settings.name);
+    const differences = info ? streamDifferences(info.config, settings) : [];
+    process.stdout.write(`${JSON.stringify({ stream: settings.name, exists: info !== undefined, agrees: info !== undefined && differences.length === 0, differences })}\n`);
+    if (!info || differences.length > 0) process.exitCode = 1;
+  } finally {
+    await nc.close();
+  }
+}
+
+function limitsOf(c: { max_msgs_per_subject: number; max_age: number; num_replicas: number; storage: string }): Record<string, unknown> {
+  return { max_msgs_per_subject: c.max_msgs_per_subject, max_age_sec: c.max_age / 1e9, num_replicas: c.num_replicas, storage: c.storage };
+}
