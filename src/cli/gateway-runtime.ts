@@ -1,5 +1,6 @@
-// Starts a gateway with its broker and wires process signals: SIGTERM/SIGINT
-// stop accepting, close clients with 1001, drain, exit 0.
+// Starts a gateway with its broker and wires process signals: the stop
+// callback learns which signal came (`odin gateway` drains on SIGTERM and
+// stops at once on SIGINT), then the process exits 0.
 import { createBroker } from '../broker/create-broker.js';
 import type { Broker } from '../broker/broker.js';
 import type { GatewayConfig } from '../config/gateway-options.js';
@@ -22,13 +23,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   return { gateway, broker, logger };
 }
 
-export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+export function stopOnSignals(logger: Logger, stop: (signal: NodeJS.Signals) => Promise<void>): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ event: 'signal', signal }, `received ${signal}`);
-    stop().then(
+    stop(signal).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ event: 'shutdown_failed', err: String(err) }, 'shutdown failed');

@@ -40,6 +40,8 @@ import { checkWsInternals, releaseInflater } from './ws-socket-adapter.js';
 import { socketErrorName } from './socket-errors.js';
 import { deflateNegotiation, recordNegotiation, usesSharedDeflate } from './compression.js';
 import { wsMasking } from './ws-masking.js';
+import { spreadOver } from './drain-schedule.js';
+import { WORKER_STATES, type WorkerStatus } from './cluster-protocol.js';
 
 /** ws lets us pick the socket class: the connection rides on it, so listeners need no closure. */
 class ClientSocket extends WebSocket {
@@ -107,6 +109,8 @@ export class OdinGateway implements AdmissionHost {
   readonly frameRouter: FrameRouterContext;
   private readonly startedAt = Date.now();
   private shuttingDown = false;
+  private draining = false;
+  private clusterView: WorkerStatus[] | undefined;
   /** The broker epoch the connected clients' positions belong to. */
   private epoch: string;
   private stopping: Promise<void> | undefined;
@@ -249,7 +253,7 @@ export class OdinGateway implements AdmissionHost {
     const masking = wsMasking();
     this.metrics.nativeBufferutil.set(masking === 'javascript' ? 0 : 1);
     this.logger.info(
-      { event: 'gateway_started', port, host: this.config.host, broker: this.broker.kind, max_connections: this.maxConnections, ws_masking: masking, metrics_port: this.metricsPort ?? null },
+      { event: 'gateway_started', pid: process.pid, session_prefix: this.sessionPrefix, port, host: this.config.host, broker: this.broker.kind, max_connections: this.maxConnections, ws_masking: masking, metrics_port: this.metricsPort ?? null },
       `gateway listening on ${this.config.host}:${port}`,
     );
     return port;
@@ -270,7 +274,8 @@ export class OdinGateway implements AdmissionHost {
     if (this.broker.status() !== 'connected') reasons.push('broker_disconnected');
     if (this.connections.size + this.admission.inProgress >= this.maxConnections) reasons.push('at_capacity');
     if (this.shuttingDown) reasons.push('shutting_down');
-    return { ready: reasons.length === 0, reasons };
+    if (this.draining) reasons.push('draining');
+    return { ready: reasons.length === 0, reasons, ...(this.clusterView ? { cluster: this.clusterView } : {}) };
   }
 
   health(): HealthReport {
@@ -294,20 +299,46 @@ export class OdinGateway implements AdmissionHost {
   }
 
   /**
-   * Graceful stop: refuse new connections (503), close every client with
+   * Immediate stop: refuse new connections (503), close every client with
    * 1001 so it reconnects elsewhere, wait up to the shutdown timeout, then
    * drop what is left. The broker belongs to the caller and stays open.
    */
   stop(): Promise<void> {
-    this.stopping ??= this.doStop();
+    this.stopping ??= this.shutDown(CloseCode.SERVER_SHUTDOWN, 0);
     return this.stopping;
   }
 
-  private async doStop(): Promise<void> {
+  /**
+   * Drain for a deploy (SIGTERM): stop accepting (under node:cluster the
+   * primary stops handing this worker connections), ask every client to move
+   * with 4005 DRAINING at a random moment within `spreadMs`, then stop as
+   * `stop()` does once they are gone or the shutdown timeout has passed.
+   */
+  drain(spreadMs = this.config.drainSeconds * 1000): Promise<void> {
+    this.stopping ??= this.shutDown(CloseCode.DRAINING, spreadMs);
+    return this.stopping;
+  }
+
+  /** Under --workers: the primary's table of every worker's state (readiness and `ws_cluster_workers`). */
+  setClusterView(workers: WorkerStatus[]): void {
+    this.clusterView = workers;
+    for (const state of WORKER_STATES) this.metrics.clusterWorkers.set({ state }, workers.filter((w) => w.state === state).length);
+  }
+
+  /** Draining: no longer accepting, asking clients to move. */
+  isDraining(): boolean {
+    return this.draining;
+  }
+
+  private async shutDown(code: CloseCode, spreadMs: number): Promise<void> {
     this.shuttingDown = true;
-    this.logger.info({ event: 'shutdown_started', connections: this.connections.size }, 'shutting down');
+    this.draining = code === CloseCode.DRAINING;
+    this.metrics.draining.set(this.draining ? 1 : 0);
+    this.logger.info({ event: 'shutdown_started', connections: this.connections.size, code: closeCodeName(code), spread_ms: spreadMs }, this.draining ? `draining: asking clients to move over ${spreadMs} ms` : 'shutting down');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const conn of this.connections) conn.close(CloseCode.SERVER_SHUTDOWN);
+    await spreadOver(this.connections, spreadMs, (conn) => {
+      if (this.connections.has(conn)) conn.close(code);
+    }, () => this.connections.size === 0);
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const dropped = this.connections.size;

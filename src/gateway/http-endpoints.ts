@@ -4,14 +4,17 @@
 // (--metrics-port) with the site turned off.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger.js';
+import type { WorkerStatus } from './cluster-protocol.js';
 import type { HealthReport } from './health-report.js';
 import type { MetricsCache } from './metrics-cache.js';
 import { serveStatic } from './static-files.js';
 
 export interface Readiness {
   ready: boolean;
-  /** Why not: broker_disconnected, at_capacity, shutting_down. */
+  /** Why not: broker_disconnected, at_capacity, shutting_down (and draining while it drains). */
   reasons: string[];
+  /** Under --workers: every worker's state, as the primary last reported it. */
+  cluster?: WorkerStatus[];
 }
 
 export interface HttpEndpointsContext {

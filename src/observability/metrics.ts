@@ -43,6 +43,8 @@ export function createGatewayMetrics(registry: Registry) {
     natsConsumerBehind: new Gauge({ name: 'ws_nats_consumer_behind', help: '1 while the live consumer is behind the stream for longer than the lag window (/health unhealthy)', registers: r }),
     channelsTracked: new Gauge({ name: 'ws_channels_tracked', help: 'channels whose history or latest value the broker keeps (bounded by MAX_CHANNELS)', registers: r }),
     channelsEvicted: new Counter({ name: 'ws_channels_evicted_total', help: 'idle channels forgotten to stay within MAX_CHANNELS (least recently published first)', registers: r }),
+    draining: new Gauge({ name: 'ws_draining', help: '1 while this instance drains (SIGTERM): not accepting, asking its clients to move with 4005', registers: r }),
+    clusterWorkers: new Gauge({ name: 'ws_cluster_workers', help: 'workers of this --workers cluster by state (starting, up, draining, restarting, down), as the primary last reported them', labelNames: ['state'] as const, registers: r }),
     natsConnected: new Gauge({ name: 'ws_nats_connected', help: '1 when the broker is connected (always 1 for the memory broker)', registers: r }),
     nativeBufferutil: new Gauge({ name: 'ws_native_bufferutil', help: '1 when client frames are unmasked by native code (bufferutil or Node), 0 when by plain JavaScript', registers: r }),
     eventLoopUtilization: new Gauge({ name: 'ws_event_loop_utilization', help: 'fraction of time the event loop was busy over the last sample (0..1)', registers: r }),

@@ -1,6 +1,6 @@
 // `odin gateway --workers 2`: two processes share one port, each with its own
 // NATS connection; clients spread over both get every message; SIGTERM to the
-// primary stops the workers and exits 0.
+// primary drains the workers (clients asked to move with 4005) and exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePorts, NatsServer } from '../helpers/nats-server.js';
@@ -19,7 +19,7 @@ test('--workers 2: two gateway processes on one port over NATS; every client get
   let publisherBroker: NatsBroker | undefined;
   try {
     const [port] = await freePorts(1);
-    gateway = await startGatewayProcess(['--nats', server.url, '--workers', '2', '--port', String(port)], { instances: 2 });
+    gateway = await startGatewayProcess(['--nats', server.url, '--workers', '2', '--drain-seconds', '0.5', '--port', String(port)], { instances: 2 });
     const started = gateway.lines.filter((l) => l.event === 'gateway_started');
     assert.equal(started.length, 2);
     assert.deepEqual(started.map((l) => l.port), [port, port], 'both workers serve the one port');
@@ -43,7 +43,7 @@ test('--workers 2: two gateway processes on one port over NATS; every client get
     const code = await gateway.kill('SIGTERM');
     assert.equal(code, 0, 'the primary exits 0 once its workers have stopped');
     assert.ok(gateway.lines.some((l) => l.event === 'gateway_cluster_stopped'));
-    for (const c of clients) assert.equal(await c.waitClosed(5000), 1001);
+    for (const c of clients) assert.equal(await c.waitClosed(5000), 4005);
   } finally {
     for (const stop of stopOnExit) stop();
     for (const c of clients) c.ws.terminate();

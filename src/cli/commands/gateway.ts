@@ -1,8 +1,10 @@
 // `odin gateway`: the WebSocket gateway alone (with --workers N: N processes on one port).
+// SIGTERM drains it for a deploy; SIGINT stops it at once.
 import { gatewayConfigFrom, gatewayOptionTable } from '../../config/gateway-options.js';
 import { describeOptions } from '../../config/option-parser.js';
 import { isClusterWorker, runClusterPrimary, workerConfig } from '../gateway-cluster.js';
 import { startGateway, stopOnSignals } from '../gateway-runtime.js';
+import { announceDraining, onClusterView } from '../../gateway/cluster-protocol.js';
 
 export async function run(argv: string[]): Promise<void> {
   if (argv.includes('--help')) {
@@ -18,8 +20,15 @@ export async function run(argv: string[]): Promise<void> {
     config = workerConfig(config);
   }
   const { gateway, broker, logger } = await startGateway(config);
-  stopOnSignals(logger, async () => {
-    await gateway.stop();
+  if (isClusterWorker()) onClusterView((workers) => gateway.setClusterView(workers));
+  stopOnSignals(logger, async (signal) => {
+    // SIGTERM is a deploy: drain (clients asked to move over --drain-seconds); SIGINT (Ctrl-C) stops at once.
+    if (signal === 'SIGTERM') {
+      announceDraining();
+      await gateway.drain();
+    } else {
+      await gateway.stop();
+    }
     await broker.close();
   });
 }

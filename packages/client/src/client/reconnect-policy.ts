@@ -1,5 +1,5 @@
 // What to do after a connection closes, by close code (docs/protocol.md,
-// "Close codes"): resume at once after SLOW_CLIENT, spread reconnects after a
+// "Close codes"): resume at once after SLOW_CLIENT or DRAINING, spread reconnects after a
 // shutdown, back off on capacity and errors, wait long after a policy
 // violation, and stop on UNAUTHORIZED unless a fresh token can be fetched.
 import { backoffDelay, type BackoffOptions } from './backoff.js';
@@ -40,6 +40,9 @@ export function adviseReconnect(code: number, attempt: number, canRefreshToken: 
     case CloseCode.SLOW_CLIENT:
       // Nothing is lost: resume at once, but back off if it keeps happening.
       return { reconnect: true, delayMs: attempt === 0 ? Math.round(random() * 100) : backoff };
+    case CloseCode.DRAINING:
+      // The server already spread its clients' closes over its drain time: move now (a few ms of jitter), resume.
+      return { reconnect: true, delayMs: attempt === 0 ? Math.round(random() * 50) : backoff };
     case CloseCode.SERVER_SHUTDOWN:
     case CloseCode.HISTORY_RESET:
       // Every client of the instance hears this at once: spread them out.

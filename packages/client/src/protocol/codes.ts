@@ -38,6 +38,8 @@ export const CloseCode = {
   UNAUTHORIZED: 4003,
   /** A backend asked for it (server API `POST /api/disconnect`). */
   DISCONNECTED_BY_SERVER: 4004,
+  /** The instance is draining for a deploy: move to another instance now and resume (the server spreads these closes over its drain time). */
+  DRAINING: 4005,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
