@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { CloseCode, OdinClient, type DataMessage } from '../../src/client/odin-client.js';
+import { CloseCode, OdinClient, type DataMessage } from '@odin-gateway/client';
 import type { NatsBroker } from '../../src/broker/broker-nats.js';
 import type { WorkerStatus } from '../../src/gateway/cluster-protocol.js';
 import { NatsServer } from '../helpers/nats-server.js';
