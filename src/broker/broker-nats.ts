@@ -172,6 +172,9 @@ export class NatsBroker implements Broker {
   }
 
   async history(pattern: string, since: Position): Promise<HistoryResult> {
+    // While disconnected every request would wait out its timeout (5 s): a
+    // 100-channel resume would take minutes to learn what is known now.
+    if (this.state !== 'connected') throw new HistoryReadError(`history of ${pattern} cannot be read: NATS is ${this.state}`);
     const { jsm, view } = this.ready();
     const readJs = this.readJs!;
     try {

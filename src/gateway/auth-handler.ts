@@ -54,8 +54,8 @@ export async function handleAuth(ctx: AuthContext, conn: ClientConnection, reque
   conn.closeAt = closeAtOf(verified.expiresAt, ctx.clockToleranceMs);
   ctx.expiry.set(conn);
   ctx.metrics.tokenRefreshes.inc({ result: 'accepted' });
-  const revoked = conn.subscriptions
-    .values()
+  const revoked = conn
+    .subscriptionList()
     .map((s) => s.pattern)
     .filter((p) => !mayReadWith(p, conn.user, ctx.subscribe.publicChannels, conn.grants));
   if (revoked.length > 0) {

@@ -1,13 +1,23 @@
 // One client connection: its identity, subscriptions, inbound limits, the
 // queue that runs its requests one at a time, and its writer (the one place
 // that writes to its socket, connection-writer.ts).
+//
+// It owns its lifecycle, `open -> closing -> closed`:
+//   open:    frames and answers are written; subscriptions may be added.
+//   closing: the server asked the socket to close (a close code is chosen);
+//            nothing more is written, nothing more is subscribed.
+//   closed:  the socket is gone, whoever closed it (the client's close, a
+//            drop, the server's close completing). A request still in flight
+//            (a multi-entry subscribe waiting on the broker) finds it closed
+//            and stops: no subscription is added to a dead connection.
 import type { WebSocket } from 'ws';
-import { CloseCode, closeCodeName, ErrorCode } from '@odin-gateway/client/codes';
+import { CloseCode, closeCodeName, spendsAbuseBudget, type ErrorCode } from '@odin-gateway/client/codes';
 import type { RequestId, ServerMessage } from '@odin-gateway/client/protocol';
 import { ConnectionWriter, type FlushPass } from './connection-writer.js';
 import type { ConnectionObserver } from './gateway-observer.js';
 import { ReferenceSequence } from './reference-protocol.js';
 import { SubscriptionList } from './subscription-list.js';
+import type { Subscription } from './subscription.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface ConnectionLimits {
@@ -18,9 +28,12 @@ export interface ConnectionLimits {
   abusePerSec: number;
 }
 
+export type ConnectionState = 'open' | 'closing' | 'closed';
+
 export class ClientConnection {
-  /** Subscriptions by the pattern or channel the client asked for. */
-  readonly subscriptions = new SubscriptionList();
+  /** Subscriptions by the pattern or channel the client asked for: added only through `addSubscription`. */
+  private readonly subscriptions = new SubscriptionList();
+  private lifecycle: ConnectionState = 'open';
   readonly writer: ConnectionWriter;
   /** Negotiated permessage-deflate: receives the shared compressed frames. */
   readonly compress: boolean;
@@ -30,8 +43,8 @@ export class ClientConnection {
   onDefaultChannels = false;
   /** Set by any frame from the client; cleared by the keepalive sweep when it pings. */
   alive = true;
-  /** When the server started closing this connection (0 = open). */
-  closingSince = 0;
+  /** When the connection stopped being open (0 = open). */
+  private closingAt = 0;
   /** The close code the server chose (the 'close' event only reports the peer's). */
   serverCloseCode: number | undefined;
   rateLimitedCount = 0;
@@ -55,7 +68,7 @@ export class ClientConnection {
 
   constructor(
     readonly id: string,
-    readonly ws: WebSocket,
+    ws: WebSocket,
     readonly user: string | null,
     readonly remoteAddress: string,
     private readonly limits: ConnectionLimits,
@@ -69,8 +82,51 @@ export class ClientConnection {
     this.rateCheckedAt = this.openedAt;
   }
 
+  get state(): ConnectionState {
+    return this.lifecycle;
+  }
+
   get isOpen(): boolean {
-    return this.closingSince === 0;
+    return this.lifecycle === 'open';
+  }
+
+  /** When the connection stopped being open, ms since the epoch (0 while open). */
+  get closingSince(): number {
+    return this.closingAt;
+  }
+
+  /**
+   * Adds a subscription: the only way one is added. Refused (false) once the
+   * connection is closing or closed, so a request in flight cannot leave a
+   * subscription behind on a dead connection.
+   */
+  addSubscription(sub: Subscription): boolean {
+    if (this.lifecycle !== 'open') return false;
+    this.subscriptions.set(sub);
+    return true;
+  }
+
+  /** Forgets `sub` if it is still this connection's subscription for its pattern. */
+  removeSubscription(sub: Subscription): void {
+    if (this.subscriptions.get(sub.pattern) === sub) this.subscriptions.delete(sub.pattern);
+  }
+
+  subscription(pattern: string): Subscription | undefined {
+    return this.subscriptions.get(pattern);
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  /** A snapshot of the subscriptions (safe to end them while iterating). */
+  subscriptionList(): Subscription[] {
+    return [...this.subscriptions.values()];
+  }
+
+  /** Resolves once every request queued so far has run (or been skipped because the connection closed). */
+  settled(): Promise<void> {
+    return this.requests;
   }
 
   /** Bytes the server holds for this client (unsent socket bytes plus held messages). */
@@ -85,7 +141,7 @@ export class ClientConnection {
    * by the budget plus one frame.
    */
   writeFrame(frame: Buffer, pass?: FlushPass): boolean {
-    if (this.closingSince !== 0) return false;
+    if (this.lifecycle !== 'open') return false;
     // Exact expiry: not one frame after exp, even before the expiry timer fires
     // (only connections with an expiring token pay for the clock read).
     if (this.closeAt !== 0 && Date.now() >= this.closeAt) {
@@ -99,21 +155,21 @@ export class ClientConnection {
 
   /** Closes the client as slow (4000), counted once. */
   closeSlow(): void {
-    if (this.closingSince !== 0) return;
+    if (this.lifecycle !== 'open') return;
     this.observer.slowClient(this);
     this.close(CloseCode.SLOW_CLIENT);
   }
 
   /** Sends a control message in a frame of its own. */
   send(message: ServerMessage): void {
-    if (this.closingSince !== 0) return;
+    if (this.lifecycle !== 'open') return;
     this.writer.sendText(JSON.stringify(message));
   }
 
   /** Runs `task` after every request queued before it; a failure closes the connection (1011). */
   enqueueRequest(task: () => Promise<void> | void, onError: (err: unknown) => void): void {
     this.requests = this.requests.then(async () => {
-      if (this.closingSince !== 0) return;
+      if (this.lifecycle !== 'open') return;
       try {
         await task();
       } catch (err) {
@@ -123,11 +179,11 @@ export class ClientConnection {
     });
   }
 
-  /** Answers an error, counted; it spends the abuse budget unless `abusive` is false (a known, harmless request). */
-  sendError(code: ErrorCode, message: string, id?: RequestId, channel?: string, abusive = true): void {
+  /** Answers an error, counted; a client fault (codes.ts, `errorFault`) also spends the abuse budget. */
+  sendError(code: ErrorCode, message: string, id?: RequestId, channel?: string): void {
     this.observer.clientError(this, code);
     this.send({ type: 'error', code, message, ...(id !== undefined ? { id } : {}), ...(channel !== undefined ? { channel } : {}) });
-    if (!abusive) return;
+    if (!spendsAbuseBudget(code)) return;
     this.abuse ??= new TokenBucket(this.limits.abuseBurst, this.limits.abusePerSec);
     if (!this.abuse.take() && this.isOpen) {
       this.observer.abusive(this);
@@ -153,20 +209,29 @@ export class ClientConnection {
 
   /** Its token ran out: closed with 4003, reason TOKEN_EXPIRED (reported once). */
   expire(): void {
-    if (this.closingSince !== 0) return;
+    if (this.lifecycle !== 'open') return;
     this.observer.tokenExpired(this);
     this.close(CloseCode.UNAUTHORIZED, 'TOKEN_EXPIRED');
   }
 
   close(code: number, reason: string = closeCodeName(code)): void {
-    if (this.closingSince !== 0) return;
-    this.closingSince = Date.now();
+    if (this.lifecycle !== 'open') return;
+    this.lifecycle = 'closing';
+    this.closingAt = Date.now();
     this.serverCloseCode = code;
-    this.ws.close(code, reason);
+    this.writer.close(code, reason);
   }
 
+  /** Drops the socket without a closing handshake. */
   terminate(): void {
-    if (this.closingSince === 0) this.closingSince = Date.now();
-    this.ws.terminate();
+    this.markClosed();
+    this.writer.terminate();
+  }
+
+  /** The socket closed (either side) or was dropped: nothing more is written or subscribed. */
+  markClosed(): void {
+    if (this.lifecycle === 'closed') return;
+    if (this.closingAt === 0) this.closingAt = Date.now();
+    this.lifecycle = 'closed';
   }
 }

@@ -45,10 +45,9 @@ export function routeClientFrame(ctx: FrameRouterContext, conn: ClientConnection
   }
   const parsed = parseClientMessage(frameText(data));
   if (!parsed.ok) {
-    // A reference client's replay is a known request, not abuse: answered, counted, free.
-    const abusive = parsed.code !== ErrorCode.REPLAY_NOT_SUPPORTED;
-    if (!abusive) ctx.metrics.replayRequests.inc();
-    conn.sendError(parsed.code, parsed.message, parsed.id, undefined, abusive);
+    // A reference client's replay is a known request: counted as one (and, a server fault, free).
+    if (parsed.code === ErrorCode.REPLAY_NOT_SUPPORTED) ctx.metrics.replayRequests.inc();
+    conn.sendError(parsed.code, parsed.message, parsed.id);
     return;
   }
   const message = parsed.message;

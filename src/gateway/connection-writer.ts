@@ -1,4 +1,6 @@
-// The connection writer: the one place that writes to a client's socket.
+// The connection writer: the one place that writes to a client's socket. It
+// holds the socket privately: frames, control answers, pings and the close
+// all go through it.
 // Shared batch frames (the same bytes for every subscriber) go straight to
 // the net.Socket; control answers go through ws.send, which frames and writes
 // synchronously (no permessage-deflate), so the two never interleave inside a
@@ -36,8 +38,8 @@ export class FlushPass {
 
 export class ConnectionWriter {
   private readonly socket: Socket;
-  /** Bytes of live messages held by subscriptions still being set up. */
-  heldBytes = 0;
+  /** Bytes of live messages held by subscriptions still being set up (reserve/release). */
+  private heldBytes = 0;
   /** The flush pass that last wrote here, and whether the socket is corked for it. */
   private passId = 0;
   private listedIn = 0;
@@ -58,6 +60,32 @@ export class ConnectionWriter {
 
   get overBudget(): boolean {
     return this.queuedBytes > this.budgetBytes;
+  }
+
+  /** Counts `bytes` of held messages against the budget; false when the budget is now passed. */
+  reserve(bytes: number): boolean {
+    this.heldBytes += bytes;
+    return !this.overBudget;
+  }
+
+  /** Returns `bytes` reserved earlier. */
+  release(bytes: number): void {
+    this.heldBytes -= bytes;
+  }
+
+  /** A WebSocket ping (keepalive). */
+  ping(): void {
+    this.ws.ping();
+  }
+
+  /** Starts the closing handshake. */
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  /** Drops the socket without a closing handshake. */
+  terminate(): void {
+    this.ws.terminate();
   }
 
   /**

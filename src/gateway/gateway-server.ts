@@ -410,6 +410,7 @@ export class OdinGateway implements AdmissionHost {
 
   /** @internal */
   handleClosed(conn: ClientConnection, code: number): void {
+    conn.markClosed();
     if (!this.connections.delete(conn)) return;
     this.expiry.remove(conn);
     removeAllSubscriptions(this.subscribeContext, conn);

@@ -42,7 +42,7 @@ export class KeepaliveSweep {
         continue;
       }
       conn.alive = false;
-      conn.ws.ping();
+      conn.writer.ping();
     }
     this.observer.swept(queued);
     this.onTick();

@@ -16,7 +16,7 @@ import type { ClientConnection } from './client-connection.js';
 
 /** The pattern of a subscription of `conn`, other than `pattern` itself, that can match a channel `pattern` matches. O(subscriptions). */
 export function overlappingSubscription(conn: ClientConnection, pattern: string): string | undefined {
-  for (const sub of conn.subscriptions.values()) {
+  for (const sub of conn.subscriptionList()) {
     if (sub.pattern !== pattern && patternsIntersect(sub.pattern, pattern)) return sub.pattern;
   }
   return undefined;

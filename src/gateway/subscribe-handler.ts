@@ -70,18 +70,15 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
     conn.sendError(ErrorCode.NOT_CONFLATABLE, 'the channel carries events (trades), or the pattern can match such a channel: every message counts, so it cannot be conflated', id, channel);
     return;
   }
-  const previous = conn.subscriptions.get(channel);
-  if (!previous && conn.subscriptions.size >= ctx.maxSubscriptions) {
+  const previous = conn.subscription(channel);
+  if (!previous && conn.subscriptionCount >= ctx.maxSubscriptions) {
     conn.sendError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${ctx.maxSubscriptions} subscriptions per connection`, id, channel);
     return;
   }
   if (previous) endSubscription(ctx, previous);
   const sub = new Subscription(conn, channel, check.wildcard);
   sub.conflate = conflate;
-  conn.subscriptions.set(sub);
-  if (conflate > 0) ctx.conflation.add(sub);
-  else ctx.hub.add(sub);
-  ctx.metrics.subscriptionsActive.inc();
+  if (!addSubscription(ctx, conn, sub)) return;
 
   const started = performance.now();
   const start = await readStart(ctx, conn, entry, id);
@@ -149,7 +146,7 @@ async function knownPosition(broker: Broker, channel: string): Promise<Position[
 export function handleUnsubscribe(ctx: SubscribeContext, conn: ClientConnection, request: UnsubscribeRequest): void {
   dropDefaultChannels(ctx, conn);
   for (const channel of request.channels) {
-    const sub = conn.subscriptions.get(channel);
+    const sub = conn.subscription(channel);
     if (sub) endSubscription(ctx, sub);
   }
   conn.send({ type: 'unsubscribed', ...(request.id !== undefined ? { id: request.id } : {}), channels: request.channels });
@@ -164,9 +161,7 @@ export function subscribeDefaultChannels(ctx: SubscribeContext, conn: ClientConn
   if (channels.length === 0) return;
   for (const channel of channels) {
     const sub = new Subscription(conn, channel, channel.includes('*') || channel.endsWith('>'));
-    conn.subscriptions.set(sub);
-    ctx.hub.add(sub);
-    ctx.metrics.subscriptionsActive.inc();
+    if (!addSubscription(ctx, conn, sub)) return;
     ctx.hub.goLive(sub, 0);
   }
   conn.onDefaultChannels = true;
@@ -180,7 +175,16 @@ function dropDefaultChannels(ctx: SubscribeContext, conn: ClientConnection): voi
 
 /** Drops every subscription of a closed connection. */
 export function removeAllSubscriptions(ctx: SubscribeContext, conn: ClientConnection): void {
-  for (const sub of [...conn.subscriptions.values()]) endSubscription(ctx, sub);
+  for (const sub of conn.subscriptionList()) endSubscription(ctx, sub);
+}
+
+/** The one way a subscription starts: into the connection (refused once it is closing or closed), the hub, counted once. */
+function addSubscription(ctx: SubscribeContext, conn: ClientConnection, sub: Subscription): boolean {
+  if (!conn.addSubscription(sub)) return false;
+  if (sub.conflate > 0) ctx.conflation.add(sub);
+  else ctx.hub.add(sub);
+  ctx.metrics.subscriptionsActive.inc();
+  return true;
 }
 
 /** The one way a subscription ends: out of the hub, out of the connection, counted once. */
@@ -188,6 +192,6 @@ function endSubscription(ctx: SubscribeContext, sub: Subscription): void {
   if (!sub.close()) return;
   ctx.hub.remove(sub);
   ctx.conflation.remove(sub);
-  if (sub.conn.subscriptions.get(sub.pattern) === sub) sub.conn.subscriptions.delete(sub.pattern);
+  sub.conn.removeSubscription(sub);
   ctx.metrics.subscriptionsActive.dec();
 }

@@ -17,10 +17,11 @@ import type { ClientConnection } from './client-connection.js';
 export type SubscriptionState = 'pending' | 'replaying' | 'live' | 'closed';
 
 export class Subscription {
-  state: SubscriptionState = 'pending';
+  private phase: SubscriptionState = 'pending';
   /** Live messages that arrived before the subscription went live, oldest first. */
-  held: BrokerMessage[] = [];
-  heldBytes = 0;
+  private held: BrokerMessage[] = [];
+  /** Their bytes, reserved in the connection writer's budget until released. */
+  private heldBytes = 0;
   /** The newest seq this subscription has written (or covered by its seam). */
   lastSeq = 0;
   /** The conflation interval in ms (a bucket), 0 when not conflated; set once, or by the slow-client policy's switch. */
@@ -32,24 +33,27 @@ export class Subscription {
     readonly wildcard: boolean,
   ) {}
 
+  get state(): SubscriptionState {
+    return this.phase;
+  }
+
   get isLive(): boolean {
-    return this.state === 'live';
+    return this.phase === 'live';
   }
 
   get isClosed(): boolean {
-    return this.state === 'closed';
+    return this.phase === 'closed';
   }
 
   /** Holds live messages until the subscription goes live; false when the connection's budget is passed. */
   hold(messages: readonly BrokerMessage[], bytes: number): boolean {
     for (const m of messages) this.held.push(m);
     this.heldBytes += bytes;
-    this.conn.writer.heldBytes += bytes;
-    return !this.conn.writer.overBudget;
+    return this.conn.writer.reserve(bytes);
   }
 
   startReplay(): void {
-    if (this.state === 'pending') this.state = 'replaying';
+    if (this.phase === 'pending') this.phase = 'replaying';
   }
 
   /** Goes live at `seam`: returns the held messages newer than it, which the caller writes next. */
@@ -57,20 +61,20 @@ export class Subscription {
     const fresh = this.held.filter((m) => m.seq > seam);
     this.releaseHeld();
     this.lastSeq = Math.max(this.lastSeq, seam);
-    if (this.state !== 'closed') this.state = 'live';
+    if (this.phase !== 'closed') this.phase = 'live';
     return fresh;
   }
 
   /** Ends the subscription; true only the first time. */
   close(): boolean {
-    if (this.state === 'closed') return false;
-    this.state = 'closed';
+    if (this.phase === 'closed') return false;
+    this.phase = 'closed';
     this.releaseHeld();
     return true;
   }
 
   private releaseHeld(): void {
-    this.conn.writer.heldBytes -= this.heldBytes;
+    this.conn.writer.release(this.heldBytes);
     this.held = [];
     this.heldBytes = 0;
   }

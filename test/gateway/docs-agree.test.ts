@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { CloseCode, ErrorCode } from '@odin-gateway/client/codes';
+import { CloseCode, closeFault, ErrorCode, errorFault } from '@odin-gateway/client/codes';
 import { devOptionTable } from '../../src/cli/commands/dev.js';
 import { benchOptionTable } from '../../src/config/bench-options.js';
 import { gatewayOptionTable } from '../../src/config/gateway-options.js';
@@ -20,6 +20,17 @@ test('docs/protocol.md documents every error code and close code', () => {
   for (const code of Object.values(ErrorCode)) assert.match(doc, new RegExp('`' + code + '`'), code);
   for (const [name, value] of Object.entries(CloseCode)) {
     assert.match(doc, new RegExp('`' + value + '`\\s*\\|\\s*`' + name + '`'), `${value} ${name}`);
+  }
+});
+
+test('docs/protocol.md states the fault of every code as codes.ts classifies it (only client faults spend the abuse budget)', () => {
+  const doc = read('docs/protocol.md');
+  for (const [code, fault] of Object.entries(errorFault)) {
+    assert.match(doc, new RegExp('^\\| `' + code + '` \\|.*\\| ' + fault + ' \\|$', 'm'), `${code}: ${fault}`);
+  }
+  for (const [name, fault] of Object.entries(closeFault)) {
+    const value = CloseCode[name as keyof typeof CloseCode];
+    assert.match(doc, new RegExp('^\\| `' + value + '` \\| `' + name + '` \\|.*\\| ' + fault + ' \\|$', 'm'), `${value} ${name}: ${fault}`);
   }
 });
 

@@ -21,6 +21,38 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * Whose fault a code reports. `client`: the client sent something wrong or
+ * too much (it spends the connection's abuse budget; the client should fix
+ * itself). `server`: the server could not do what was asked (a broker outage,
+ * a request Odin does not offer, a restart): never counted against the
+ * client. The abuse budget is derived from this table, nowhere else.
+ */
+export type Fault = 'client' | 'server';
+
+export const errorFault: Readonly<Record<ErrorCode, Fault>> = {
+  INVALID_JSON: 'client',
+  INVALID_MESSAGE: 'client',
+  UNKNOWN_TYPE: 'client',
+  BINARY_NOT_SUPPORTED: 'client',
+  INVALID_CHANNEL: 'client',
+  FORBIDDEN: 'client',
+  TOO_MANY_SUBSCRIPTIONS: 'client',
+  OVERLAPPING_SUBSCRIPTION: 'client',
+  RATE_LIMIT_EXCEEDED: 'client',
+  HISTORY_UNAVAILABLE: 'server',
+  // The reference protocol's own resume request: a known request Odin does not offer, not misbehaviour.
+  REPLAY_NOT_SUPPORTED: 'server',
+  INVALID_TOKEN: 'client',
+  TOKEN_SUBJECT_MISMATCH: 'client',
+  NOT_CONFLATABLE: 'client',
+};
+
+/** True when an error of this code spends the connection's abuse budget: client faults only. */
+export function spendsAbuseBudget(code: ErrorCode): boolean {
+  return errorFault[code] === 'client';
+}
+
 /** WebSocket close codes with the advice a client should follow. */
 export const CloseCode = {
   SERVER_SHUTDOWN: 1001,
@@ -42,6 +74,25 @@ export const CloseCode = {
   DRAINING: 4005,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Whose fault each close code reports (see `Fault`). */
+export const closeFault: Readonly<Record<keyof typeof CloseCode, Fault>> = {
+  SERVER_SHUTDOWN: 'server',
+  PROTOCOL_ERROR: 'client',
+  INVALID_PAYLOAD: 'client',
+  POLICY_VIOLATION: 'client',
+  MESSAGE_TOO_BIG: 'client',
+  INTERNAL_ERROR: 'server',
+  HISTORY_RESET: 'server',
+  TRY_AGAIN_LATER: 'server',
+  // Too slow to read what it asked for: the client's side (its network or its reader).
+  SLOW_CLIENT: 'client',
+  KEEPALIVE_TIMEOUT: 'client',
+  UNAUTHORIZED: 'client',
+  // An application decision through the server API, not the client's doing.
+  DISCONNECTED_BY_SERVER: 'server',
+  DRAINING: 'server',
+};
 
 /** The stable name of a close code, used as a metric label and in logs. */
 export function closeCodeName(code: number): string {
