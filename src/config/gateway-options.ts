@@ -56,7 +56,7 @@ export const gatewayOptionTable = {
   jwtChannelsClaim: { kind: 'string', flag: 'jwt-channels-claim', env: 'JWT_CHANNELS_CLAIM', default: 'channels', description: 'claim holding extra channels or patterns the token may read (never another user\'s private channel)' },
   publicChannels: { kind: 'list', flag: 'public-channels', env: 'PUBLIC_CHANNELS', default: ['>'], description: 'channels and patterns any admitted connection may read, comma-separated; none = only what tokens grant' },
   authRequired: { kind: 'bool', flag: 'auth-required', env: 'AUTH_REQUIRED', default: false, description: 'refuse anonymous connections (4003)' },
-  allowedOrigins: { kind: 'list', flag: 'allowed-origins', env: 'ALLOWED_ORIGINS', default: [], description: 'browser origins allowed to open a WebSocket, comma-separated (others: HTTP 403); empty = any' },
+  allowedOrigins: { kind: 'list', flag: 'allowed-origins', env: 'ALLOWED_ORIGINS', default: [], description: 'browser origins allowed to open a WebSocket and to import /sdk/ cross-origin (CORS), comma-separated (others: HTTP 403); empty = any' },
   apiKeys: { kind: 'list', flag: 'api-key', env: 'API_KEYS', default: [], description: 'server API keys (comma-separated, 16+ characters each); without any key (here or in --api-key-file) /api/ is off (404)' },
   apiKeyFile: { kind: 'string', flag: 'api-key-file', env: 'API_KEY_FILE', default: undefined, description: 'file with more server API keys, one per line (# comments), read at start' },
   apiPort: { kind: 'int', flag: 'api-port', env: 'API_PORT', default: undefined, min: 0, max: 65535, description: 'serve /api/ on this separate (admin) listener, and no longer on the public port; absent = on the public port' },

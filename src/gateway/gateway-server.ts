@@ -28,6 +28,7 @@ import { onInvalidSubject } from '../broker/ingest-drops.js';
 import { maxConnectionsFor, memoryBudget } from './memory-budget.js';
 import { ResourceSampler } from './resource-sampler.js';
 import { serveHttp, type HttpEndpointsContext, type Readiness } from './http-endpoints.js';
+import { sdkCorsHeaders } from './sdk-cors.js';
 import { fileBudget, openFileLimit } from './file-limit.js';
 import type { TimerErrorHandler } from './guarded-timer.js';
 import { ListenerGuard } from './listener-guard.js';
@@ -194,6 +195,7 @@ export class OdinGateway implements AdmissionHost {
       // With a metrics listener, /metrics leaves the public port: who can reach the port need not read the metrics.
       metrics: config.metricsPort === undefined ? metricsCache : undefined,
       site: true,
+      sdkCors: sdkCorsHeaders(config.allowedOrigins),
       api: this.api.onPublicPort ? this.api : undefined,
       logger: this.logger,
     };

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import type { WorkerStatus } from './cluster-protocol.js';
 import type { HealthReport } from './health-report.js';
 import type { MetricsCache } from './metrics-cache.js';
+import type { SdkCorsHeaders } from './sdk-cors.js';
 import { serveStatic } from './static-files.js';
 
 export interface Readiness {
@@ -25,6 +26,8 @@ export interface HttpEndpointsContext {
   metrics: MetricsCache | undefined;
   /** The demo page, the SDK files and the /ws hint: on the public port only. */
   site: boolean;
+  /** CORS headers for the SDK files, by the request's Origin (src/gateway/sdk-cors.ts). */
+  sdkCors?: SdkCorsHeaders;
   logger: Logger;
   /** The server API (src/api/), when it is served on this listener. */
   api?: { serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> } | undefined;
@@ -69,7 +72,7 @@ export async function serveHttp(ctx: HttpEndpointsContext, req: IncomingMessage,
         res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required\n');
         return;
     }
-    if (ctx.site && (await serveStatic(url.pathname, res))) return;
+    if (ctx.site && (await serveStatic(url.pathname, res, ctx.sdkCors?.(req.headers.origin)))) return;
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   } catch (err) {
     ctx.logger.error({ event: 'http_error', err: String(err) }, 'HTTP handler failed');

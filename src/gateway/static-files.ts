@@ -36,18 +36,18 @@ export const PAGE_SECURITY_HEADERS = {
 /** The installed SDK package's build: dist/client/ (the entry's folder) and dist/protocol/ beside it. */
 const SDK_DIR = dirname(fileURLToPath(import.meta.resolve('@odin-gateway/client')));
 
-/** URL prefix -> folder. The first match wins. */
-const MOUNTS: Array<[string, string]> = [
-  ['/sdk/', SDK_DIR],
+/** URL prefix -> folder, and whether it is SDK code (served with CORS headers). The first match wins. */
+const MOUNTS: Array<[string, string, boolean]> = [
+  ['/sdk/', SDK_DIR, true],
   // The SDK imports the protocol's constants and channel rules from here (`../protocol/`), so they exist once.
-  ['/protocol/', join(SDK_DIR, '..', 'protocol')],
-  ['/', join(PACKAGE_ROOT, 'public')],
+  ['/protocol/', join(SDK_DIR, '..', 'protocol'), true],
+  ['/', join(PACKAGE_ROOT, 'public'), false],
 ];
 
-/** Serves a static file for `pathname`; false when there is none. */
-export async function serveStatic(pathname: string, res: ServerResponse): Promise<boolean> {
+/** Serves a static file for `pathname`; false when there is none. `sdkHeaders` go on SDK files only (CORS). */
+export async function serveStatic(pathname: string, res: ServerResponse, sdkHeaders: Record<string, string> = {}): Promise<boolean> {
   const path = pathname === '/' ? '/index.html' : pathname;
-  for (const [prefix, folder] of MOUNTS) {
+  for (const [prefix, folder, isSdk] of MOUNTS) {
     if (!path.startsWith(prefix)) continue;
     const relative = normalize(path.slice(prefix.length));
     if (relative.startsWith('..') || relative.includes('\0')) return false;
@@ -59,6 +59,7 @@ export async function serveStatic(pathname: string, res: ServerResponse): Promis
         'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
         'cache-control': 'no-cache',
         ...(ext === '.html' ? PAGE_SECURITY_HEADERS : {}),
+        ...(isSdk ? sdkHeaders : {}),
       });
       res.end(body);
       return true;
