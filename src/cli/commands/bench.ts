@@ -1,14 +1,12 @@
 // `odin bench`: Odin and its peers side by side on this machine, one run, ratios.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchConfigFrom, benchOptionTable } from '../../config/bench-options.js';
-import { describeOptions } from '../../config/option-parser.js';
+import { renderHelp } from '../help.js';
 import { benchPlan, scenarioNames } from '../../bench/bench-plan.js';
 import { printBenchTable } from '../../bench/bench-report.js';
 import { runBench } from '../../bench/bench-suite.js';
 
-const USAGE = `usage: odin bench [--quick] [options]
-
-Starts each system in its own process with the same clients, channels,
+const DESCRIPTION = `Starts each system in its own process with the same clients, channels,
 ~200-byte price ticks and publish pattern, and measures deliveries/s and
 publish-to-receive latency at a fixed rate, the maximum sustained
 deliveries/s, RSS per idle connection, and Odin's resume latency; bytes on
@@ -23,11 +21,16 @@ Scenarios: ${scenarioNames('full').join(', ')} (full run); ${scenarioNames('quic
 
 `;
 
+export function help(): string {
+  return renderHelp({
+    usage: ['odin bench [--quick] [options]'],
+    description: DESCRIPTION,
+    sections: [{ title: 'options', table: benchOptionTable }],
+    examples: ['npx odin bench --quick                 # under a minute', 'npx odin bench --json bench.json       # the full run, figures kept'],
+  });
+}
+
 export async function run(argv: string[]): Promise<void> {
-  if (argv.includes('--help')) {
-    process.stdout.write(`${USAGE}${describeOptions(benchOptionTable)}\n`);
-    return;
-  }
   const config = benchConfigFrom(argv);
   const mode = config.tiny ? 'tiny' : config.quick ? 'quick' : 'full';
   const plan = benchPlan(mode, { warmupMs: config.warmupMs, measureMs: config.measureMs, workers: config.workers, sampleEvery: config.sampleEvery, scenarios: config.scenarios, scaleConnections: config.scaleConnections });

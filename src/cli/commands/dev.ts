@@ -4,7 +4,8 @@
 // token (printed when none is configured), as in `odin publisher`; when that
 // port is taken, dev runs without it and says so.
 import { gatewayConfigFrom, gatewayOptionTable } from '../../config/gateway-options.js';
-import { describeOptions, resolveOptions, type OptionTable } from '../../config/option-parser.js';
+import { resolveOptions, type OptionTable } from '../../config/option-parser.js';
+import { GATEWAY_GROUPS, groupOptions, renderHelp } from '../help.js';
 import { checkSimulation, controlOptionTable, simulationOptionTable } from '../../config/publisher-options.js';
 import { resolveControlToken } from '../../publisher/control-token.js';
 import type { Logger } from '../../observability/logger.js';
@@ -22,11 +23,27 @@ export const devOptionTable = {
   ...controlOptionTable,
 } satisfies OptionTable;
 
+export function help(): string {
+  return renderHelp({
+    usage: ['odin dev [options]'],
+    description: `Everything in one process, for a first look and for development (npm start
+runs it): the gateway on :3004 with its demo page, an embedded memory broker
+(or NATS with --nats) and the market simulator publishing prices at once. The
+simulator's control API listens on 127.0.0.1:3003; its token is printed at
+start unless CONTROL_TOKEN is set.`,
+    sections: [
+      { title: 'simulator and its control API', table: devOptionTable },
+      ...groupOptions(gatewayOptionTable, GATEWAY_GROUPS).map((s) => ({ ...s, title: `gateway: ${s.title}` })),
+    ],
+    examples: [
+      'npx odin dev                          # open http://localhost:3004/',
+      'npx odin dev --rate 500 --port 3010   # 500 price updates/s on another port',
+      "npx odin dev --default-channels 'token.*.price,market.statistics'   # for reference clients",
+    ],
+  });
+}
+
 export async function run(argv: string[]): Promise<void> {
-  if (argv.includes('--help')) {
-    process.stdout.write(`usage: odin dev [options]\n\n${describeOptions(devOptionTable)}\n${describeOptions(gatewayOptionTable)}\n`);
-    return;
-  }
   const devFlags = Object.values(devOptionTable).map((o) => o.flag);
   const gatewayFlags = Object.values(gatewayOptionTable).map((o) => o.flag);
   const dev = resolveOptions(devOptionTable, argv, process.env, gatewayFlags);

@@ -2,23 +2,23 @@
 // (single or batched); the figures in BENCHMARKS.md come from it.
 import { writeFileSync } from 'node:fs';
 import { apiLoadConfigFrom, apiLoadOptionTable } from '../../config/api-load-options.js';
-import { describeOptions } from '../../config/option-parser.js';
+import { renderHelp } from '../help.js';
 import { apiLoadText, runApiPublishLoad } from '../../load/api-publish-run.js';
 
-const USAGE = `usage: odin load api-publish [--batch N] [--concurrency C] [--duration S] [options]
 
-Publishes ~200-byte price ticks through POST /api/publish for --duration
+export function help(): string {
+  return renderHelp({
+    usage: ['odin load api-publish [--batch N] [--concurrency C] [--duration S] [options]'],
+    description: `Publishes ~200-byte price ticks through POST /api/publish for --duration
 seconds with --concurrency requests in flight, and reports messages/s,
 requests/s and request latency. Exit status 3 when a request failed or a
-position was answered twice.
-
-`;
+position was answered twice.`,
+    sections: [{ title: 'options', table: apiLoadOptionTable }],
+    examples: ['ODIN_API_KEY="$ODIN_API_KEY" npx odin load api-publish --batch 100 --concurrency 4 --duration 10'],
+  });
+}
 
 export async function run(argv: string[]): Promise<void> {
-  if (argv.includes('--help')) {
-    process.stdout.write(`${USAGE}${describeOptions(apiLoadOptionTable)}\n`);
-    return;
-  }
   const c = apiLoadConfigFrom(argv);
   const summary = await runApiPublishLoad({ url: c.url, key: c.apiKey, batch: c.batch, concurrency: c.concurrency, durationMs: c.duration * 1000, channels: c.channels, idempotency: c.idempotency });
   if (c.json === '-') process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

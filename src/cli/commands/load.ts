@@ -1,7 +1,8 @@
 // `odin load light|medium|heavy|custom|attack|realistic`: stress presets, attackers
 // beside well-behaved clients, and the trading simulation against a running gateway.
 import { writeFileSync } from 'node:fs';
-import { describeOptions } from '../../config/option-parser.js';
+import { renderHelp } from '../help.js';
+import { help as apiPublishHelp } from './load-api-publish.js';
 import { loadConfigFrom, loadOptionTable, LOAD_PRESETS } from '../../config/load-options.js';
 import { printProgress, summaryText } from '../../load/console-report.js';
 import { renderHtmlReport } from '../../load/html-report.js';
@@ -12,7 +13,9 @@ import { attackText, runAttack, type AttackRunSummary } from '../../load/attack-
 import { ATTACK_DESCRIPTIONS } from '../../load/attackers.js';
 import type { AttackKind } from '../../config/load-options.js';
 
-const USAGE = `usage: odin load <light|medium|heavy|custom|attack|realistic> [options]
+const DESCRIPTION = `Runs WebSocket clients against a running gateway and reports connections,
+messages/s, publish-to-receive latency percentiles and gaps (exit status 3 when
+there were gaps or nothing was received).
 
 presets: ${Object.entries(LOAD_PRESETS)
   .filter(([n]) => n !== 'custom')
@@ -25,13 +28,24 @@ ${Object.entries(ATTACK_DESCRIPTIONS).map(([k, d]) => `  ${k}: ${d}`).join('\n')
 
 `;
 
+export function help(argv: readonly string[] = []): string {
+  if (argv[0] === 'api-publish') return apiPublishHelp();
+  return renderHelp({
+    usage: ['odin load <light|medium|heavy|custom|attack|realistic> [options]', 'odin load api-publish [options]'],
+    description: DESCRIPTION,
+    sections: [{ title: 'options', table: loadOptionTable }],
+    examples: [
+      'npx odin load light                                   # 100 connections for 30 s',
+      'npx odin load custom --connections 300 --duration 20 --json load.json',
+      'npx odin load realistic --duration 60 --time-scale 0.1',
+      'npx odin load attack --attack idle-sockets --attackers 200',
+    ],
+  });
+}
+
 export async function run(argv: string[]): Promise<void> {
   // HTTP publishing through the server API: another kind of load, with its own options.
   if (argv[0] === 'api-publish') return (await import('./load-api-publish.js')).run(argv.slice(1));
-  if (argv.includes('--help')) {
-    process.stdout.write(`${USAGE}${describeOptions(loadOptionTable)}\n`);
-    return;
-  }
   const config = loadConfigFrom(argv);
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();

@@ -5,22 +5,27 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ApiRequestError, OdinApiClient } from '../../api/api-client.js';
 import type { PublishMessage } from '../../api/api-validation.js';
-import { ConfigError, describeOptions } from '../../config/option-parser.js';
+import { ConfigError } from '../../config/option-parser.js';
+import { renderHelp } from '../help.js';
 import { publishCliConfigFrom, publishOptionTable } from '../../config/publish-options.js';
 
-const USAGE = `usage: odin publish CHANNEL JSON [--idempotency-key K]
-       odin publish [CHANNEL] --file FILE.ndjson|-
 
-Publishes through a gateway's server API (docs/server-api.md) and prints the
-position of each message, one JSON line each.
-
-`;
+export function help(): string {
+  return renderHelp({
+    usage: ['odin publish CHANNEL JSON [--idempotency-key K]', 'odin publish [CHANNEL] --file FILE.ndjson|-'],
+    description: `Publishes through a gateway's server API (docs/server-api.md) and prints the
+position of each message, one JSON line each. The gateway must have a server
+API key (API_KEYS); give the same key in ODIN_API_KEY.`,
+    sections: [{ title: 'options', table: publishOptionTable }],
+    examples: [
+      `ODIN_API_KEY="$ODIN_API_KEY" npx odin publish token.BTC.price '{"price":101.5}'`,
+      'npx odin publish --file messages.ndjson        # one {"channel","data"} per line',
+      'npx odin publish token.BTC.price --file -      # data values from stdin',
+    ],
+  });
+}
 
 export async function run(argv: string[]): Promise<void> {
-  if (argv.includes('--help')) {
-    process.stdout.write(`${USAGE}${describeOptions(publishOptionTable)}\n`);
-    return;
-  }
   const config = publishCliConfigFrom(argv);
   const client = new OdinApiClient({ url: config.url, key: config.apiKey, maxSockets: 1 });
   try {

@@ -2,8 +2,8 @@
 // API on port 3003. Publishes to NATS/JetStream with --nats (else to an
 // embedded memory broker, useful only for trying the API). Waits for
 // `POST /control {"action":"start"}` unless --autostart.
-import { describeOptions } from '../../config/option-parser.js';
-import { publisherConfigFrom, publisherOptionTable } from '../../config/publisher-options.js';
+import { groupOptions, renderHelp } from '../help.js';
+import { publisherConfigFrom, publisherOptionTable, simulationOptionTable } from '../../config/publisher-options.js';
 import { createLogger } from '../../observability/logger.js';
 import { createRegistry } from '../../observability/metrics.js';
 import { createPublisherBroker } from '../../publisher/publisher-broker.js';
@@ -13,11 +13,28 @@ import { settingsFrom } from '../../publisher/publisher-settings.js';
 import { stopOnSignals } from '../gateway-runtime.js';
 import { warnAboutSecretFlags } from '../secret-flags.js';
 
+export function help(): string {
+  return renderHelp({
+    usage: ['odin publisher [options]'],
+    description: `The market simulator as its own process: price ticks on token.<TOKEN>.price,
+market.statistics and user trades on trades.user.<id>, published into NATS
+JetStream (--nats; or through a gateway's server API with --via-api). Its
+control API (start, stop, configure, stats) listens on 127.0.0.1:3003; it waits
+for POST /control {"action":"start"} unless --autostart (docs/publisher.md).`,
+    sections: groupOptions(publisherOptionTable, [
+      { title: 'control API', has: (f) => ['port', 'host', 'autostart'].includes(f) || f.startsWith('control') },
+      { title: 'simulation', has: (f) => Object.values(simulationOptionTable).some((o) => o.flag === f) },
+      { title: 'where to publish (NATS or a gateway\'s server API)', has: (f) => f.startsWith('nats') || f.startsWith('history') || f === 'via-api' || f === 'api-key' },
+    ]),
+    examples: [
+      'npx odin publisher --nats nats://127.0.0.1:4222 --autostart --rate 100',
+      'npx odin publisher --nats nats://127.0.0.1:4222       # waits for POST /control; prints a control token',
+      'ODIN_API_KEY="$KEY" npx odin publisher --via-api http://127.0.0.1:3004 --autostart',
+    ],
+  });
+}
+
 export async function run(argv: string[]): Promise<void> {
-  if (argv.includes('--help')) {
-    process.stdout.write(`usage: odin publisher [options]\n\n${describeOptions(publisherOptionTable)}\n`);
-    return;
-  }
   const config = publisherConfigFrom(argv);
   const logger = createLogger(config.logLevel, { instance: config.instanceId, component: 'publisher' });
   warnAboutSecretFlags(logger);

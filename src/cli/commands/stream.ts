@@ -9,7 +9,8 @@ import { natsAuthOptions } from '../../broker/nats-auth.js';
 import { natsServers } from '../../broker/create-broker.js';
 import { ensureStream, findStream, streamDifferences, type StreamSettings } from '../../broker/nats-stream-setup.js';
 import { checkNatsCredentials } from '../../config/nats-credentials.js';
-import { ConfigError, describeOptions, resolveOptions, type OptionTable } from '../../config/option-parser.js';
+import { ConfigError, resolveOptions, type OptionTable } from '../../config/option-parser.js';
+import { renderHelp } from '../help.js';
 import { gatewayOptionTable } from '../../config/gateway-options.js';
 import { createLogger } from '../../observability/logger.js';
 
@@ -29,14 +30,24 @@ export const streamOptionTable = {
   historyMaxAgeSec: gatewayOptionTable.historyMaxAgeSec,
 } satisfies OptionTable;
 
-const USAGE = `usage: odin stream apply [options]   create the stream, or update its limits to these settings
-       odin stream check [options]   compare the stream with these settings; exit 1 when they differ
 
-`;
+export function help(): string {
+  return renderHelp({
+    usage: ['odin stream apply [options]', 'odin stream check [options]'],
+    description: `The explicit step that owns the NATS stream's configuration. apply creates the
+stream, or updates its limits to these settings (what a process started with
+--stream-owner does at start); check only compares and exits 1 when they differ.`,
+    sections: [{ title: 'options', table: streamOptionTable }],
+    examples: [
+      'npx odin stream check --nats nats://127.0.0.1:4222',
+      'npx odin stream apply --nats nats://127.0.0.1:4222 --history-size 5000 --history-max-age 1800',
+    ],
+  });
+}
 
 export async function run(argv: string[]): Promise<void> {
-  if (argv.includes('--help') || argv.length === 0) {
-    process.stdout.write(`${USAGE}${describeOptions(streamOptionTable)}\n`);
+  if (argv.length === 0) {
+    process.stdout.write(help());
     return;
   }
   const [action, ...rest] = argv;
