@@ -10,8 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import { channelMatches } from '@odin-gateway/client/channels';
 import { eventOf } from '../protocol/data-message-encoder.js';
-import type { Broker, BrokerMessage, BrokerStats, BrokerStatus, HistoryResult, LatestResult, Position } from './broker.js';
+import { isHistoryCursor, type Broker, type BrokerMessage, type BrokerStats, type BrokerStatus, type HistoryCursor, type HistoryPage, type HistoryPageOptions, type LatestResult, type Position } from './broker.js';
 import { ChannelHistory } from './channel-history.js';
+import { HistoryMerge } from './memory-history-merge.js';
 
 export interface MemoryBrokerOptions {
   historySize: number;
@@ -112,28 +113,42 @@ export class MemoryBroker implements Broker {
     return position;
   }
 
-  async history(pattern: string, since: Position): Promise<HistoryResult> {
+  async historyPage(pattern: string, from: Position | HistoryCursor, options: HistoryPageOptions): Promise<HistoryPage> {
+    const maxMessages = options.maxMessages ?? Infinity;
+    if (isHistoryCursor(from)) {
+      const merge = from.carry instanceof HistoryMerge ? from.carry : undefined;
+      // Another epoch (history reset), or a cursor this broker did not make: nothing after it can be proven.
+      if (!merge || from.position.epoch !== this.currentEpoch) return notRecovered(from.position);
+      return this.nextPage(pattern, merge, from.after, from.upTo, from.position, options.maxBytes, maxMessages);
+    }
+    const first = this.startRead(pattern, from);
+    if (!first.merge) return notRecovered(first.position);
+    return this.nextPage(pattern, first.merge, from.seq, first.position.seq, first.position, options.maxBytes, maxMessages);
+  }
+
+  /** The first page's checks and the merge over the matching channels; no merge when not recovered. */
+  private startRead(pattern: string, since: Position): { position: Position; merge?: HistoryMerge } {
     const position = this.topPosition(pattern);
-    if (since.epoch !== this.currentEpoch || since.seq > this.seq) {
-      return { recovered: false, messages: [], position };
-    }
+    if (since.epoch !== this.currentEpoch || since.seq > this.seq) return { position };
     // A forgotten channel matching the pattern may have had messages after since.
-    if (since.seq < this.forgottenTop && !this.channels.has(pattern)) return { recovered: false, messages: [], position };
+    if (since.seq < this.forgottenTop && !this.channels.has(pattern)) return { position };
     const now = Date.now();
-    const messages: BrokerMessage[] = [];
-    let recovered = true;
-    for (const [channel, history] of this.matching(pattern)) {
-      void channel;
+    const histories: ChannelHistory[] = [];
+    for (const [, history] of this.matching(pattern)) {
       history.expire(now);
-      if (history.lastEvictedSeq > since.seq) {
-        recovered = false;
-        break;
-      }
-      history.after(since.seq, messages);
+      if (history.lastEvictedSeq > since.seq) return { position };
+      histories.push(history);
     }
-    if (!recovered) return { recovered: false, messages: [], position };
-    messages.sort(bySeq);
-    return { recovered: true, messages, position };
+    return { position, merge: new HistoryMerge(histories, since.seq, position.seq) };
+  }
+
+  private nextPage(pattern: string, merge: HistoryMerge, after: number, upTo: number, position: Position, maxBytes: number, maxMessages: number): HistoryPage {
+    const messages: BrokerMessage[] = [];
+    if (merge.take(messages, maxBytes, maxMessages) === 'lost') return notRecovered(position);
+    const last = messages[messages.length - 1];
+    const complete = merge.done;
+    const next: HistoryCursor | undefined = complete ? undefined : { pattern, after: last?.seq ?? after, upTo, position, carry: merge };
+    return { recovered: true, messages, next, complete, position };
   }
 
   async latest(pattern: string): Promise<LatestResult> {
@@ -195,6 +210,10 @@ export class MemoryBroker implements Broker {
 
 function newEpoch(): string {
   return randomBytes(6).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x');
+}
+
+function notRecovered(position: Position): HistoryPage {
+  return { recovered: false, messages: [], next: undefined, complete: true, position };
 }
 
 function bySeq(a: BrokerMessage, b: BrokerMessage): number {

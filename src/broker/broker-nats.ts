@@ -10,10 +10,10 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../observability/logger.js';
 import { channelToSubject, checkChannel } from '@odin-gateway/client/channels';
-import type { Broker, BrokerMessage, BrokerStats, BrokerStatus, HistoryResult, LatestResult, Position, PublishOptions } from './broker.js';
+import { isHistoryCursor, type Broker, type BrokerMessage, type BrokerStats, type BrokerStatus, type HistoryCursor, type HistoryPage, type HistoryPageOptions, type LatestResult, type Position, type PublishOptions } from './broker.js';
 import { DEFAULT_MAX_CHANNELS, type NatsChannelView } from './nats-channel-view.js';
 import type { NatsFaults } from './nats-faults.js';
-import { HistoryReadError, readHistory } from './nats-history-reader.js';
+import { HistoryReadError, readHistoryPage } from './nats-history-reader.js';
 import { NatsRecoverySupervisor } from './nats-recovery-supervisor.js';
 import { ensureStream, type StreamSettings } from './nats-stream-setup.js';
 import { withinMs } from './time-bound.js';
@@ -171,17 +171,18 @@ export class NatsBroker implements Broker {
     return { seq: ack.seq, epoch: this.epoch() };
   }
 
-  async history(pattern: string, since: Position): Promise<HistoryResult> {
+  async historyPage(pattern: string, from: Position | HistoryCursor, options: HistoryPageOptions): Promise<HistoryPage> {
     // While disconnected every request would wait out its timeout (5 s): a
     // 100-channel resume would take minutes to learn what is known now.
     if (this.state !== 'connected') throw new HistoryReadError(`history of ${pattern} cannot be read: NATS is ${this.state}`);
     const { jsm, view } = this.ready();
     const readJs = this.readJs!;
     try {
-      return await readHistory({ readJs, jsm, stream: this.options.name, epoch: this.epoch(), view }, pattern, since);
+      return await readHistoryPage({ readJs, jsm, stream: this.options.name, epoch: this.epoch(), view }, pattern, from, options);
     } catch (err) {
       if (err instanceof HistoryReadError) throw err;
-      throw new HistoryReadError(`history of ${pattern} after ${since.seq} could not be read (NATS ${this.state}): ${String(err)}`, { cause: err });
+      const after = isHistoryCursor(from) ? from.after : from.seq;
+      throw new HistoryReadError(`history of ${pattern} after ${after} could not be read (NATS ${this.state}): ${String(err)}`, { cause: err });
     }
   }
 

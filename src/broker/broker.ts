@@ -39,13 +39,64 @@ export interface BrokerMessage {
   referenceTail?: string;
 }
 
-export interface HistoryResult {
-  /** True when every message matching the pattern with seq > since.seq is in `messages`. */
+/**
+ * Where a paged history read goes on from: a page's `next`, passed back to
+ * `historyPage` for the following page. Only the broker that made it reads
+ * its `carry`.
+ */
+export interface HistoryCursor {
+  readonly pattern: string;
+  /** Every matching message up to this seq has been returned by earlier pages. */
+  readonly after: number;
+  /** The read's end, fixed by its first page: later messages reach live subscribers instead. */
+  readonly upTo: number;
+  /** The read's position (fixed by its first page), answered by every page. */
+  readonly position: Position;
+  /** Broker-private state carried from page to page (bounded). */
+  readonly carry?: unknown;
+}
+
+export interface HistoryPageOptions {
+  /**
+   * A page stops once its messages reach this many bytes (messageBytes): it
+   * holds at most maxBytes plus one message, and at least one message while
+   * any is left.
+   */
+  maxBytes: number;
+  /** A page holds at most this many messages. */
+  maxMessages?: number;
+}
+
+/** One page of a history read (the broker contract: every history read is paged). */
+export interface HistoryPage {
+  /**
+   * True when every message matching the pattern with seq > the start
+   * (since.seq, or the cursor's `after`) up to the read's end is in this page
+   * and the pages after it. False: some are gone (history limits, another
+   * epoch), and `messages` is empty; on a later page, history was removed
+   * while the read went on (the reader was slower than retention).
+   */
   recovered: boolean;
-  /** Matching messages with seq > since.seq, oldest first (empty when not recovered). */
+  /** Matching messages, oldest first, bounded by the page options. */
   messages: BrokerMessage[];
-  /** The newest position among matching channels when the read was made. */
+  /** The cursor for the next page; undefined when `complete`. */
+  next: HistoryCursor | undefined;
+  /** True when no page follows. */
+  complete: boolean;
+  /** The newest position among matching channels when the read's first page was made. */
   position: Position;
+}
+
+/** What a message weighs in a page: its payload and channel, plus a fixed frame overhead. */
+export function messageBytes(message: BrokerMessage): number {
+  return message.payload.length + message.channel.length + MESSAGE_OVERHEAD_BYTES;
+}
+
+/** The data message's fields other than payload and channel, as encoded (seq, prev, epoch, ts, event). */
+export const MESSAGE_OVERHEAD_BYTES = 96;
+
+export function isHistoryCursor(from: Position | HistoryCursor): from is HistoryCursor {
+  return 'upTo' in from;
 }
 
 export interface LatestResult {
@@ -84,8 +135,14 @@ export interface Broker {
   onMessage(handler: (message: BrokerMessage) => void): void;
   /** Registers a listener for connection status changes. */
   onStatus(handler: (status: BrokerStatus) => void): void;
-  /** Messages after `since` on `pattern` (a channel or wildcard pattern). */
-  history(pattern: string, since: Position): Promise<HistoryResult>;
+  /**
+   * One page of the messages after `from` on `pattern` (a channel or
+   * wildcard pattern): `from` is the resume position for the first page,
+   * then the previous page's `next`. The read ends at the position of its
+   * first page; a reader that wants everything after that subscribes live
+   * first (the gateway does). See history-pager.ts for reading every page.
+   */
+  historyPage(pattern: string, from: Position | HistoryCursor, options: HistoryPageOptions): Promise<HistoryPage>;
   /** The latest message of each channel matching `pattern`. */
   latest(pattern: string): Promise<LatestResult>;
   /** The current epoch (history identity). */

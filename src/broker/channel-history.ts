@@ -48,13 +48,31 @@ export class ChannelHistory {
     while (this.size > 1 && this.ring[this.head]!.ts < cutoff) this.evictOldest();
   }
 
+  /** The oldest retained message with seq > afterSeq. */
+  nextAfter(afterSeq: number): BrokerMessage | undefined {
+    const index = this.indexAfter(afterSeq);
+    return index < this.size ? this.at(index) : undefined;
+  }
+
   /** Messages with seq > afterSeq, oldest first. */
   after(afterSeq: number, out: BrokerMessage[]): void {
-    // Binary search would do; channels hold at most a few thousand messages and
-    // resumes usually ask for the tail, so scan backwards from the newest.
-    let i = this.size;
-    while (i > 0 && this.ring[(this.head + i - 1) % this.ring.length]!.seq > afterSeq) i--;
-    for (; i < this.size; i++) out.push(this.ring[(this.head + i) % this.ring.length]!);
+    for (let i = this.indexAfter(afterSeq); i < this.size; i++) out.push(this.at(i));
+  }
+
+  /** The index of the oldest message with seq > afterSeq (binary search: the ring is in seq order). */
+  private indexAfter(afterSeq: number): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.at(mid).seq > afterSeq) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  private at(index: number): BrokerMessage {
+    return this.ring[(this.head + index) % this.ring.length]!;
   }
 
   private evictOldest(): void {

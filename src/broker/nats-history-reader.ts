@@ -1,5 +1,5 @@
-// history(pattern, since) over JetStream. Reads the retained messages after
-// `since` on the pattern, then decides whether that is *everything* after
+// history(pattern, since) over JetStream, page by page. Reads the retained
+// messages after `since` on the pattern, then decides whether that is *everything* after
 // `since` (recovered) or whether some message may have been removed by the
 // stream's limits meanwhile. `recovered: true` is proven, never assumed; when
 // a check cannot decide, the answer is false. The rule (docs/scaling.md,
@@ -20,7 +20,7 @@
 // explicit deletes or purges by an operator are not detected.
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type MsgRequest } from '@nats-io/jetstream';
 import { SUBJECT_PREFIX } from '@odin-gateway/client/channels';
-import type { BrokerMessage, HistoryResult, Position } from './broker.js';
+import { isHistoryCursor, MESSAGE_OVERHEAD_BYTES, type BrokerMessage, type HistoryCursor, type HistoryPage, type HistoryPageOptions, type Position } from './broker.js';
 import type { NatsChannelView } from './nats-channel-view.js';
 import { channelOf, recordOfJsMsg, recordOfStoredMsg, toBrokerMessage, type StreamRecord } from './nats-message.js';
 
@@ -39,42 +39,76 @@ export interface HistoryReadContext {
 
 const FETCH_BATCH = 1000;
 const FETCH_EXPIRES_MS = 2000;
+/** The smallest byte bound a fetch asks for (a message larger than a fetch's bound is read directly). */
+const MIN_FETCH_BYTES = 4096;
 /** A history consumer left behind (crash mid-read) is removed by the server after this. */
 const READ_CONSUMER_INACTIVE_MS = 30_000;
 /** Seqs probed one by one to prove that a gap before a subject's oldest message holds none of its messages. */
 const MAX_GAP_PROBES = 256;
 
-export async function readHistory(ctx: HistoryReadContext, pattern: string, since: Position): Promise<HistoryResult> {
-  const { view, epoch } = ctx;
-  // Read before anything else: every live message already taken in is <= top,
-  // and the gateway holds every later one in the subscription's pending list.
-  const top = view.top(pattern);
-  const takenIn = view.cursor;
-  const s = since.seq;
-  if (since.epoch !== epoch) return notRecovered(top, epoch);
+/** Channel -> seq of the last message of it a read returned, carried between pages (bounded). */
+class LastOnSubject extends Map<string, number> {}
+const MAX_CARRIED_SUBJECTS = 10_000;
 
-  if (s >= top) {
-    // Every matching message this instance has taken in is at or before `s`;
-    // later ones reach the subscription live. Nothing to read. If the live
-    // consumer lags behind `s`, check that `s` exists at all.
-    if (s > view.cursor) {
-      const info = await ctx.jsm.streams.info(ctx.stream);
-      if (s > info.state.last_seq) return notRecovered(top, epoch);
+/**
+ * One page of history(pattern, from). The first page fixes the read's end
+ * (`upTo`: the last seq the live consumer had taken in; later messages reach
+ * the subscription live) and its position. Every page reads at most its byte
+ * bound from the stream, then proves the rule above for what it read, with
+ * its own start in place of since: so a page is recovered only when nothing
+ * after the previous page was removed meanwhile.
+ */
+export async function readHistoryPage(ctx: HistoryReadContext, pattern: string, from: Position | HistoryCursor, options: HistoryPageOptions): Promise<HistoryPage> {
+  const { view, epoch } = ctx;
+  let s: number;
+  let upTo: number;
+  let position: Position;
+  let carried: LastOnSubject;
+  let startSeq: number;
+  if (isHistoryCursor(from)) {
+    if (from.position.epoch !== epoch) return notRecovered(from.position);
+    s = from.after;
+    upTo = from.upTo;
+    position = from.position;
+    carried = from.carry instanceof LastOnSubject ? from.carry : new LastOnSubject();
+    startSeq = s + 1;
+  } else {
+    // Read before anything else: every live message already taken in is <= top,
+    // and the gateway holds every later one in the subscription's pending list.
+    const top = view.top(pattern);
+    s = from.seq;
+    if (from.epoch !== epoch) return notRecovered({ seq: top, epoch });
+    if (s >= top) {
+      // Every matching message this instance has taken in is at or before `s`;
+      // later ones reach the subscription live. Nothing to read. If the live
+      // consumer lags behind `s`, check that `s` exists at all.
+      if (s > view.cursor) {
+        const info = await ctx.jsm.streams.info(ctx.stream);
+        if (s > info.state.last_seq) return notRecovered({ seq: top, epoch });
+      }
+      return { recovered: true, messages: [], next: undefined, complete: true, position: { seq: s, epoch } };
     }
-    return { recovered: true, messages: [], position: { seq: s, epoch } };
+    upTo = view.cursor;
+    position = { seq: Math.max(top, s), epoch };
+    carried = new LastOnSubject();
+    // From `s` itself: when it is on a matching subject, it is its channel's predecessor.
+    startSeq = Math.max(s, 1);
   }
 
-  const fetched = await readRange(ctx, SUBJECT_PREFIX + pattern, Math.max(s, 1), takenIn);
+  // The message at `s` itself (read for its prev link) does not count towards the page's bound.
+  const bound = startSeq <= s && options.maxMessages !== undefined ? { ...options, maxMessages: options.maxMessages + 1 } : options;
+  const read = await readRange(ctx, SUBJECT_PREFIX + pattern, startSeq, upTo, bound);
   const info = await ctx.jsm.streams.info(ctx.stream, { subjects_filter: SUBJECT_PREFIX + pattern });
-  if (s + 1 < info.state.first_seq) return notRecovered(top, epoch);
+  if (s + 1 < info.state.first_seq) return notRecovered(position);
 
   // Chain prev links through what was read; the first message on a subject
-  // gets its prev from `since` itself (when it is on that subject), from
-  // what the live consumer saw, or else from the stream (a search).
+  // gets its prev from `since` itself (when it is on that subject), from the
+  // previous page (proven below like the rest), from what the live consumer
+  // saw, or else from the stream (a search).
   const lastOnSubject = new Map<string, number>();
   const prevInRead = new Map<number, number>();
   const messages: BrokerMessage[] = [];
-  for (const m of fetched) {
+  for (const m of read.records) {
     const channel = channelOf(m);
     if (channel === undefined) continue;
     if (m.seq <= s) {
@@ -83,8 +117,11 @@ export async function readHistory(ctx: HistoryReadContext, pattern: string, sinc
     }
     // prev is exact when known; 0 ("unknown") only when no predecessor is
     // retained, and then the check below decides whether anything is missing.
-    const prev = lastOnSubject.get(channel) ?? view.knownPrev(m.seq) ?? (await retainedPredecessor(ctx, m.subject, m.seq, info.state.first_seq));
-    if (prev !== undefined) prevInRead.set(m.seq, prev);
+    // A prev carried from the previous page is not evidence for that check:
+    // the messages between it and this one may have been removed since.
+    const inRead = lastOnSubject.get(channel) ?? view.knownPrev(m.seq);
+    const prev = inRead ?? carried.get(channel) ?? (await retainedPredecessor(ctx, m.subject, m.seq, info.state.first_seq));
+    if (inRead !== undefined) prevInRead.set(m.seq, inRead);
     messages.push(toBrokerMessage(m, channel, prev ?? 0, epoch));
     lastOnSubject.set(channel, m.seq);
   }
@@ -100,11 +137,23 @@ export async function readHistory(ctx: HistoryReadContext, pattern: string, sinc
     const prev = prevInRead.get(oldest.seq) ?? view.knownPrev(oldest.seq);
     if (prev !== undefined && prev <= s) continue;
     if (prev === undefined && (await gapHoldsOnlyOtherSubjects(ctx, subject, s, oldest.seq))) continue;
-    return notRecovered(top, epoch);
+    return notRecovered(position);
   }
 
-  const newest = messages.length > 0 ? messages[messages.length - 1]!.seq : 0;
-  return { recovered: true, messages, position: { seq: Math.max(top, s, newest), epoch } };
+  if (!read.more) return { recovered: true, messages, next: undefined, complete: true, position };
+  for (const [channel, seq] of lastOnSubject) carryLast(carried, channel, seq);
+  const after = read.records[read.records.length - 1]?.seq ?? s;
+  return { recovered: true, messages, next: { pattern, after, upTo, position, carry: carried }, complete: false, position };
+}
+
+/** Remembers a subject's last returned seq for the next page; the least recently seen is dropped past the bound. */
+function carryLast(carried: LastOnSubject, channel: string, seq: number): void {
+  carried.delete(channel);
+  carried.set(channel, seq);
+  if (carried.size > MAX_CARRIED_SUBJECTS) {
+    const oldest = carried.keys().next().value;
+    if (oldest !== undefined) carried.delete(oldest);
+  }
 }
 
 /**
@@ -154,33 +203,56 @@ async function gapHoldsOnlyOtherSubjects(ctx: HistoryReadContext, subject: strin
   return true;
 }
 
-function notRecovered(top: number, epoch: string): HistoryResult {
-  return { recovered: false, messages: [], position: { seq: top, epoch } };
+function notRecovered(position: Position): HistoryPage {
+  return { recovered: false, messages: [], next: undefined, complete: true, position };
+}
+
+interface RangeRead {
+  records: StreamRecord[];
+  /** False when the read reached `upTo` or the stream's end: no page follows. */
+  more: boolean;
+}
+
+/** The page is full: it reached its byte or message bound. */
+function pageFull(records: readonly StreamRecord[], bytes: number, options: HistoryPageOptions): boolean {
+  return bytes >= options.maxBytes || records.length >= (options.maxMessages ?? Infinity);
+}
+
+function recordBytes(r: StreamRecord): number {
+  return r.data.length + r.subject.length + MESSAGE_OVERHEAD_BYTES;
 }
 
 /**
- * Every message on `filter` from `startSeq` up to at least `upTo` (the last
- * seq the live consumer had taken in: later ones reach the subscription live).
- * Fast path: a short-lived ordered consumer. In a cluster such a consumer can
- * be placed on a dead node and never answer; then, or when it stops early,
- * the rest is read message by message from the stream leader.
+ * The messages on `filter` from `startSeq` up to `upTo` (the last seq the
+ * live consumer had taken in at the read's first page), one page of them.
+ * Fast path: a short-lived ordered consumer, asked for no more than the
+ * page's bytes. In a cluster such a consumer can be placed on a dead node and
+ * never answer; then, or when it stops early, the rest of the page is read
+ * message by message from the stream leader.
  */
-async function readRange(ctx: HistoryReadContext, filter: string, startSeq: number, upTo: number): Promise<StreamRecord[]> {
-  const out: StreamRecord[] = [];
-  const complete = await readWithConsumer(ctx, filter, startSeq, out).catch(() => false);
-  if (complete) return out;
-  let next = out.length > 0 ? out[out.length - 1]!.seq + 1 : startSeq;
-  while (next <= upTo) {
+async function readRange(ctx: HistoryReadContext, filter: string, startSeq: number, upTo: number, options: HistoryPageOptions): Promise<RangeRead> {
+  const records: StreamRecord[] = [];
+  const fast = await readWithConsumer(ctx, filter, startSeq, upTo, options, records).catch((): ConsumerRead => 'short');
+  if (fast === 'end') return { records, more: false };
+  if (fast === 'full') return { records, more: records[records.length - 1]!.seq < upTo };
+  let bytes = records.reduce((sum, r) => sum + recordBytes(r), 0);
+  let next = records.length > 0 ? records[records.length - 1]!.seq + 1 : startSeq;
+  while (next <= upTo && !pageFull(records, bytes, options)) {
     const m = await ctx.jsm.streams.getMessage(ctx.stream, { next_by_subj: filter, seq: next } as unknown as MsgRequest);
-    if (!m || m.seq > upTo) break;
-    out.push(recordOfStoredMsg(m));
+    if (!m || m.seq > upTo) return { records, more: false };
+    const record = recordOfStoredMsg(m);
+    records.push(record);
+    bytes += recordBytes(record);
     next = m.seq + 1;
   }
-  return out;
+  return { records, more: next <= upTo };
 }
 
-/** Reads with an ordered consumer into `out`; true when it got every message it announced. */
-async function readWithConsumer(ctx: HistoryReadContext, filter: string, startSeq: number, out: StreamRecord[]): Promise<boolean> {
+/** 'end': read up to upTo or the end; 'full': the page is full; 'short': fewer messages came than announced. */
+type ConsumerRead = 'end' | 'full' | 'short';
+
+/** Reads one page with an ordered consumer into `out`. */
+async function readWithConsumer(ctx: HistoryReadContext, filter: string, startSeq: number, upTo: number, options: HistoryPageOptions, out: StreamRecord[]): Promise<ConsumerRead> {
   const consumer = await ctx.readJs.consumers.get(ctx.stream, {
     filter_subjects: filter,
     deliver_policy: DeliverPolicy.StartSequence,
@@ -188,21 +260,27 @@ async function readWithConsumer(ctx: HistoryReadContext, filter: string, startSe
     inactive_threshold: READ_CONSUMER_INACTIVE_MS,
   });
   let got = 0;
+  let bytes = 0;
   try {
     // num_pending at creation: how many matching messages the stream held then.
     const total = (await consumer.info(true)).num_pending;
     while (got < total) {
-      const wanted = Math.min(FETCH_BATCH, total - got);
+      const wanted = Math.min(FETCH_BATCH, total - got, (options.maxMessages ?? Infinity) - out.length);
       const before = got;
-      const batch = await consumer.fetch({ max_messages: wanted, expires: FETCH_EXPIRES_MS });
+      // Never more than the page's bytes in flight: a reader that stops here holds at most one page.
+      const batch = await consumer.fetch({ max_messages: wanted, max_bytes: Math.max(options.maxBytes - bytes, MIN_FETCH_BYTES), expires: FETCH_EXPIRES_MS });
       for await (const m of batch) {
-        out.push(recordOfJsMsg(m));
+        if (m.seq > upTo) return 'end';
+        const record = recordOfJsMsg(m);
+        out.push(record);
+        bytes += recordBytes(record);
         got++;
+        if (pageFull(out, bytes, options)) return got < total ? 'full' : 'end';
       }
-      // Fewer than announced: removed meanwhile, or the consumer failed.
-      if (got - before < wanted) return false;
+      // Fewer than asked for: the byte bound, removed meanwhile, or the consumer failed.
+      if (got - before < wanted) return 'short';
     }
-    return true;
+    return 'end';
   } finally {
     consumer.delete().catch(() => undefined);
   }

@@ -10,7 +10,6 @@
 //   messages cover everything up to it; held live messages newer than it
 //   follow the `subscribed` answer; anything at or below it is never sent
 //   twice (a NATS history read can run ahead of the live consumer).
-import type { BrokerMessage } from '../broker/broker.js';
 import { patternsIntersect } from '@odin-gateway/client/channels';
 import type { ClientConnection } from './client-connection.js';
 
@@ -22,9 +21,7 @@ export function overlappingSubscription(conn: ClientConnection, pattern: string)
   return undefined;
 }
 
-/** The seam: the newer of the broker's position at the read and the newest message about to be sent. */
-export function seamOf(positionSeq: number, sent: readonly BrokerMessage[]): number {
-  let seam = positionSeq;
-  for (const m of sent) if (m.seq > seam) seam = m.seq;
-  return seam;
+/** The seam: the newer of the broker's position at the read and the newest message sent before `subscribed`. */
+export function seamOf(positionSeq: number, newestSentSeq: number): number {
+  return Math.max(positionSeq, newestSentSeq);
 }

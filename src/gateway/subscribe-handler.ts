@@ -4,17 +4,18 @@
 // per connection, and answers come in request order.
 // Order per entry: register the subscription (live messages start to be held
 // in it), read history or the latest value from the broker, then announce
-// (`replaying`, for resumes), write the replay under flow control, answer
-// `subscribed`, and go live with the held messages newer than the seam.
-import type { Broker, BrokerMessage } from '../broker/broker.js';
+// (`replaying`, for resumes), write the replay under flow control (history
+// page by page, each read once the socket drained), answer `subscribed`, and
+// go live with the held messages newer than the seam.
+import type { Broker, BrokerMessage, HistoryPage } from '../broker/broker.js';
 import { checkChannel, mayReadWith } from '@odin-gateway/client/channels';
-import { ErrorCode } from '@odin-gateway/client/codes';
+import { CloseCode, ErrorCode } from '@odin-gateway/client/codes';
 import type { Position, RequestId, SubscribeEntry, SubscribeRequest, SubscribedMessage, UnsubscribeRequest } from '@odin-gateway/client/protocol';
 import { conflateBucket, isConflatable } from '../protocol/conflation-rules.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClientConnection } from './client-connection.js';
-import { writeReplay } from './replay-writer.js';
+import { replayPageBytes, writeHistoryReplay, writeReplay, type PageShape } from './replay-writer.js';
 import { overlappingSubscription, seamOf } from './resume-rules.js';
 import { Subscription } from './subscription.js';
 import type { SubscriptionHub } from './subscription-hub.js';
@@ -42,8 +43,13 @@ export async function handleSubscribe(ctx: SubscribeContext, conn: ClientConnect
   }
 }
 
-/** What a subscription starts with: the messages to send before `subscribed`, and the seam. */
+/**
+ * What a subscription starts with: a recovered history page to replay page
+ * by page (a resume), or the messages to send before `subscribed` (latest
+ * values), and the seam.
+ */
 interface Start {
+  page?: HistoryPage;
   messages: BrokerMessage[];
   positionSeq: number;
   recovered: boolean | undefined;
@@ -85,17 +91,18 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
   if (sub.isClosed || !conn.isOpen) return;
   if (since) conn.send({ type: 'replaying', ...(id !== undefined ? { id } : {}), channel, recovered: start.recovered === true });
   sub.startReplay();
-  // A conflated resume sends the newest message per channel, standing for the others (`skipped`), not the backlog.
-  const sent = conflate > 0 && start.recovered !== false ? conflateAll(start.messages) : start.messages;
-  if (!(await writeReplay(ctx.hub, conn, sub, sent))) return;
-  ctx.metrics.historyReplayed.inc(sent.length);
-  const seam = seamOf(start.positionSeq, start.messages);
+  // A conflated resume sends the newest message per channel, standing for the others (`skipped`), not the backlog: page by page.
+  const shape = conflate > 0 ? conflateAll : undefined;
+  const written = start.page ? await replayHistory(ctx, conn, sub, start.page, shape) : await writeLatest(ctx, conn, sub, start.messages);
+  if (written === undefined) return;
+  ctx.metrics.historyReplayed.inc(written.replayed);
+  const seam = seamOf(start.positionSeq, written.newestSeq);
   const answer: SubscribedMessage = {
     type: 'subscribed',
     ...(id !== undefined ? { id } : {}),
     channel,
     ...(start.recovered !== undefined ? { recovered: start.recovered } : {}),
-    replayed: sent.length,
+    replayed: written.replayed,
     position: { seq: seam, epoch: ctx.broker.epoch() },
     ...(conflate > 0 ? { conflate } : {}),
   };
@@ -105,16 +112,53 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
   if (since) ctx.metrics.resumeDuration.observe((performance.now() - started) / 1000);
 }
 
-/** Reads history (resume) or the latest value from the broker. */
+/** What was written before `subscribed`; undefined when the connection or subscription ended first. */
+interface Written {
+  replayed: number;
+  newestSeq: number;
+}
+
+async function writeLatest(ctx: SubscribeContext, conn: ClientConnection, sub: Subscription, messages: readonly BrokerMessage[]): Promise<Written | undefined> {
+  if (!(await writeReplay(ctx.hub, conn, sub, messages))) return undefined;
+  return { replayed: messages.length, newestSeq: messages.reduce((newest, m) => Math.max(newest, m.seq), 0) };
+}
+
+/**
+ * Writes a recovered replay page by page. The client was told
+ * `recovered:true`, so a replay that cannot be finished is never followed by
+ * live messages (that would be a gap): the connection is closed, and the
+ * client resumes from the newest seq it processed. 1012 when history after
+ * it was removed meanwhile (the resume answers recovered:false), 1011 when
+ * the broker could not be read.
+ */
+async function replayHistory(ctx: SubscribeContext, conn: ClientConnection, sub: Subscription, first: HistoryPage, shape: PageShape | undefined): Promise<Written | undefined> {
+  const end = await writeHistoryReplay(ctx.hub, ctx.broker, conn, sub, first, shape);
+  switch (end.kind) {
+    case 'done':
+      return { replayed: end.replayed, newestSeq: end.newestSeq };
+    case 'closed':
+      return undefined;
+    case 'lost':
+      ctx.logger.warn({ event: 'replay_history_lost', session: conn.id, channel: sub.pattern, replayed: end.replayed }, 'history was removed before the replay reached it: closing 1012');
+      conn.close(CloseCode.HISTORY_RESET);
+      return undefined;
+    case 'unavailable':
+      ctx.logger.warn({ event: 'replay_history_unavailable', session: conn.id, channel: sub.pattern, replayed: end.replayed, err: String(end.error) }, 'history could not be read during a replay: closing 1011');
+      conn.close(CloseCode.INTERNAL_ERROR);
+      return undefined;
+  }
+}
+
+/** Reads the first history page (resume) or the latest value from the broker. */
 async function readStart(ctx: SubscribeContext, conn: ClientConnection, entry: SubscribeEntry, id: RequestId | undefined): Promise<Start> {
   const { channel, since } = entry;
   try {
     if (since) {
       ctx.metrics.replayRequests.inc();
-      const history = await ctx.broker.history(channel, since);
-      if (history.recovered) {
+      const page = await ctx.broker.historyPage(channel, since, { maxBytes: replayPageBytes(conn) });
+      if (page.recovered) {
         ctx.metrics.resumes.inc({ result: 'recovered' });
-        return { messages: history.messages, positionSeq: history.position.seq, recovered: true };
+        return { page, messages: [], positionSeq: page.position.seq, recovered: true };
       }
       const latest = await ctx.broker.latest(channel);
       ctx.metrics.resumes.inc({ result: 'not_recovered' });

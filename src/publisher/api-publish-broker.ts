@@ -5,7 +5,7 @@
 // idempotency key, so a retried publish is stored once.
 import { ApiRequestError, OdinApiClient } from '../api/api-client.js';
 import type { PublishMessage } from '../api/api-validation.js';
-import type { Broker, BrokerStats, BrokerStatus, HistoryResult, LatestResult, Position, PublishOptions } from '../broker/broker.js';
+import type { Broker, BrokerStats, BrokerStatus, HistoryPage, LatestResult, Position, PublishOptions } from '../broker/broker.js';
 
 /** Below the gateway's default --api-max-batch (1000). */
 const MAX_BATCH = 500;
@@ -97,7 +97,7 @@ export class ApiPublishBroker implements Broker {
     this.statusHandlers.push(handler);
   }
 
-  history(): Promise<HistoryResult> {
+  historyPage(): Promise<HistoryPage> {
     return Promise.reject(new Error('the server API transport publishes only'));
   }
 

@@ -4,6 +4,7 @@
 // keeps receiving, and a forgotten channel never makes a resume say
 // recovered:true wrongly.
 import { test } from 'node:test';
+import { readWholeHistory } from '../../src/broker/history-pager.js';
 import assert from 'node:assert/strict';
 import { MemoryBroker } from '../../src/broker/broker-memory.js';
 import { startTestGateway } from '../helpers/gateway-harness.js';
@@ -52,19 +53,19 @@ test('memory broker: 3,500 new channel names keep the channels tracked at the bo
     // F0 was forgotten (the least recently published): a resume from before it is not recovered.
     const epoch = broker.epoch();
     const f0 = early.data[0]!;
-    assert.equal((await broker.history('token.F0.price', { seq: f0.seq, epoch })).recovered, false, 'a forgotten channel');
-    assert.equal((await broker.history('token.*.price', { seq: f0.seq, epoch })).recovered, false, 'a pattern that matches forgotten channels');
+    assert.equal((await readWholeHistory(broker, 'token.F0.price', { seq: f0.seq, epoch })).recovered, false, 'a forgotten channel');
+    assert.equal((await readWholeHistory(broker, 'token.*.price', { seq: f0.seq, epoch })).recovered, false, 'a pattern that matches forgotten channels');
     // A channel tracked all along resumes exactly.
     const btc = bystander.data[bystander.data.length - 2]!;
-    const resumed = await broker.history('token.BTC.price', { seq: btc.seq, epoch });
+    const resumed = await readWholeHistory(broker, 'token.BTC.price', { seq: btc.seq, epoch });
     assert.equal(resumed.recovered, true);
     assert.deepEqual(resumed.messages.map((m) => m.seq), [bystander.data[bystander.data.length - 1]!.seq]);
     // A forgotten channel published again counts as having lost what it had.
     await broker.publish('token.F0.price', { type: 'flood', again: true });
-    assert.equal((await broker.history('token.F0.price', { seq: f0.seq, epoch })).recovered, false, 'forgotten, then published again');
+    assert.equal((await readWholeHistory(broker, 'token.F0.price', { seq: f0.seq, epoch })).recovered, false, 'forgotten, then published again');
     // The position after a not-recovered answer is past every forgotten seq, so resuming from it recovers.
-    const miss = await broker.history('token.*.price', { seq: f0.seq, epoch });
-    assert.equal((await broker.history('token.*.price', miss.position)).recovered, true);
+    const miss = await readWholeHistory(broker, 'token.*.price', { seq: f0.seq, epoch });
+    assert.equal((await readWholeHistory(broker, 'token.*.price', miss.position)).recovered, true);
   } finally {
     await h.stop();
   }
@@ -78,11 +79,11 @@ test('memory broker: a resume from after every forgotten seq recovers; from befo
   await b.publish('c', { i: 4 }); // 4: b (latest 2) forgotten
   const epoch = b.epoch();
   assert.deepEqual(b.stats(), { lagMessages: 0, behind: false, channels: 2, channelsEvicted: 1 });
-  assert.equal((await b.history('b', { seq: 1, epoch })).recovered, false, 'b is forgotten: its history after 1 is unknown');
-  assert.equal((await b.history('*', { seq: 1, epoch })).recovered, false);
-  const fromTwo = await b.history('*', { seq: 2, epoch });
+  assert.equal((await readWholeHistory(b, 'b', { seq: 1, epoch })).recovered, false, 'b is forgotten: its history after 1 is unknown');
+  assert.equal((await readWholeHistory(b, '*', { seq: 1, epoch })).recovered, false);
+  const fromTwo = await readWholeHistory(b, '*', { seq: 2, epoch });
   assert.equal(fromTwo.recovered, true, 'nothing forgotten after 2');
   assert.deepEqual(fromTwo.messages.map((m) => m.seq), [3, 4]);
-  assert.equal((await b.history('a', { seq: 1, epoch })).recovered, true, 'a tracked channel from before any eviction');
+  assert.equal((await readWholeHistory(b, 'a', { seq: 1, epoch })).recovered, true, 'a tracked channel from before any eviction');
   assert.deepEqual((await b.latest('b')).messages, [], 'its latest value is gone too');
 });

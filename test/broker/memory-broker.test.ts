@@ -1,6 +1,7 @@
 // The memory broker's history: bounded by count and by age, the latest value
 // always kept, and `recovered` exact about what was evicted.
 import { test } from 'node:test';
+import { readWholeHistory } from '../../src/broker/history-pager.js';
 import assert from 'node:assert/strict';
 import { MemoryBroker } from '../../src/broker/broker-memory.js';
 import { ChannelHistory } from '../../src/broker/channel-history.js';
@@ -38,23 +39,23 @@ test('positions: one counter for the broker, prev links messages per channel', a
   const p2 = await b.publish('b', { type: 'y' });
   const p3 = await b.publish('a', { type: 'x' });
   assert.deepEqual([p1.seq, p2.seq, p3.seq], [1, 2, 3]);
-  const h = await b.history('a', { seq: 0, epoch: b.epoch() });
+  const h = await readWholeHistory(b, 'a', { seq: 0, epoch: b.epoch() });
   assert.equal(h.recovered, true);
   assert.deepEqual(h.messages.map((m) => [m.seq, m.prev, m.event]), [[1, 0, 'x'], [3, 1, 'x']]);
   assert.equal(h.position.seq, 3);
-  const wild = await b.history('*', { seq: 1, epoch: b.epoch() });
+  const wild = await readWholeHistory(b, '*', { seq: 1, epoch: b.epoch() });
   assert.deepEqual(wild.messages.map((m) => m.seq), [2, 3]);
 });
 
 test('recovered is false when anything after the position was evicted, true up to the oldest kept', async () => {
   const b = new MemoryBroker({ historySize: 3, historyMaxAgeMs: 60_000 });
   for (let i = 0; i < 6; i++) await b.publish('a', { i }); // seqs 1..6, keeps 4..6
-  assert.equal((await b.history('a', { seq: 2, epoch: b.epoch() })).recovered, false);
-  const ok = await b.history('a', { seq: 3, epoch: b.epoch() });
+  assert.equal((await readWholeHistory(b, 'a', { seq: 2, epoch: b.epoch() })).recovered, false);
+  const ok = await readWholeHistory(b, 'a', { seq: 3, epoch: b.epoch() });
   assert.equal(ok.recovered, true);
   assert.deepEqual(ok.messages.map((m) => m.seq), [4, 5, 6]);
-  assert.equal((await b.history('a', { seq: 99, epoch: b.epoch() })).recovered, false, 'a position from the future');
-  assert.equal((await b.history('a', { seq: 3, epoch: 'other' })).recovered, false);
+  assert.equal((await readWholeHistory(b, 'a', { seq: 99, epoch: b.epoch() })).recovered, false, 'a position from the future');
+  assert.equal((await readWholeHistory(b, 'a', { seq: 3, epoch: 'other' })).recovered, false);
 });
 
 test('a retried publish with the same msgId is stored once', async () => {
@@ -72,15 +73,15 @@ test('the issue-9 sequence: a resume from a position whose successors were evict
   assert.equal((await b.publish('market.statistics', { type: 'market:statistics' })).seq, 1);
   for (let n = 2; n <= 9; n++) await b.publish('token.BTC.price', { type: 'tick', n });
   for (const pattern of ['token.BTC.price', 'token.*.price', '>']) {
-    const lost = await b.history(pattern, { seq: 2, epoch: b.epoch() });
+    const lost = await readWholeHistory(b, pattern, { seq: 2, epoch: b.epoch() });
     assert.deepEqual([lost.recovered, lost.messages.length], [false, 0], `${pattern}: 3..6 are gone`);
   }
-  const kept = await b.history('token.BTC.price', { seq: 6, epoch: b.epoch() });
+  const kept = await readWholeHistory(b, 'token.BTC.price', { seq: 6, epoch: b.epoch() });
   assert.equal(kept.recovered, true);
   assert.deepEqual(kept.messages.map((m) => [m.seq, m.prev]), [[7, 6], [8, 7], [9, 8]], 'prev is exact, never 0, on the memory broker');
   // A restart of a memory gateway is a new broker: a new epoch, never recovered.
   const restarted = new MemoryBroker({ historySize: 3, historyMaxAgeMs: 60_000 });
-  assert.equal((await restarted.history('token.BTC.price', { seq: 6, epoch: b.epoch() })).recovered, false);
+  assert.equal((await readWholeHistory(restarted, 'token.BTC.price', { seq: 6, epoch: b.epoch() })).recovered, false);
 });
 
 test('history grows its ring on demand and keeps order across growth and wrap-around', () => {

@@ -6,7 +6,7 @@
 //   client's abuse budget: a 100-channel resume stays open.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HistoryResult, Position } from '../../src/broker/broker.js';
+import type { HistoryCursor, HistoryPage, HistoryPageOptions, Position } from '../../src/broker/broker.js';
 import { startTestGateway } from '../helpers/gateway-harness.js';
 import { fetchMetrics, metricValue } from '../helpers/metrics-reader.js';
 import { NatsServer } from '../helpers/nats-server.js';
@@ -26,13 +26,13 @@ test('a client closing during an in-flight 50-entry resume: no subscription left
 
     // The third history read waits at a gate the test opens once the gateway has seen the close:
     // the subscribe is then certainly in flight when the client goes.
-    const realHistory = broker.history.bind(broker);
+    const realHistory = broker.historyPage.bind(broker);
     let reads = 0;
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
-    broker.history = async (pattern: string, since: Position): Promise<HistoryResult> => {
+    broker.historyPage = async (pattern: string, from: Position | HistoryCursor, options: HistoryPageOptions): Promise<HistoryPage> => {
       if (++reads === 3) await gate;
-      return realHistory(pattern, since);
+      return realHistory(pattern, from, options);
     };
 
     const c = await TestClient.connect(h.url);

@@ -2,6 +2,7 @@
 // latest, history and the recovered rule, de-duplication, foreign payloads,
 // epochs.
 import { after, before, beforeEach, test } from 'node:test';
+import { readWholeHistory } from '../../src/broker/history-pager.js';
 import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -10,7 +11,7 @@ import { NatsServer } from '../helpers/nats-server.js';
 import { natsBroker, sleep, uniqueStream, waitUntil } from './nats-test-kit.js';
 import type { NatsBroker } from '../../src/broker/broker-nats.js';
 import { NatsChannelView } from '../../src/broker/nats-channel-view.js';
-import { readHistory } from '../../src/broker/nats-history-reader.js';
+import { readHistoryPage } from '../../src/broker/nats-history-reader.js';
 
 let server: NatsServer;
 const brokers: NatsBroker[] = [];
@@ -104,26 +105,26 @@ test('history replays exactly the messages after since, for channels and pattern
   // seqs: T1: 1,4,7  T2: 2,5,8  T0: 3,6,9
   const b = await started(stream); // a fresh instance: only the seed pass seen live
   for (const broker of [a, b]) {
-    const one = await broker.history('token.T1.price', { seq: 4, epoch: a.epoch() });
+    const one = await readWholeHistory(broker, 'token.T1.price', { seq: 4, epoch: a.epoch() });
     assert.equal(one.recovered, true);
     assert.deepEqual(one.messages.map((m) => [m.seq, m.prev]), [[7, 4]]);
     assert.equal(one.position.seq, 7);
-    const wild = await broker.history('token.*.price', { seq: 5, epoch: a.epoch() });
+    const wild = await readWholeHistory(broker, 'token.*.price', { seq: 5, epoch: a.epoch() });
     assert.equal(wild.recovered, true);
     assert.deepEqual(wild.messages.map((m) => m.seq), [6, 7, 8, 9]);
     assert.equal(wild.position.seq, 9);
-    const caughtUp = await broker.history('token.T2.price', { seq: 8, epoch: a.epoch() });
+    const caughtUp = await readWholeHistory(broker, 'token.T2.price', { seq: 8, epoch: a.epoch() });
     assert.deepEqual([caughtUp.recovered, caughtUp.messages.length, caughtUp.position.seq], [true, 0, 8]);
-    const fromZero = await broker.history('token.T0.price', { seq: 0, epoch: a.epoch() });
+    const fromZero = await readWholeHistory(broker, 'token.T0.price', { seq: 0, epoch: a.epoch() });
     assert.equal(fromZero.recovered, true);
     assert.deepEqual(fromZero.messages.map((m) => [m.seq, m.prev]), [[3, 0], [6, 3], [9, 6]]);
     // The first message of each subject in a wildcard resume links to its predecessor: seen live by A, searched in the stream by B.
-    const wildPrev = await broker.history('token.*.price', { seq: 5, epoch: a.epoch() });
+    const wildPrev = await readWholeHistory(broker, 'token.*.price', { seq: 5, epoch: a.epoch() });
     assert.deepEqual(wildPrev.messages.map((m) => [m.seq, m.prev]), [[6, 3], [7, 4], [8, 5], [9, 6]]);
   }
-  const otherEpoch = await a.history('token.T1.price', { seq: 4, epoch: 'someotherepoch' });
+  const otherEpoch = await readWholeHistory(a, 'token.T1.price', { seq: 4, epoch: 'someotherepoch' });
   assert.deepEqual([otherEpoch.recovered, otherEpoch.messages.length, otherEpoch.position.seq], [false, 0, 7]);
-  const future = await a.history('token.T1.price', { seq: 1000, epoch: a.epoch() });
+  const future = await readWholeHistory(a, 'token.T1.price', { seq: 1000, epoch: a.epoch() });
   assert.equal(future.recovered, false, 'a position the stream never reached cannot be resumed');
 });
 
@@ -133,19 +134,19 @@ test('history is not recovered once the per-subject limit removed a message afte
   for (let i = 1; i <= 3; i++) await a.publish('token.X.price', { type: 'price:update', i });
   await a.publish('token.Y.price', { type: 'price:update' }); // seq 4
   // X holds 1,2,3 (full); a resume from 1 is complete, from 0 too (nothing removed yet).
-  assert.equal((await a.history('token.X.price', { seq: 1, epoch: a.epoch() })).recovered, true);
-  assert.equal((await a.history('token.X.price', { seq: 0, epoch: a.epoch() })).recovered, true);
+  assert.equal((await readWholeHistory(a, 'token.X.price', { seq: 1, epoch: a.epoch() })).recovered, true);
+  assert.equal((await readWholeHistory(a, 'token.X.price', { seq: 0, epoch: a.epoch() })).recovered, true);
   for (let i = 4; i <= 5; i++) await a.publish('token.X.price', { type: 'price:update', i }); // seqs 5,6: 1,2 removed
-  const lost = await a.history('token.X.price', { seq: 1, epoch: a.epoch() });
+  const lost = await readWholeHistory(a, 'token.X.price', { seq: 1, epoch: a.epoch() });
   assert.deepEqual([lost.recovered, lost.messages.length], [false, 0], 'seq 2 is gone');
-  const kept = await a.history('token.X.price', { seq: 2, epoch: a.epoch() });
+  const kept = await readWholeHistory(a, 'token.X.price', { seq: 2, epoch: a.epoch() });
   assert.equal(kept.recovered, true);
   assert.deepEqual(kept.messages.map((m) => m.seq), [3, 5, 6]);
-  const wild = await a.history('token.*.price', { seq: 1, epoch: a.epoch() });
+  const wild = await readWholeHistory(a, 'token.*.price', { seq: 1, epoch: a.epoch() });
   assert.equal(wild.recovered, false, 'one lost subject spoils a pattern');
   const fresh = await started(stream, { historySize: 3 });
-  assert.equal((await fresh.history('token.X.price', { seq: 1, epoch: a.epoch() })).recovered, false);
-  assert.equal((await fresh.history('token.X.price', { seq: 3, epoch: a.epoch() })).recovered, true);
+  assert.equal((await readWholeHistory(fresh, 'token.X.price', { seq: 1, epoch: a.epoch() })).recovered, false);
+  assert.equal((await readWholeHistory(fresh, 'token.X.price', { seq: 3, epoch: a.epoch() })).recovered, true);
 });
 
 test('history is not recovered once the age limit removed a message after since; latest survives expiry', async () => {
@@ -153,13 +154,13 @@ test('history is not recovered once the age limit removed a message after since;
   const a = await started(stream, { historyMaxAgeSec: 1 });
   await a.publish('token.A.price', { type: 'price:update', i: 1 });
   await a.publish('token.A.price', { type: 'price:update', i: 2 });
-  assert.equal((await a.history('token.*.price', { seq: 1, epoch: a.epoch() })).recovered, true, 'nothing expired yet');
+  assert.equal((await readWholeHistory(a, 'token.*.price', { seq: 1, epoch: a.epoch() })).recovered, true, 'nothing expired yet');
   // JetStream expires both within a second or two; from then on seq 2 is lost to a resume from 1.
-  await waitUntil(async () => !(await a.history('token.*.price', { seq: 1, epoch: a.epoch() })).recovered, 8000, 'expiry to be noticed');
+  await waitUntil(async () => !(await readWholeHistory(a, 'token.*.price', { seq: 1, epoch: a.epoch() })).recovered, 8000, 'expiry to be noticed');
   await a.publish('token.B.price', { type: 'price:update' }); // seq 3
-  assert.equal((await a.history('token.*.price', { seq: 1, epoch: a.epoch() })).recovered, false);
+  assert.equal((await readWholeHistory(a, 'token.*.price', { seq: 1, epoch: a.epoch() })).recovered, false);
   assert.deepEqual((await a.latest('token.A.price')).messages.map((m) => m.seq), [2], 'the running instance keeps the latest value');
-  const caughtUp = await a.history('token.A.price', { seq: 2, epoch: a.epoch() });
+  const caughtUp = await readWholeHistory(a, 'token.A.price', { seq: 2, epoch: a.epoch() });
   assert.equal(caughtUp.recovered, true, 'nothing was published after 2 on A');
 });
 
@@ -213,7 +214,7 @@ test('the epoch changes when the stream is recreated', async () => {
   }
   const b = await started(stream);
   assert.notEqual(b.epoch(), before);
-  const r = await b.history('token.E.price', { seq: 0, epoch: before });
+  const r = await readWholeHistory(b, 'token.E.price', { seq: 0, epoch: before });
   assert.equal(r.recovered, false);
 });
 
@@ -221,17 +222,17 @@ test('history falls back to reading from the stream leader when the read consume
   const stream = uniqueStream();
   const a = await started(stream);
   for (let i = 1; i <= 12; i++) await a.publish(`token.F${i % 3}.price`, { type: 'price:update', i });
-  const normal = await a.history('token.*.price', { seq: 4, epoch: a.epoch() });
+  const normal = await readWholeHistory(a, 'token.*.price', { seq: 4, epoch: a.epoch() });
   // A view as a live consumer would have built it.
   const view = new NatsChannelView();
-  for (const m of (await a.history('token.*.price', { seq: 0, epoch: a.epoch() })).messages) view.record(m, true);
+  for (const m of (await readWholeHistory(a, 'token.*.price', { seq: 0, epoch: a.epoch() })).messages) view.record(m, true);
   const nc = await connect({ servers: server.url });
   const broken = await connect({ servers: server.url });
   try {
     const jsm = await jetstreamManager(nc);
     const readJs = jetstream(broken);
     await broken.close(); // every consumer request on it fails at once
-    const fallback = await readHistory({ readJs, jsm, stream, epoch: a.epoch(), view }, 'token.*.price', { seq: 4, epoch: a.epoch() });
+    const fallback = await readHistoryPage({ readJs, jsm, stream, epoch: a.epoch(), view }, 'token.*.price', { seq: 4, epoch: a.epoch() }, { maxBytes: 1 << 20 });
     assert.equal(fallback.recovered, true);
     assert.deepEqual(fallback.messages.map((m) => [m.channel, m.seq, m.prev, m.payload]), normal.messages.map((m) => [m.channel, m.seq, m.prev, m.payload]));
     assert.deepEqual(fallback.messages.map((m) => m.seq), [5, 6, 7, 8, 9, 10, 11, 12]);
