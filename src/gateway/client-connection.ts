@@ -10,10 +10,12 @@
 //            drop, the server's close completing). A request still in flight
 //            (a multi-entry subscribe waiting on the broker) finds it closed
 //            and stops: no subscription is added to a dead connection.
-import type { WebSocket } from 'ws';
+import type { Socket } from 'node:net';
 import { CloseCode, closeCodeName, spendsAbuseBudget, type ErrorCode } from '@odin-gateway/client/codes';
 import type { RequestId, ServerMessage } from '@odin-gateway/client/protocol';
+import type { ClientTransport } from './client-transport.js';
 import { ConnectionWriter, type FlushPass } from './connection-writer.js';
+import type { SseEncoder } from './sse/sse-encoder.js';
 import type { ConnectionObserver } from './gateway-observer.js';
 import { ReferenceSequence } from './reference-protocol.js';
 import { SubscriptionList } from './subscription-list.js';
@@ -39,6 +41,8 @@ export class ClientConnection {
   readonly compress: boolean;
   /** Reference-protocol connections (`/ws?protocol=reference`) number their messages here. */
   readonly reference: ReferenceSequence | undefined;
+  /** Set for Server-Sent Events connections (`GET /sse`): their events are encoded per connection, with cursors. */
+  readonly sse: SseEncoder | undefined;
   /** True while the connection holds only the configured default channels (until it subscribes itself). */
   onDefaultChannels = false;
   /** Set by any frame from the client; cleared by the keepalive sweep when it pings. */
@@ -68,16 +72,20 @@ export class ClientConnection {
 
   constructor(
     readonly id: string,
-    ws: WebSocket,
+    /** The WebSocket, or the SSE transport. */
+    ws: ClientTransport,
     readonly user: string | null,
     readonly remoteAddress: string,
     private readonly limits: ConnectionLimits,
     private readonly observer: ConnectionObserver,
-    options: { compress?: boolean; reference?: boolean } = {},
+    /** The socket under `ws`. */
+    socket: Socket,
+    options: { compress?: boolean; reference?: boolean; sse?: SseEncoder } = {},
   ) {
-    this.writer = new ConnectionWriter(ws, limits.maxQueueBytes);
+    this.writer = new ConnectionWriter(ws, socket, limits.maxQueueBytes);
     this.reference = options.reference ? new ReferenceSequence() : undefined;
-    this.compress = options.compress === true && !this.reference;
+    this.sse = options.sse;
+    this.compress = options.compress === true && !this.reference && !this.sse;
     this.rateTokens = limits.rateLimitBurst;
     this.rateCheckedAt = this.openedAt;
   }

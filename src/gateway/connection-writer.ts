@@ -14,8 +14,7 @@
 // autotuning) is not counted: Node cannot see it. Replay does not spend the
 // budget blindly: it waits for the socket to drain (`drained`).
 import type { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
-import { socketOf } from './ws-socket-adapter.js';
+import type { ClientTransport } from './client-transport.js';
 
 /**
  * One pass of the hub's flush. A connection that gets more than one frame in
@@ -37,7 +36,6 @@ export class FlushPass {
 }
 
 export class ConnectionWriter {
-  private readonly socket: Socket;
   /** Bytes of live messages held by subscriptions still being set up (reserve/release). */
   private heldBytes = 0;
   /** The flush pass that last wrote here, and whether the socket is corked for it. */
@@ -47,11 +45,12 @@ export class ConnectionWriter {
   private corkedBytes = 0;
 
   constructor(
-    private readonly ws: WebSocket,
+    /** The WebSocket, or an SSE stream's transport (sse/sse-transport.ts). */
+    private readonly ws: ClientTransport,
+    /** The socket under it: shared frames are written here directly. */
+    private readonly socket: Socket,
     readonly budgetBytes: number,
-  ) {
-    this.socket = socketOf(ws);
-  }
+  ) {}
 
   /** Bytes the server holds for this client: unsent socket bytes plus held messages. */
   get queuedBytes(): number {
@@ -73,7 +72,7 @@ export class ConnectionWriter {
     this.heldBytes -= bytes;
   }
 
-  /** A WebSocket ping (keepalive). */
+  /** The keepalive probe: a WebSocket ping (an SSE comment). */
   ping(): void {
     this.ws.ping();
   }

@@ -9,6 +9,7 @@ import type { BrokerMessage } from '../broker/broker.js';
 import { encodeDataMessage } from '../protocol/data-message-encoder.js';
 import { referenceFrames, type ReferenceSequence } from './reference-protocol.js';
 import { compressedTextFrame, framePayload, textFrame } from './text-frame.js';
+import type { SseEncoder } from './sse/sse-encoder.js';
 
 /** Batches are split into frames of about this size: bounds memory per write. */
 const MAX_BATCH_FRAME_BYTES = 64 * 1024;
@@ -22,6 +23,8 @@ export interface FrameChoice {
   readonly compress: boolean;
   /** Set for reference-protocol connections: one frame per message, numbered per connection. */
   readonly reference: ReferenceSequence | undefined;
+  /** Set for SSE connections: events with per-connection cursors, built for it alone. */
+  readonly sse?: SseEncoder | undefined;
 }
 
 export function encoded(m: BrokerMessage): string {
@@ -69,6 +72,7 @@ export class FrameBatch {
    */
   framesFor(conn: FrameChoice): Buffer[] {
     if (conn.reference) return referenceFrames(this.messages, conn.reference);
+    if (conn.sse) return conn.sse.events(this.messages);
     return conn.compress ? this.deflated() : this.plain;
   }
 

@@ -33,11 +33,12 @@ import { fileBudget, openFileLimit } from './file-limit.js';
 import type { TimerErrorHandler } from './guarded-timer.js';
 import { ListenerGuard } from './listener-guard.js';
 import { MetricsCache } from './metrics-cache.js';
-import { removeAllSubscriptions, subscribeDefaultChannels, type SubscribeContext } from './subscribe-handler.js';
+import { handleSubscribe, removeAllSubscriptions, subscribeDefaultChannels, type SubscribeContext } from './subscribe-handler.js';
+import { serveSse, type SseHost } from './sse/sse-endpoint.js';
 import { SubscriptionHub } from './subscription-hub.js';
 import { ConflationHub } from './conflation/conflation-hub.js';
 import { UpgradeAdmission, type AdmissionHost } from './upgrade-admission.js';
-import { checkWsInternals, releaseInflater } from './ws-socket-adapter.js';
+import { checkWsInternals, releaseInflater, socketOf } from './ws-socket-adapter.js';
 import { socketErrorName } from './socket-errors.js';
 import { deflateNegotiation, recordNegotiation, usesSharedDeflate } from './compression.js';
 import { wsMasking } from './ws-masking.js';
@@ -145,7 +146,7 @@ export class OdinGateway implements AdmissionHost {
     this.metrics.connectionsMax.set(this.maxConnections);
     this.metrics.memoryLimitBytes.set(this.memoryLimitBytes);
     // Labelled series exist from the start (at 0), so rates and alerts have data before the first event.
-    for (const reason of ['capacity', 'connection_rate', 'shutting_down', 'unauthorized', 'not_found', 'origin']) this.metrics.connectionsFailed.inc({ reason }, 0);
+    for (const reason of ['capacity', 'connection_rate', 'shutting_down', 'unauthorized', 'not_found', 'origin', 'invalid_stream']) this.metrics.connectionsFailed.inc({ reason }, 0);
     for (const result of ['accepted', 'invalid', 'other_user']) this.metrics.tokenRefreshes.inc({ result }, 0);
     this.metrics.ingestDropped.inc({ reason: 'invalid_channel' }, 0);
     for (const code of [...Object.values(ErrorCode), 'MESSAGE_TOO_BIG']) this.metrics.clientErrors.inc({ code }, 0);
@@ -186,6 +187,7 @@ export class OdinGateway implements AdmissionHost {
     const apiConnections = { disconnectUser: (user: string) => closeConnectionsOf(this.connections, user), subscriberCount: (channel: string) => this.hub.subscriberCount(channel) };
     this.api = new ServerApi(config, this.broker, apiConnections, this.metrics, this.logger, `${config.instanceId}-${this.sessionPrefix}`);
     const onTimerError = this.onTimerError;
+    const sseHost = this.sseHost();
     const metricsCache = new MetricsCache(this.registry, config.metricsCacheMs, (result) => this.metrics.metricsScrapes.inc({ result }));
     for (const result of ['rendered', 'cached'] as const) this.metrics.metricsScrapes.inc({ result }, 0);
     const httpContext: HttpEndpointsContext = {
@@ -197,6 +199,7 @@ export class OdinGateway implements AdmissionHost {
       site: true,
       sdkCors: sdkCorsHeaders(config.allowedOrigins),
       api: this.api.onPublicPort ? this.api : undefined,
+      sse: (req, res, url) => serveSse(sseHost, req, res, url),
       logger: this.logger,
     };
     this.server = createServer((req, res) => void serveHttp(httpContext, req, res));
@@ -374,32 +377,68 @@ export class OdinGateway implements AdmissionHost {
       ws.close(CloseCode.UNAUTHORIZED, 'UNAUTHORIZED');
       return;
     }
-    const id = `${this.sessionPrefix}-${(++this.sessionCounter).toString(36)}`;
     const reference = new URL(req.url ?? '/', 'http://gateway').searchParams.get('protocol') === 'reference';
-    const conn = new ClientConnection(id, ws, identity.user, req.socket.remoteAddress ?? '', this.config, this.observer, { compress: usesSharedDeflate(req), reference });
-    conn.grants = identity.grants;
-    conn.closeAt = closeAtOf(identity.expiresAt, this.authContext.clockToleranceMs);
-    this.expiry.set(conn);
+    const conn = new ClientConnection(this.nextSessionId(), ws, identity.user, req.socket.remoteAddress ?? '', this.config, this.observer, socketOf(ws), { compress: usesSharedDeflate(req), reference });
     ws.conn = conn;
     ws.gateway = this;
     ws.on('message', onSocketMessage);
     ws.on('pong', onSocketPong);
     ws.on('close', onSocketClose);
     ws.on('error', onSocketError);
-    this.connections.add(conn);
     this.metrics.connectionsTotal.inc();
+    this.admit(conn, identity);
+    subscribeDefaultChannels(this.subscribeContext, conn, this.defaultChannels);
+  }
+
+  private nextSessionId(): string {
+    return `${this.sessionPrefix}-${(++this.sessionCounter).toString(36)}`;
+  }
+
+  /** A new connection (WebSocket or SSE) joins: identity, expiry, the connection set, welcome. */
+  private admit(conn: ClientConnection, identity: Extract<Identity, { ok: true }>): void {
+    conn.grants = identity.grants;
+    conn.closeAt = closeAtOf(identity.expiresAt, this.authContext.clockToleranceMs);
+    this.expiry.set(conn);
+    this.connections.add(conn);
     this.metrics.connectionsActive.set(this.connections.size);
-    this.logger.debug({ event: 'connection_opened', session: id, user: identity.user, remote: conn.remoteAddress }, 'connection opened');
+    this.logger.debug({ event: 'connection_opened', session: conn.id, user: identity.user, remote: conn.remoteAddress, transport: conn.sse ? 'sse' : 'ws' }, 'connection opened');
     conn.send({
       type: 'welcome',
       v: PROTOCOL_VERSION,
-      session: id,
+      session: conn.id,
       user: identity.user,
       ping_interval_ms: this.config.pingIntervalMs,
       max_frame_bytes: this.config.maxFrameBytes,
       exp: expOf(conn.closeAt, this.authContext.clockToleranceMs),
     });
-    subscribeDefaultChannels(this.subscribeContext, conn, this.defaultChannels);
+  }
+
+  /** What GET /sse needs from the gateway (sse/sse-endpoint.ts). */
+  private sseHost(): SseHost {
+    return {
+      refusalOf: (req) => this.admission.refusalOf(req),
+      identify: (token) => this.admission.verifier.identify(token, this.config.authRequired),
+      maxSubscriptions: this.config.maxSubscriptions,
+      epoch: () => this.broker.epoch(),
+      refused: (reason) => this.metrics.connectionsFailed.inc({ reason }),
+      open: (transport, socket, req, identity, encoder) => {
+        const conn = new ClientConnection(this.nextSessionId(), transport, identity.user, req.socket.remoteAddress ?? '', this.config, this.observer, socket, { sse: encoder });
+        this.metrics.sseConnectionsTotal.inc();
+        this.metrics.sseConnectionsActive.inc();
+        this.admit(conn, identity);
+        return conn;
+      },
+      subscribe: (conn, entries) =>
+        conn.enqueueRequest(
+          () => handleSubscribe(this.subscribeContext, conn, { type: 'subscribe', channels: entries }),
+          (err) => this.logger.error({ event: 'request_failed', request: 'subscribe', session: conn.id, err: String(err) }, 'subscribe failed'),
+        ),
+      closed: (conn) => {
+        if (this.connections.has(conn)) this.metrics.sseConnectionsActive.dec();
+        // The client ending its stream is the normal end of one.
+        this.handleClosed(conn, 1000);
+      },
+    };
   }
 
   connectionCount(): number {

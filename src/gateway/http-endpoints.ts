@@ -31,6 +31,8 @@ export interface HttpEndpointsContext {
   logger: Logger;
   /** The server API (src/api/), when it is served on this listener. */
   api?: { serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> } | undefined;
+  /** Server-Sent Events at /sse (sse/sse-endpoint.ts): on the public port only. */
+  sse?: ((req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>) | undefined;
 }
 
 /** Sent on every response: browsers must never guess a content type (a JSON body taken for HTML is an XSS). */
@@ -41,6 +43,7 @@ export async function serveHttp(ctx: HttpEndpointsContext, req: IncomingMessage,
     for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (ctx.api && url.pathname.startsWith('/api/')) return await ctx.api.serve(req, res, url);
+    if (ctx.sse && ctx.site && url.pathname === '/sse') return await ctx.sse(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;

@@ -52,25 +52,9 @@ export class UpgradeAdmission {
     // would share this function's context and keep `req` alive per connection.
     socket.on('error', destroyOnError);
     const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname !== '/ws') return this.refuse(socket, 404, 'not_found');
-    // Browsers always send Origin on a WebSocket upgrade; other clients may omit it and are not browsers' victims.
-    const origin = req.headers.origin;
-    if (this.allowedOrigins && origin !== undefined && !this.allowedOrigins.has(normaliseOrigin(origin))) {
-      this.logger.info({ event: 'origin_refused', origin: origin.slice(0, 200), remote: req.socket.remoteAddress }, 'connection refused: origin not allowed');
-      return this.refuse(socket, 403, 'origin');
-    }
-    if (this.host.isShuttingDown()) return this.refuse(socket, 503, 'shutting_down');
-    if (!this.connectLimiter.allow(req.socket.remoteAddress ?? '')) {
-      const refused = this.connectLimiter.refused;
-      if ((refused & (refused - 1)) === 0) {
-        this.logger.warn({ event: 'connection_rate_limited', remote: req.socket.remoteAddress, refused }, 'connection refused: too many from this address');
-      }
-      return this.refuse(socket, 429, 'connection_rate');
-    }
-    if (this.host.connectionCount() + this.inProgress >= this.host.maxConnections) {
-      this.logger.warn({ event: 'at_capacity', connections: this.host.connectionCount(), upgrading: this.inProgress, max: this.host.maxConnections }, 'connection refused: at capacity');
-      return this.refuse(socket, 503, 'capacity');
-    }
+    if (url.pathname !== '/ws') return this.refuse(socket, this.refused(404, 'not_found'));
+    const refusal = this.refusalOf(req);
+    if (refusal) return this.refuse(socket, refusal);
     this.setInProgress(this.inProgress + 1);
     try {
       const identity = await this.verifier.identify(tokenFrom(req, url), this.config.authRequired);
@@ -84,13 +68,45 @@ export class UpgradeAdmission {
     }
   }
 
+  /**
+   * The checks every new client passes before its identity, a WebSocket
+   * upgrade or an SSE stream (sse-endpoint.ts) alike: origin, shutdown,
+   * per-address rate, capacity. Counted here when refused; undefined = go on.
+   */
+  refusalOf(req: IncomingMessage): { status: number; reason: string } | undefined {
+    // Browsers always send Origin on a WebSocket upgrade (and a cross-origin EventSource); other clients may omit it and are not browsers' victims.
+    const origin = req.headers.origin;
+    if (this.allowedOrigins && origin !== undefined && !this.allowedOrigins.has(normaliseOrigin(origin))) {
+      this.logger.info({ event: 'origin_refused', origin: origin.slice(0, 200), remote: req.socket.remoteAddress }, 'connection refused: origin not allowed');
+      return this.refused(403, 'origin');
+    }
+    if (this.host.isShuttingDown()) return this.refused(503, 'shutting_down');
+    if (!this.connectLimiter.allow(req.socket.remoteAddress ?? '')) {
+      const refused = this.connectLimiter.refused;
+      if ((refused & (refused - 1)) === 0) {
+        this.logger.warn({ event: 'connection_rate_limited', remote: req.socket.remoteAddress, refused }, 'connection refused: too many from this address');
+      }
+      return this.refused(429, 'connection_rate');
+    }
+    if (this.host.connectionCount() + this.inProgress >= this.host.maxConnections) {
+      this.logger.warn({ event: 'at_capacity', connections: this.host.connectionCount(), upgrading: this.inProgress, max: this.host.maxConnections }, 'connection refused: at capacity');
+      return this.refused(503, 'capacity');
+    }
+    return undefined;
+  }
+
+  private refused(status: number, reason: string): { status: number; reason: string } {
+    this.metrics.connectionsFailed.inc({ reason });
+    return { status, reason };
+  }
+
   private setInProgress(n: number): void {
     this.inProgress = n;
     this.metrics.upgradesInProgress.set(n);
   }
 
-  private refuse(socket: Duplex, status: number, reason: string): void {
-    this.metrics.connectionsFailed.inc({ reason });
+  /** Answers a refusal (already counted) on the raw socket. */
+  private refuse(socket: Duplex, { status, reason }: { status: number; reason: string }): void {
     socket.end(refuseUpgradeResponse(status, reason));
   }
 }

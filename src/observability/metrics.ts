@@ -56,6 +56,8 @@ export function createGatewayMetrics(registry: Registry) {
     apiDisconnects: new Counter({ name: 'ws_api_disconnected_connections_total', help: 'connections closed with 4004 on this instance because the server API asked (from any instance)', registers: r }),
     conflatedSent: new Counter({ name: 'ws_conflated_messages_sent_total', help: 'conflated messages delivered (the newest of its channel at an interval\'s end, one per client), also counted in ws_messages_sent_total', registers: r }),
     conflatedSkipped: new Counter({ name: 'ws_conflated_messages_skipped_total', help: 'messages conflated subscriptions did not receive because a newer one of the channel stood for them (the sum of skipped), per client', registers: r }),
+    sseConnectionsTotal: new Counter({ name: 'ws_sse_connections_total', help: 'Server-Sent Events streams opened (GET /sse); they also count in ws_connections_active', registers: r }),
+    sseConnectionsActive: new Gauge({ name: 'ws_sse_connections_active', help: 'open Server-Sent Events streams (part of ws_connections_active)', registers: r }),
     resumeDuration: new Histogram({ name: 'ws_resume_duration_seconds', help: 'time from a subscribe with a position to its last replayed message', buckets: LATENCY_BUCKETS, registers: r }),
   };
 }

@@ -110,7 +110,7 @@ test('the code check catches drift: 1013 documented for capacity while capacity 
 test('the HTTP statuses protocol.md gives for refused upgrades are the ones upgrade admission answers', () => {
   const doc = read('docs/protocol.md');
   const admission = read('src/gateway/upgrade-admission.ts');
-  const refusals = [...admission.matchAll(/refuse\(socket, (\d{3}), '([a-z_]+)'\)/g)].map((m) => `${m[1]} ${m[2]}`);
+  const refusals = [...admission.matchAll(/refused\((\d{3}), '([a-z_]+)'\)/g)].map((m) => `${m[1]} ${m[2]}`);
   assert.ok(refusals.includes('503 capacity'), `capacity is refused with 503 (${refusals.join(', ')})`);
   assert.match(doc, /At capacity or during shutdown the upgrade is refused with HTTP `503`/);
   for (const status of new Set(refusals.map((r) => r.split(' ')[0]!))) assert.match(doc, new RegExp(`HTTP \`${status}\``), `HTTP ${status} is not in protocol.md`);
