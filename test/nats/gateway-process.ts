@@ -25,7 +25,9 @@ export interface GatewayProcessOptions {
 }
 
 export async function startGatewayProcess(args: string[], options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
-  const { env = {}, timeoutMs = 20_000, instances = 1 } = options;
+  // A cap on a readiness wait, not a time bound: a cluster of workers on a busy
+  // 2-core machine can take well over 20 s to start every worker.
+  const { env = {}, timeoutMs = 90_000, instances = 1 } = options;
   const child = spawn(process.execPath, [CLI, 'gateway', '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -135,6 +135,33 @@ const connections: PanelSpec[] = [
     description: 'Active subscriptions per instance (ws_subscriptions_active).',
     kind: 'timeseries',
     queries: [{ expr: `ws_subscriptions_active${gw()}`, legend: '{{instance}}' }],
+  },  {
+    title: 'Server-Sent Events streams',
+    description: 'Open SSE streams per instance (ws_sse_connections_active, part of ws_connections_active) and streams opened per second (ws_sse_connections_total). docs/sse.md.',
+    kind: 'timeseries',
+    queries: [
+      { expr: `ws_sse_connections_active${gw()}`, legend: 'open {{instance}}' },
+      { expr: `sum(${rate('ws_sse_connections_total')})`, legend: 'opened/s' },
+    ],
+  },
+  {
+    title: 'Deploys: draining and cluster workers',
+    description: 'ws_draining is 1 while an instance drains after SIGTERM (asking its clients to move with 4005); ws_cluster_workers counts a --workers cluster\'s workers by state (starting, up, draining, restarting, down).',
+    kind: 'timeseries',
+    queries: [
+      { expr: `ws_draining${gw()}`, legend: 'draining {{instance}}' },
+      { expr: `max by (state) (ws_cluster_workers${gw()})`, legend: 'workers {{state}}' },
+    ],
+  },
+  {
+    title: 'Conflated deliveries',
+    description: 'Conflated messages sent per second (ws_conflated_messages_sent_total) and the messages they stood for that were skipped (ws_conflated_messages_skipped_total): conflate subscriptions and --slow-client conflate.',
+    kind: 'timeseries',
+    unit: 'ops',
+    queries: [
+      { expr: `sum(${rate('ws_conflated_messages_sent_total')})`, legend: 'sent' },
+      { expr: `sum(${rate('ws_conflated_messages_skipped_total')})`, legend: 'skipped' },
+    ],
   },
 ];
 
