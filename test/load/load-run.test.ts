@@ -144,7 +144,9 @@ describe('odin load against a real gateway', () => {
     assert.ok(wallSec >= 8, `process ran ${wallSec} s`);
     // One point per second even without a progress callback (plus the final one).
     assert.ok(summary.timeline.length >= 8, `timeline has ${summary.timeline.length} points`);
-    for (let i = 1; i < summary.timeline.length; i++) assert.ok(summary.timeline[i]!.t > summary.timeline[i - 1]!.t, 'time moves forward');
+    // t has 0.1 s resolution: the final point (taken at the stop) may fall in the
+    // same 100 ms as the last per-second one on a busy machine, so equal is allowed.
+    for (let i = 1; i < summary.timeline.length; i++) assert.ok(summary.timeline[i]!.t >= summary.timeline[i - 1]!.t, `time never goes back: ${summary.timeline[i - 1]!.t} then ${summary.timeline[i]!.t}`);
     const page = readFileSync(html, 'utf8');
     const lines = [...page.matchAll(/<polyline [^>]*points="([^"]*)"/g)].map((m) => m[1]!.split(' ').length);
     assert.ok(lines.length >= 3, 'the charts have lines');
