@@ -5,13 +5,14 @@
 // message is emitted; a stream re-created under the broker's feet gets a new
 // generation, and the old one is dropped. The recovery supervisor creates
 // generations and replaces their consumer when it ends or is stuck.
-import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg, StreamInfo } from '@nats-io/jetstream';
 import type { Logger } from '../observability/logger.js';
 import type { BrokerMessage } from './broker.js';
 import { NatsChannelView } from './nats-channel-view.js';
 import type { NatsFaults } from './nats-faults.js';
 import { NatsLiveConsumer } from './nats-live-consumer.js';
 import { channelOf, recordOfJsMsg, toBrokerMessage } from './nats-message.js';
+import { epochFromCreated } from './nats-stream-setup.js';
 import { orTimeout, withinMs } from './time-bound.js';
 
 export class LiveGenerationError extends Error {
@@ -68,7 +69,7 @@ export class LiveGeneration {
       // stream up to its creation, and it delivers everything after in full,
       // so every seq up to this boundary seeds the view exactly. An empty
       // stream (everything expired) has nothing to seed.
-      const { state, config } = await this.options.jsm.streams.info(this.options.stream);
+      const { state, config } = await this.streamOfThisEpoch();
       this.seedBoundary = state.messages > 0 ? state.last_seq : 0;
       this.skipsMeanRemoval = (config.subjects ?? []).every((subject) => subject === this.options.filterSubject);
       if (this.view.cursor >= this.seedBoundary) this.becomeActive();
@@ -99,6 +100,7 @@ export class LiveGeneration {
     // From here deliveries of the old consumer are ignored (take() checks who delivers).
     this.consumer = fresh;
     void withinMs(old?.stop(), STOP_STEP_MS);
+    // A failed start deleted its server-side consumer; the supervisor retries.
     await fresh.start();
   }
 
@@ -111,15 +113,29 @@ export class LiveGeneration {
     await withinMs(this.consumer?.stop(), STOP_STEP_MS);
   }
 
+  /**
+   * The stream's info, checked to be this generation's incarnation. Called
+   * once a consumer exists and before it delivers: a stream re-created
+   * between the supervisor's check and the consumer's creation would
+   * otherwise feed the new stream's messages under this (old) epoch.
+   */
+  private async streamOfThisEpoch(): Promise<StreamInfo> {
+    const info = await this.options.jsm.streams.info(this.options.stream);
+    const epoch = epochFromCreated(info.created);
+    if (epoch !== this.epoch) throw new LiveGenerationError(`the stream was re-created (epoch ${this.epoch} -> ${epoch}) while its live consumer was being created`);
+    return info;
+  }
+
   private newConsumer(startAfter: number | undefined, onCreated?: () => Promise<void>): NatsLiveConsumer {
     const consumer: NatsLiveConsumer = new NatsLiveConsumer(
       this.options.js,
+      this.options.jsm,
       {
         stream: this.options.stream,
         filterSubject: this.options.filterSubject,
         logger: this.options.logger,
         onMessage: (m) => this.take(consumer, m),
-        ...(onCreated ? { onCreated } : {}),
+        onCreated: onCreated ?? (async () => void (await this.streamOfThisEpoch())),
         onEnded: (reason) => {
           if (!this.stopped && consumer === this.consumer) this.options.consumerEnded(this, reason);
         },
