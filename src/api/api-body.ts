@@ -1,7 +1,8 @@
 // Reads a JSON request body: JSON only (415), bounded (413) before and while
-// reading, parsed (400 INVALID_JSON). An oversized body is drained, not
+// reading, nested at most MAX_JSON_DEPTH levels and parsed (400 INVALID_JSON). An oversized body is drained, not
 // buffered, so the 413 still reaches the client.
 import type { IncomingMessage } from 'node:http';
+import { jsonNestedDeeperThan, MAX_JSON_DEPTH } from '../protocol/json-depth.js';
 import { ApiError } from './api-errors.js';
 
 export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
@@ -28,6 +29,10 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
     };
     const onEnd = (): void => {
       const text = Buffer.concat(chunks, size).toString('utf8');
+      if (jsonNestedDeeperThan(text)) {
+        reject(new ApiError('INVALID_JSON', `body is nested deeper than ${MAX_JSON_DEPTH} levels`));
+        return;
+      }
       try {
         resolve(JSON.parse(text) as unknown);
       } catch (err) {

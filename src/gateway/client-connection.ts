@@ -17,7 +17,7 @@ import type { ClientTransport } from './client-transport.js';
 import { ConnectionWriter, type FlushPass } from './connection-writer.js';
 import type { SseEncoder } from './sse/sse-encoder.js';
 import type { ConnectionObserver } from './gateway-observer.js';
-import { ReferenceSequence } from './reference-protocol.js';
+import { referenceControl, ReferenceSequence } from './reference-protocol.js';
 import { SubscriptionList } from './subscription-list.js';
 import type { Subscription } from './subscription.js';
 import { TokenBucket } from './token-bucket.js';
@@ -171,6 +171,11 @@ export class ClientConnection {
   /** Sends a control message in a frame of its own. */
   send(message: ServerMessage): void {
     if (this.lifecycle !== 'open') return;
+    if (this.reference) {
+      const shaped = referenceControl(message);
+      if (shaped !== undefined) this.writer.sendText(JSON.stringify(shaped));
+      return;
+    }
     this.writer.sendText(JSON.stringify(message));
   }
 

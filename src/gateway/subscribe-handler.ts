@@ -35,7 +35,6 @@ export interface SubscribeContext {
 }
 
 export async function handleSubscribe(ctx: SubscribeContext, conn: ClientConnection, request: SubscribeRequest): Promise<void> {
-  dropDefaultChannels(ctx, conn);
   for (const raw of request.channels) {
     const entry: SubscribeEntry = typeof raw === 'string' ? { channel: raw } : raw;
     if (!conn.isOpen) return;
@@ -66,17 +65,22 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
     conn.sendError(ErrorCode.FORBIDDEN, 'private channel of another user, a pattern that could match one, or a channel neither public nor granted by the token', id, channel);
     return;
   }
-  const overlap = overlappingSubscription(conn, channel);
-  if (overlap !== undefined) {
-    conn.sendError(ErrorCode.OVERLAPPING_SUBSCRIPTION, `can match the same channels as the subscription ${JSON.stringify(overlap)}; unsubscribe it first`, id, channel);
-    return;
-  }
   const conflate = entry.conflate !== undefined ? conflateBucket(entry.conflate) : 0;
   if (conflate > 0 && !isConflatable(channel)) {
     conn.sendError(ErrorCode.NOT_CONFLATABLE, 'the channel carries events (trades), or the pattern can match such a channel: every message counts, so it cannot be conflated', id, channel);
     return;
   }
+  // The first entry the client may have replaces the default channels; a refused one keeps them.
+  dropDefaultChannels(ctx, conn);
+  const overlap = overlappingSubscription(conn, channel);
+  if (overlap !== undefined) {
+    conn.sendError(ErrorCode.OVERLAPPING_SUBSCRIPTION, `can match the same channels as the subscription ${JSON.stringify(overlap)}; unsubscribe it first`, id, channel);
+    return;
+  }
   const previous = conn.subscription(channel);
+  // A reference client numbers messages per connection: subscribing again to what it has would
+  // replay the same messages under new seq numbers. Its subscription goes on as it is.
+  if (previous && conn.reference) return;
   if (!previous && conn.subscriptionCount >= ctx.maxSubscriptions) {
     conn.sendError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${ctx.maxSubscriptions} subscriptions per connection`, id, channel);
     return;

@@ -12,19 +12,19 @@
 // across all matching channels, which is why a pattern gets one seq-ordered
 // batch per turn instead of one batch per channel.
 import type { BrokerMessage } from '../broker/broker.js';
-import { channelMatches } from '@odin-gateway/client/channels';
 import type { ClientConnection } from './client-connection.js';
 import { FlushPass } from './connection-writer.js';
 import type { Subscription } from './subscription.js';
 import { FrameBatch } from './frame-batch.js';
 import type { HubObserver } from './gateway-observer.js';
+import { PatternCache } from './pattern-cache.js';
 
 export class SubscriptionHub {
   private readonly exact = new Map<string, Set<Subscription>>();
   /** Wildcard subscriptions grouped by pattern: one batch per pattern per turn. */
   private readonly patterns = new Map<string, Set<Subscription>>();
-  /** Patterns matching a channel, rebuilt lazily when the set of patterns changes. */
-  private patternCache = new Map<string, string[]>();
+  /** Patterns matching a channel, bounded, rebuilt lazily when the set of patterns changes. */
+  private readonly patternCache = new PatternCache();
   private queuedByChannel = new Map<string, BrokerMessage[]>();
   private queuedInOrder: BrokerMessage[] = [];
   private flushScheduled = false;
@@ -45,7 +45,7 @@ export class SubscriptionHub {
     let set = index.get(sub.pattern);
     if (!set) {
       index.set(sub.pattern, (set = new Set()));
-      if (sub.wildcard) this.patternCache = new Map();
+      if (sub.wildcard) this.patternCache.clear();
     }
     set.add(sub);
   }
@@ -56,7 +56,7 @@ export class SubscriptionHub {
     if (!set?.delete(sub)) return;
     if (set.size === 0) {
       index.delete(sub.pattern);
-      if (sub.wildcard) this.patternCache = new Map();
+      if (sub.wildcard) this.patternCache.clear();
     }
   }
 
@@ -161,13 +161,7 @@ export class SubscriptionHub {
   }
 
   private patternsFor(channel: string): string[] {
-    let list = this.patternCache.get(channel);
-    if (!list) {
-      list = [];
-      for (const pattern of this.patterns.keys()) if (channelMatches(pattern, channel)) list.push(pattern);
-      this.patternCache.set(channel, list);
-    }
-    return list;
+    return this.patternCache.matching(channel, this.patterns.keys());
   }
 
   /** Subscriptions on this instance that receive `channel`: exact ones plus every matching pattern's (server API /api/channels). */

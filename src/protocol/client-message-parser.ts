@@ -3,6 +3,7 @@
 import { ErrorCode } from '@odin-gateway/client/codes';
 import type { ClientMessage, Position, RequestId, SubscribeEntry } from '@odin-gateway/client/protocol';
 import { MAX_CONFLATE_MS, MIN_CONFLATE_MS } from './conflation-rules.js';
+import { jsonNestedDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
 
 export const MAX_CHANNELS_PER_REQUEST = 100;
 /** A token longer than this is refused before any parsing (a JWT with a few claims is well under 2 KB). */
@@ -45,6 +46,7 @@ function invalid(message: string, id?: RequestId): ParseResult {
 }
 
 export function parseClientMessage(text: string): ParseResult {
+  if (jsonNestedDeeperThan(text)) return { ok: false, code: ErrorCode.INVALID_JSON, message: `frame is nested deeper than ${MAX_JSON_DEPTH} levels` };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
