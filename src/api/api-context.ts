@@ -3,6 +3,13 @@ import type { Broker } from '../broker/broker.js';
 import type { Logger } from '../observability/logger.js';
 import type { PublishLimits } from './api-validation.js';
 
+export interface BookAt {
+  /** The snapshot message, undefined while the channel has no book. */
+  message: { seq: number; payload: string } | undefined;
+  seq: number;
+  epoch: string;
+}
+
 export interface ApiContext extends PublishLimits {
   broker: Broker;
   logger: Logger;
@@ -12,6 +19,8 @@ export interface ApiContext extends PublishLimits {
   subscriberCount(channel: string): number;
   /** Closes this instance's connections of `user`; returns how many. */
   disconnectLocal(user: string): number;
+  /** The book of a book channel at this instance's newest position (docs/books.md). */
+  book(channel: string, depth: number): Promise<BookAt>;
   /** Counts messages stored through the API. */
   countPublished(n: number): void;
 }

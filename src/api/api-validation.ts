@@ -1,6 +1,7 @@
 // Checks what a backend sends before anything reaches the broker: the body
 // shape (strict: an unknown field is refused, so a misspelt
 // `idempotency_key` cannot silently publish twice), channel grammar, sizes.
+import { isBookChannel, parseBookData } from '../books/book-message.js';
 import { checkChannel } from '@odin-gateway/client/channels';
 import { ApiError } from './api-errors.js';
 
@@ -45,6 +46,10 @@ function checkMessage(m: unknown, limits: PublishLimits, index: number | undefin
   if (!check.ok) throw new ApiError('INVALID_CHANNEL', `${where}${check.reason}`, at);
   if (check.wildcard) throw new ApiError('INVALID_CHANNEL', `${where}publish needs a concrete channel, not the pattern ${JSON.stringify(m.channel)}`, at);
   if (!('data' in m)) throw new ApiError('INVALID_REQUEST', `${where}"data" is required (any JSON value)`, at);
+  if (isBookChannel(m.channel as string)) {
+    const book = parseBookData(m.data);
+    if (!book.ok) throw new ApiError('INVALID_BOOK', `${where}${book.message} (${book.reason}); docs/books.md`, { ...at, reason: book.reason });
+  }
   const bytes = Buffer.byteLength(JSON.stringify(m.data));
   if (bytes > limits.maxMessageBytes) throw new ApiError('MESSAGE_TOO_LARGE', `${where}data is ${bytes} bytes as JSON; at most ${limits.maxMessageBytes}`, { ...at, limit: limits.maxMessageBytes });
   const key = m.idempotencyKey;

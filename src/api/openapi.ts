@@ -61,6 +61,17 @@ export function openApiDocument(config: Pick<GatewayConfig, 'apiMaxBatch' | 'api
           responses: { '200': { description: 'the page', ...json(ref('HistoryAnswer')) }, ...errors('INVALID_CHANNEL', 'INVALID_POSITION', 'INVALID_LIMIT', 'METHOD_NOT_ALLOWED', 'HISTORY_UNAVAILABLE') },
         },
       },
+      '/api/book': {
+        get: {
+          operationId: 'book',
+          summary: "A book channel's book at this instance's newest position (docs/books.md)",
+          parameters: [
+            { name: 'channel', in: 'query', required: true, schema: { type: 'string' }, description: 'a book channel, book.<TOKEN>' },
+            { name: 'depth', in: 'query', schema: { type: 'integer', enum: [10, 25, 100, 1000], default: 1000 }, description: 'levels per side' },
+          ],
+          responses: { '200': { description: 'the book', ...json(ref('BookAnswer')) }, ...errors('INVALID_CHANNEL', 'INVALID_LIMIT', 'NOT_FOUND', 'METHOD_NOT_ALLOWED') },
+        },
+      },
       '/api/channels': {
         get: {
           operationId: 'channels',
@@ -125,6 +136,15 @@ export function openApiDocument(config: Pick<GatewayConfig, 'apiMaxBatch' | 'api
             more: { type: 'boolean', description: 'true: limit cut the page; read again with since = next.seq' },
             next: ref('Position'),
             position: ref('Position'),
+          },
+        },
+        BookAnswer: {
+          type: 'object',
+          required: ['channel', 'position', 'book'],
+          properties: {
+            channel: { type: 'string' },
+            position: ref('Position'),
+            book: { type: 'object', description: '{kind:"snapshot", bids, asks, checksum} as in docs/books.md' },
           },
         },
         ChannelsAnswer: {

@@ -13,6 +13,8 @@ import type { ApiAnswer, ApiContext } from './api-context.js';
 import { disconnectEndpoint, DISCONNECT_TOPIC, isDisconnectControl } from './api-disconnect.js';
 import { ApiError, ApiErrorStatus } from './api-errors.js';
 import { historyEndpoint } from './api-history.js';
+import { bookEndpoint } from './api-book.js';
+import type { BookAt } from './api-context.js';
 import { ApiKeys } from './api-keys.js';
 import { openApiDocument } from './openapi.js';
 import { publishEndpoint } from './api-publish.js';
@@ -22,6 +24,7 @@ export interface ApiConnections {
   /** Closes every connection of `user` on this instance with 4004; returns how many. */
   disconnectUser(user: string): number;
   subscriberCount(channel: string): number;
+  book(channel: string, depth: number): Promise<BookAt>;
 }
 
 interface Route {
@@ -34,6 +37,7 @@ interface Route {
 const ROUTES: Record<string, Route> = {
   '/api/publish': { method: 'POST', endpoint: 'publish', handle: async (api, req) => publishEndpoint(api.context, await readJsonBody(req, api.context.maxBodyBytes)) },
   '/api/history': { method: 'GET', endpoint: 'history', handle: (api, _req, url) => historyEndpoint(api.context, url.searchParams) },
+  '/api/book': { method: 'GET', endpoint: 'book', handle: (api, _req, url) => bookEndpoint(api.context, url.searchParams) },
   '/api/channels': { method: 'GET', endpoint: 'channels', handle: (api, _req, url) => channelsEndpoint(api.context, url.searchParams) },
   '/api/disconnect': { method: 'POST', endpoint: 'disconnect', handle: async (api, req) => disconnectEndpoint(api.context, await readJsonBody(req, api.context.maxBodyBytes), api.origin) },
 };
@@ -67,6 +71,7 @@ export class ServerApi {
       maxMessageBytes: config.apiMaxMessageBytes,
       maxBatch: config.apiMaxBatch,
       subscriberCount: (channel) => connections.subscriberCount(channel),
+      book: (channel, depth) => connections.book(channel, depth),
       disconnectLocal: (user) => this.disconnectLocal(user),
       countPublished: (n) => metrics.apiMessagesPublished.inc(n),
     };

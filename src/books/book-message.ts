@@ -100,7 +100,8 @@ function parseSide(value: unknown, side: 'bids' | 'asks', kind: BookKind): Level
   return levels;
 }
 
-/** The JSON text of book data, fields in the documented order. */
-export function encodeBookData(kind: BookKind, bids: readonly Level[], asks: readonly Level[], checksum: number): string {
-  return `{"kind":"${kind}","bids":${JSON.stringify(bids)},"asks":${JSON.stringify(asks)},"checksum":${checksum}}`;
+/** The JSON text of book data, fields in the documented order (no checksum: a book not known yet). */
+export function encodeBookData(kind: BookKind, bids: readonly Level[], asks: readonly Level[], checksum: number | undefined): string {
+  const tail = checksum === undefined ? '}' : `,"checksum":${checksum}}`;
+  return `{"kind":"${kind}","bids":${JSON.stringify(bids)},"asks":${JSON.stringify(asks)}${tail}`;
 }

@@ -16,6 +16,8 @@ import { defaultChannelList, type GatewayConfig } from '../config/gateway-option
 import type { Logger } from '../observability/logger.js';
 import { createGatewayMetrics, createRegistry, type GatewayMetrics } from '../observability/metrics.js';
 import { CloseCode, closeCodeName, ErrorCode, PROTOCOL_VERSION } from '@odin-gateway/client/codes';
+import { BookStore } from '../books/book-store.js';
+import { BookRefusal } from '../books/book-message.js';
 import { ClientConnection } from './client-connection.js';
 import { GatewayObserver } from './gateway-observer.js';
 import type { Identity } from './client-identity.js';
@@ -83,6 +85,8 @@ export class OdinGateway implements AdmissionHost {
   readonly hub: SubscriptionHub;
   /** Conflated subscriptions (subscribe entries with `conflate`), apart from the live hub. */
   readonly conflation: ConflationHub;
+  /** Book channels folded once per message (src/books/). */
+  readonly books: BookStore;
   private readonly observer: GatewayObserver;
   /** The server API under /api/ (src/api/). */
   readonly api: ServerApi;
@@ -157,11 +161,15 @@ export class OdinGateway implements AdmissionHost {
     checkWsInternals();
     this.observer = new GatewayObserver(this.metrics, this.logger, config.maxQueueBytes);
     this.hub = new SubscriptionHub(this.observer, config.compressionMinBytes);
+    this.books = new BookStore({ broker: this.broker, metrics: this.metrics, logger: this.logger, maxRecent: config.historySize });
+    for (const reason of Object.values(BookRefusal)) this.metrics.bookRefused.inc({ reason }, 0);
+    for (const result of ['snapshot', 'complete', 'unsynced']) this.metrics.bookRebuilds.inc({ result }, 0);
     this.conflation = new ConflationHub(this.hub, this.observer, (timer, err) => this.onTimerError(timer, err));
     this.subscribeContext = {
       broker: this.broker,
       hub: this.hub,
       conflation: this.conflation,
+      books: this.books,
       metrics: this.metrics,
       logger: this.logger,
       maxSubscriptions: config.maxSubscriptions,
@@ -184,7 +192,7 @@ export class OdinGateway implements AdmissionHost {
       clientTracking: false,
       WebSocket: ClientSocket,
     });
-    const apiConnections = { disconnectUser: (user: string) => closeConnectionsOf(this.connections, user), subscriberCount: (channel: string) => this.hub.subscriberCount(channel) };
+    const apiConnections = { disconnectUser: (user: string) => closeConnectionsOf(this.connections, user), subscriberCount: (channel: string) => this.hub.subscriberCount(channel), book: (channel: string, depth: number) => this.books.snapshot(channel, depth) };
     this.api = new ServerApi(config, this.broker, apiConnections, this.metrics, this.logger, `${config.instanceId}-${this.sessionPrefix}`);
     const onTimerError = this.onTimerError;
     const sseHost = this.sseHost();
@@ -479,6 +487,8 @@ export class OdinGateway implements AdmissionHost {
     this.metrics.brokerMessages.inc();
     if (m.epoch !== this.epoch) this.onEpochChanged(m.epoch);
     else if (m.afterLoss) this.onLiveLoss(m);
+    // Folded before fan-out: subscribers get the book message as the fold rewrote it.
+    this.books.onMessage(m);
     this.hub.publish(m);
     this.conflation.publish(m);
   }
@@ -491,6 +501,7 @@ export class OdinGateway implements AdmissionHost {
   private onEpochChanged(epoch: string): void {
     const previous = this.epoch;
     this.epoch = epoch;
+    this.books.reset();
     this.logger.warn({ event: 'epoch_changed', previous, epoch, connections: this.connections.size }, 'broker history was reset: closing clients so they resync');
     for (const conn of this.connections) conn.close(CloseCode.HISTORY_RESET);
   }

@@ -8,6 +8,8 @@
 // page by page, each read once the socket drained), answer `subscribed`, and
 // go live with the held messages newer than the seam.
 import type { Broker, BrokerMessage, HistoryPage } from '../broker/broker.js';
+import { isBookChannel } from '../books/book-message.js';
+import type { BookStore } from '../books/book-store.js';
 import { checkChannel, mayReadWith } from '@odin-gateway/client/channels';
 import { CloseCode, ErrorCode } from '@odin-gateway/client/codes';
 import type { Position, RequestId, SubscribeEntry, SubscribeRequest, SubscribedMessage, UnsubscribeRequest } from '@odin-gateway/client/protocol';
@@ -27,6 +29,8 @@ export interface SubscribeContext {
   hub: SubscriptionHub;
   /** Conflated subscriptions live here instead of in `hub`. */
   conflation: ConflationHub;
+  /** Book channels start with a snapshot or the missed messages from the gateway's fold (docs/books.md). */
+  books?: BookStore;
   metrics: GatewayMetrics;
   logger: Logger;
   maxSubscriptions: number;
@@ -91,7 +95,7 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
   if (!addSubscription(ctx, conn, sub)) return;
 
   const started = performance.now();
-  const start = await readStart(ctx, conn, entry, id);
+  const start: Start = ctx.books && isBookChannel(channel) ? await ctx.books.startFor(channel, since, entry.depth) : await readStart(ctx, conn, entry, id);
   if (sub.isClosed || !conn.isOpen) return;
   if (since) conn.send({ type: 'replaying', ...(id !== undefined ? { id } : {}), channel, recovered: start.recovered === true });
   sub.startReplay();

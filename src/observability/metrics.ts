@@ -58,6 +58,12 @@ export function createGatewayMetrics(registry: Registry) {
     conflatedSkipped: new Counter({ name: 'ws_conflated_messages_skipped_total', help: 'messages conflated subscriptions did not receive because a newer one of the channel stood for them (the sum of skipped), per client', registers: r }),
     sseConnectionsTotal: new Counter({ name: 'ws_sse_connections_total', help: 'Server-Sent Events streams opened (GET /sse); they also count in ws_connections_active', registers: r }),
     sseConnectionsActive: new Gauge({ name: 'ws_sse_connections_active', help: 'open Server-Sent Events streams (part of ws_connections_active)', registers: r }),
+    bookChannels: new Gauge({ name: 'ws_book_channels', help: 'book channels this instance folds', registers: r }),
+    bookRefused: new Counter({ name: 'ws_book_messages_refused_total', help: 'book messages refused at the fold (sent on as empty updates), by reason', labelNames: ['reason'] as const, registers: r }),
+    bookChecksumMismatches: new Counter({ name: 'ws_book_checksum_mismatches_total', help: "book messages whose publisher checksum differs from the book folded from the stream (a snapshot is requested)", registers: r }),
+    bookCrossed: new Counter({ name: 'ws_book_crossed_total', help: 'book messages after which the book was crossed (best bid at or above best ask); delivered as folded', registers: r }),
+    bookRebuilds: new Counter({ name: 'ws_book_rebuilds_total', help: 'books rebuilt from history, by result: snapshot (last snapshot and later updates), complete (all history from the start), unsynced (no base: waits for a snapshot)', labelNames: ['result'] as const, registers: r }),
+    bookSnapshotRequests: new Counter({ name: 'ws_book_snapshot_requests_total', help: 'snapshots asked of publishers (control topic book-snapshot) after a mismatch or a rebuild without a base', registers: r }),
     resumeDuration: new Histogram({ name: 'ws_resume_duration_seconds', help: 'time from a subscribe with a position to its last replayed message', buckets: LATENCY_BUCKETS, registers: r }),
   };
 }

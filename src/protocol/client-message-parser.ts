@@ -9,6 +9,8 @@ export const MAX_CHANNELS_PER_REQUEST = 100;
 /** A token longer than this is refused before any parsing (a JWT with a few claims is well under 2 KB). */
 export const MAX_TOKEN_LENGTH = 8192;
 const MAX_ID_LENGTH = 64;
+/** Levels per side a book snapshot may be limited to (docs/books.md); 1000 is the whole book. */
+export const SNAPSHOT_DEPTHS: readonly number[] = [10, 25, 100, 1000];
 
 export type ParseResult =
   | { ok: true; message: ClientMessage }
@@ -73,7 +75,7 @@ export function parseClientMessage(text: string): ParseResult {
           continue;
         }
         if (!isRecord(entry) || typeof entry.channel !== 'string') {
-          return invalid('each channels entry must be a string or {channel, since?, latest?, conflate?}', id);
+          return invalid('each channels entry must be a string or {channel, since?, latest?, conflate?, depth?}', id);
         }
         const parsed: SubscribeEntry = { channel: entry.channel };
         if (entry.since !== undefined && entry.since !== null) {
@@ -91,6 +93,10 @@ export function parseClientMessage(text: string): ParseResult {
             return invalid(`conflate must be an integer number of milliseconds from ${MIN_CONFLATE_MS} to ${MAX_CONFLATE_MS}`, id);
           }
           parsed.conflate = ms;
+        }
+        if (entry.depth !== undefined) {
+          if (!SNAPSHOT_DEPTHS.includes(entry.depth as number)) return invalid(`depth must be one of ${SNAPSHOT_DEPTHS.join(', ')}`, id);
+          parsed.depth = entry.depth as number;
         }
         channels.push(parsed);
       }

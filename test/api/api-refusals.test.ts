@@ -102,6 +102,8 @@ describe('server API refusals', () => {
     await refused(api(gw.httpUrl, 'POST', '/api/publish', { channel: 'token.*.price', data: 1 }), 400, 'INVALID_CHANNEL');
     await refused(api(gw.httpUrl, 'POST', '/api/publish', { channel: 'a.b', data: 1, idempotencyKey: 'has space' }), 400, 'INVALID_IDEMPOTENCY_KEY');
     await refused(api(gw.httpUrl, 'POST', '/api/publish', { channel: 'a.b', data: 1, idempotencyKey: 'k'.repeat(129) }), 400, 'INVALID_IDEMPOTENCY_KEY');
+    const book = await refused(api(gw.httpUrl, 'POST', '/api/publish', { channel: 'book.BTC', data: { kind: 'update', bids: [['1e3', '1']] } }), 400, 'INVALID_BOOK');
+    assert.equal(book.body.error.reason, 'invalid_decimal');
     const late = await refused(api(gw.httpUrl, 'POST', '/api/publish', { messages: [{ channel: 'a.ok', data: 1 }, { channel: 'a.>', data: 2 }] }), 400, 'INVALID_CHANNEL');
     assert.equal(late.body.error.index, 1);
     assert.equal((await gw.broker.latest('>')).position.seq, before, 'no refused request published anything');

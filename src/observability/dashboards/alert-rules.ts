@@ -252,6 +252,21 @@ export const alertRules: AlertRule[] = [
     ],
   },
   {
+    alert: 'OdinBookChecksumMismatch',
+    quantity: `sum by (job, instance) (increase(ws_book_checksum_mismatches_total{${G}}[5m]))`,
+    op: '>',
+    threshold: 0,
+    for: '1m',
+    severity: 'warning',
+    summary: 'Book checksums from the publisher differ from the books {{ $labels.instance }} folds',
+    description: "A publisher's checksum does not match the book folded from the stream: the publisher's book and the stream disagree (a lost or repeated publish, a publisher bug). Clients still verify the gateway's checksum; a snapshot was requested.",
+    runbook: 'odinbookchecksummismatch',
+    cases: [
+      { series: [{ series: gw('ws_book_checksum_mismatches_total'), values: '0 0 0 1 2 3 3 3 3 3' }], at: '6m', fires: gwInstance },
+      { series: [{ series: gw('ws_book_checksum_mismatches_total'), values: '0x15' }], at: '10m' },
+    ],
+  },
+  {
     alert: 'OdinPublisherErrors',
     quantity: `sum by (job, instance) (rate(publisher_publish_errors_total{job="${JOBS.publisher}"}[5m]))`,
     op: '>',

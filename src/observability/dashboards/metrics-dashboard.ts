@@ -293,6 +293,31 @@ const reliability: PanelSpec[] = [
   },
 ];
 
+const books: PanelSpec[] = [
+  {
+    title: 'Book integrity',
+    description: 'Per second: publisher checksums that differ from the folded book (should stay 0; alert OdinBookChecksumMismatch), book messages refused by the fold by reason, crossed books after a fold, snapshots asked of publishers (docs/books.md).',
+    kind: 'timeseries',
+    unit: 'ops',
+    queries: [
+      { expr: `sum(${rate('ws_book_checksum_mismatches_total')})`, legend: 'checksum mismatches' },
+      { expr: `sum by (reason) (${rate('ws_book_messages_refused_total')})`, legend: 'refused {{reason}}' },
+      { expr: `sum(${rate('ws_book_crossed_total')})`, legend: 'crossed' },
+      { expr: `sum(${rate('ws_book_snapshot_requests_total')})`, legend: 'snapshots requested' },
+    ],
+  },
+  {
+    title: 'Books folded',
+    description: 'Book channels each instance folds (ws_book_channels), and books rebuilt from history per second by result (snapshot, complete, unsynced).',
+    kind: 'timeseries',
+    unit: 'short',
+    queries: [
+      { expr: `ws_book_channels${gw()}`, legend: '{{instance}} books' },
+      { expr: `sum by (result) (${rate('ws_book_rebuilds_total')})`, legend: 'rebuilt {{result}}' },
+    ],
+  },
+];
+
 const serverApi: PanelSpec[] = [
   {
     title: 'Server API requests',
@@ -515,6 +540,7 @@ export const metricsDashboard: DashboardSpec = {
     { title: 'Delivery latency', panels: latency },
     { title: 'Resume and history', panels: resume },
     { title: 'Reliability', panels: reliability },
+    { title: 'Books', panels: books },
     { title: 'Server API', panels: serverApi },
     { title: 'Resources', panels: resources },
     { title: 'NATS', panels: nats },

@@ -16,6 +16,8 @@ export interface SubscribeEntry {
   latest?: boolean;
   /** At most one message per channel per this many ms (100..60000, rounded up to a bucket): docs/protocol.md, "Conflation". */
   conflate?: number;
+  /** Book channels: levels per side in the snapshot (10, 25, 100 or 1000, the default: all). */
+  depth?: number;
 }
 export interface SubscribeRequest {
   type: 'subscribe';
