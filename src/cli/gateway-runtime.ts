@@ -7,6 +7,7 @@ import type { GatewayConfig } from '../config/gateway-options.js';
 import { OdinGateway } from '../gateway/gateway-server.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { warnAboutSecretFlags } from './secret-flags.js';
+import { listenFailure, natsFailure } from './start-failure.js';
 
 export interface RunningGateway {
   gateway: OdinGateway;
@@ -17,9 +18,20 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = createLogger(config.logLevel, { instance: config.instanceId });
   warnAboutSecretFlags(logger);
-  const broker = await createBroker(config, logger);
+  const broker = await createBroker(config, logger).catch((err: unknown) => {
+    throw natsFailure(err, config.natsUrl) ?? err;
+  });
   const gateway = new OdinGateway(config, { broker, logger });
-  await gateway.start();
+  try {
+    await gateway.start();
+  } catch (err) {
+    await broker.close().catch(() => undefined);
+    throw listenFailure(err, [
+      { port: config.port, host: config.host, option: '--port/PORT', hostOption: '--host/HOST' },
+      { port: config.metricsPort, host: config.metricsHost, option: '--metrics-port/METRICS_PORT', hostOption: '--metrics-host/METRICS_HOST' },
+      { port: config.apiPort, host: config.apiHost, option: '--api-port/API_PORT', hostOption: '--api-host/API_HOST' },
+    ]) ?? err;
+  }
   return { gateway, broker, logger };
 }
 

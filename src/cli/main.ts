@@ -4,6 +4,7 @@
 // `odin help <command>`), so each command only describes itself.
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/option-parser.js';
+import { StartFailure } from './start-failure.js';
 
 interface CommandModule {
   run(argv: string[]): Promise<void>;
@@ -86,6 +87,11 @@ main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`odin: invalid configuration: ${err.message}\n`);
     process.exit(2);
+  }
+  // Known start failures (port in use, NATS unreachable, no JetStream) are one actionable message, no stack.
+  if (err instanceof StartFailure) {
+    process.stderr.write(`odin: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`odin: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);

@@ -76,11 +76,18 @@ export function loadSecrets(s: Pick<KeySettings, 'jwtSecret' | 'jwtSecretFile' |
 }
 
 function loadJwksFile(path: string): JWTVerifyGetKey {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--jwt-jwks-file/JWT_JWKS_FILE: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
   let jwks: JSONWebKeySet;
   try {
-    jwks = JSON.parse(readFileSync(path, 'utf8')) as JSONWebKeySet;
-  } catch (err) {
-    throw new ConfigError(`--jwt-jwks-file/JWT_JWKS_FILE: cannot read ${path} as JSON: ${err instanceof Error ? err.message : String(err)}`);
+    jwks = JSON.parse(text) as JSONWebKeySet;
+  } catch {
+    // JSON.parse's message quotes the file; a wrong file given here may be a secret: its contents are never echoed.
+    throw new ConfigError(`--jwt-jwks-file/JWT_JWKS_FILE: ${path} is not valid JSON (a JWKS file is {"keys": [public keys]}; its contents are not shown)`);
   }
   if (!Array.isArray(jwks?.keys)) throw new ConfigError(`--jwt-jwks-file/JWT_JWKS_FILE: ${path} has no "keys" array`);
   if (jwks.keys.some((k) => 'd' in k || k.kty === 'oct')) throw new ConfigError(`--jwt-jwks-file/JWT_JWKS_FILE: ${path} holds private or symmetric keys; publish public keys only`);

@@ -97,6 +97,22 @@ export async function run(argv: string[]): Promise<void> {
   else process.stdout.write(summaryText(summary) + ('attack' in summary ? attackText((summary as AttackRunSummary).attack) : ''));
   if (config.json && config.json !== '-') writeFileSync(config.json, `${JSON.stringify(summary, null, 2)}\n`);
   if (config.report) writeFileSync(config.report, renderHtmlReport(summary));
-  // Loss is a failure: scripts and CI can rely on the exit code.
-  if (summary.gaps > 0 || summary.duplicates > 0) process.exitCode = 3;
+  // Loss is a failure, and so is a run that received nothing (a dead URL, a gateway nothing publishes to): scripts and CI rely on the exit code.
+  const failure = runFailure(summary);
+  if (failure !== undefined) {
+    process.stderr.write(`odin load: ${failure}\n`);
+    process.exitCode = 3;
+  }
+}
+
+/** Why the run failed, or undefined when it did not. */
+export function runFailure(summary: LoadSummary): string | undefined {
+  const c = summary.connections;
+  if (c.opened === 0) {
+    const errors = Object.entries(c.errorsByCode).map(([code, n]) => `${code} ${n}`).join(', ');
+    return `no connection opened (${c.attempted} attempted, ${c.failed} failed${errors ? `: ${errors}` : ''}); is a gateway listening at ${summary.url}?`;
+  }
+  if (summary.messages.received === 0) return `no message received on ${c.opened} connections: is anything publishing to the channels (npx odin publisher, or npx odin dev)?`;
+  if (summary.gaps > 0 || summary.duplicates > 0) return `${summary.gaps} gaps and ${summary.duplicates} duplicates`;
+  return undefined;
 }

@@ -12,6 +12,7 @@ import { startPublisher } from '../../publisher/publisher-runtime.js';
 import { settingsFrom } from '../../publisher/publisher-settings.js';
 import { stopOnSignals } from '../gateway-runtime.js';
 import { warnAboutSecretFlags } from '../secret-flags.js';
+import { listenFailure, natsFailure } from '../start-failure.js';
 
 export function help(): string {
   return renderHelp({
@@ -39,7 +40,9 @@ export async function run(argv: string[]): Promise<void> {
   const logger = createLogger(config.logLevel, { instance: config.instanceId, component: 'publisher' });
   warnAboutSecretFlags(logger);
   const control = resolveControlToken(config);
-  const broker = await createPublisherBroker(config, logger);
+  const broker = await createPublisherBroker(config, logger).catch((err: unknown) => {
+    throw natsFailure(err, config.natsUrl) ?? err;
+  });
   if (broker.kind === 'memory') {
     logger.warn({ event: 'publisher_memory_broker' }, 'no --nats/NATS_URL: publishing into a private memory broker that no gateway reads');
   }
@@ -50,6 +53,9 @@ export async function run(argv: string[]): Promise<void> {
     settings: settingsFrom(config),
     instanceId: config.instanceId,
     control: { port: config.port, host: config.host, token: control.token, allowedOrigins: config.controlAllowedOrigins },
+  }).catch(async (err: unknown) => {
+    await broker.close().catch(() => undefined);
+    throw listenFailure(err, [{ port: config.port, host: config.host, option: '--port/PORT', hostOption: '--host/HOST' }]) ?? err;
   });
   if (control.generated) {
     // Printed once so that a first run works; a deployment sets CONTROL_TOKEN or CONTROL_TOKEN_FILE.
