@@ -46,6 +46,8 @@ export class TestBookPublisher {
   readonly model: BookModel;
   private price: number;
   published = 0;
+  /** Seq of the last message published. */
+  lastSeq = 0;
   private seed = 7;
 
   constructor(
@@ -65,7 +67,7 @@ export class TestBookPublisher {
     for (let i = 0; i < n; i++) {
       this.price *= 1 + (this.model.book.bids.length === 0 ? 0 : (((this.published * 7919) % 13) - 6) * 2e-5);
       const data = this.published === 0 ? this.model.snapshot(this.price) : this.model.step(this.price);
-      await this.broker.publish(this.channel, data);
+      this.lastSeq = (await this.broker.publish(this.channel, data)).seq;
       this.published++;
     }
   }
