@@ -3,7 +3,8 @@
 // routine check under a minute. Tiny: a smoke run for the tests.
 // Scenarios name their systems where they are not Odin and its four classic
 // peers: compression compares Odin plain, Odin compressed and ws's
-// per-connection deflate; scale is one Odin gateway process.
+// per-connection deflate; scale is `odin gateway --workers N` over NATS, with
+// as many workers as the connections need.
 import { ConfigError } from '../config/option-parser.js';
 import type { Scenario, Timing } from './bench-scenario.js';
 import { CLASSIC_SYSTEMS } from './bench-systems.js';
@@ -25,16 +26,16 @@ const IDLE_SYSTEMS = [...CLASSIC_SYSTEMS, 'odin-deflate', 'ws-deflate'];
 
 export const DEFAULT_SCALE_CONNECTIONS = { full: 50_000, tiny: 500 } as const;
 
-const scaleScenario = (name: string, connections: number, broadcasts: number): Scenario => ({
+const scaleScenario = (name: string, connections: number, broadcasts: number, maxWorkers?: number): Scenario => ({
   name,
-  title: `${connections.toLocaleString('en-US')} subscribed connections to one gateway, ${broadcasts} broadcasts`,
+  title: `${connections.toLocaleString('en-US')} subscribed connections to one gateway (as many worker processes as needed), ${broadcasts} broadcasts`,
   clients: connections,
   channels: 1,
-  systems: ['odin'],
-  scale: { broadcasts },
+  systems: ['odin-cluster'],
+  scale: { broadcasts, ...(maxWorkers ? { maxWorkers } : {}) },
 });
 
-const full = (scaleConnections: number): Scenario[] => [
+const full = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
   { name: 'one-channel', title: '500 clients, one channel', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 2, ceiling: 50_000_000 } },
   { name: 'fifty-channels', title: '5,000 clients over 50 channels', clients: 5000, channels: 50, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 1, ceiling: 50_000_000 } },
   // Real watch lists: each client names 10 of 50 channels, a few on almost every list, most on few.
@@ -44,7 +45,7 @@ const full = (scaleConnections: number): Scenario[] => [
   // Latency at a fixed rate, unpinned then with server and generator on separate cores.
   { name: 'pinned', title: '500 clients, one channel, pinned and unpinned', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, pin: true },
   { name: 'idle', title: '10,000 idle subscribed connections', clients: 10_000, channels: 50, idle: true, systems: IDLE_SYSTEMS },
-  scaleScenario('scale', scaleConnections, 5),
+  scaleScenario('scale', scaleConnections, 5, scaleWorkers),
 ];
 
 const QUICK: Scenario[] = [
@@ -52,18 +53,18 @@ const QUICK: Scenario[] = [
   { name: 'idle', title: '1,000 idle subscribed connections', clients: 1000, channels: 50, idle: true },
 ];
 
-const tiny = (scaleConnections: number): Scenario[] => [
+const tiny = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
   { name: 'tiny', title: '20 clients, one channel', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
   { name: 'tiny-portfolio', title: '20 clients, each 3 of 6 channels (skewed)', clients: 20, channels: 6, perClient: 3, skew: 1, fixedDeliveriesPerSec: 2000 },
   { name: 'tiny-compression', title: '20 clients, one channel, permessage-deflate', clients: 20, channels: 1, systems: COMPRESSION_SYSTEMS, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
   { name: 'tiny-pinned', title: '20 clients, one channel, pinned and unpinned', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, pin: true },
-  scaleScenario('tiny-scale', scaleConnections, 3),
+  scaleScenario('tiny-scale', scaleConnections, 3, scaleWorkers),
 ];
 
-function scenariosOf(mode: BenchMode, scaleConnections: number | undefined): Scenario[] {
-  if (mode === 'full') return full(scaleConnections ?? DEFAULT_SCALE_CONNECTIONS.full);
+function scenariosOf(mode: BenchMode, scaleConnections: number | undefined, scaleWorkers?: number): Scenario[] {
+  if (mode === 'full') return full(scaleConnections ?? DEFAULT_SCALE_CONNECTIONS.full, scaleWorkers);
   if (mode === 'quick') return QUICK;
-  return tiny(scaleConnections ?? DEFAULT_SCALE_CONNECTIONS.tiny);
+  return tiny(scaleConnections ?? DEFAULT_SCALE_CONNECTIONS.tiny, scaleWorkers);
 }
 
 /** Scenario names by mode, for help and error messages. */
@@ -73,9 +74,9 @@ export function scenarioNames(mode: BenchMode): string[] {
 
 export function benchPlan(
   mode: BenchMode,
-  overrides: { warmupMs?: number | undefined; measureMs?: number | undefined; workers: number; sampleEvery: number; scenarios?: readonly string[]; scaleConnections?: number | undefined },
+  overrides: { warmupMs?: number | undefined; measureMs?: number | undefined; workers: number; sampleEvery: number; scenarios?: readonly string[]; scaleConnections?: number | undefined; scaleWorkers?: number | undefined },
 ): BenchPlan {
-  const base = scenariosOf(mode, overrides.scaleConnections);
+  const base = scenariosOf(mode, overrides.scaleConnections, overrides.scaleWorkers);
   const wanted = overrides.scenarios ?? [];
   // A typo must not run nothing and report success: name what this mode has.
   const unknown = wanted.filter((name) => !base.some((s) => s.name === name));

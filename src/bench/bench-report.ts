@@ -68,13 +68,13 @@ export function benchTable(out: BenchOutput): string {
   }
   const scale = out.rows.filter((r) => r.scale);
   if (scale.length) {
-    lines.push('', 'Scale: subscribed connections to one gateway process, then broadcasts to all of them:', '');
+    lines.push('', 'Scale: subscribed connections to one gateway (its worker processes summed), then broadcasts to all of them:', '');
     lines.push(
       markdownTable(
-        ['scenario', 'system', 'connections', 'connect + subscribe s', 'RSS/conn KiB', 'broadcast deliv/s', 'p50 ms', 'p99 ms', 'got every message', 'gaps'],
+        ['scenario', 'system', 'workers', 'connections', 'connect + subscribe s', 'conn/s', 'RSS/conn KiB', 'kernel slab/conn KiB', 'broadcast to last ms', 'broadcast deliv/s', 'p50 ms', 'p99 ms', 'got every message', 'gaps'],
         scale.map((r) => {
           const s = r.scale!;
-          return [r.scenario, r.system, `${fmt(s.subscribed)} of ${fmt(s.wanted)}`, fmt(s.connectSeconds, 2), fmt(r.rssPerConnectionKiB, 2), fmt(s.broadcastDeliveriesPerSec), fmt(s.broadcastP50, 2), fmt(s.broadcastP99, 2), fmt(s.complete), String(r.gaps)];
+          return [r.scenario, r.system, fmt(s.serverProcesses), `${fmt(s.subscribed)} of ${fmt(s.wanted)}`, fmt(s.connectSeconds, 2), fmt(s.connectionsPerSec), fmt(r.rssPerConnectionKiB, 2), fmt(s.kernelSlabPerConnectionKiB, 2), fmt(s.fanoutMs, 1), fmt(s.broadcastDeliveriesPerSec), fmt(s.broadcastP50, 2), fmt(s.broadcastP99, 2), fmt(s.complete), String(r.gaps)];
         }),
       ),
     );

@@ -32,7 +32,7 @@ export interface Scenario {
   /** Measure the fixed rate again with the server and the generator pinned to separate cores. */
   pin?: boolean;
   /** The scale course: connect all, RSS, then `broadcasts` messages to every connection, one at a time. */
-  scale?: { broadcasts: number };
+  scale?: { broadcasts: number; /** Most gateway worker processes to start (default: as many as needed). */ maxWorkers?: number };
 }
 
 export type PinMode = 'auto' | 'off';

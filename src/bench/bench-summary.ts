@@ -32,6 +32,15 @@ export interface SummaryRow {
     attempted: number;
     subscribed?: number;
     connectSeconds?: number;
+    connectionsPerSec?: number;
+    /** Gateway worker processes (RSS summed over them). */
+    serverProcesses?: number;
+    /** Kernel TCP socket buffer memory added by the connections, KiB (/proc/net/sockstat). */
+    kernelSocketMemKiB?: number;
+    /** Unreclaimable kernel slab added by the connections (both ends), KiB per connection. */
+    kernelSlabPerConnectionKiB?: number;
+    /** Broadcast: publish to the last connection's receipt, ms. */
+    fanoutMs?: number;
     broadcastDeliveriesPerSec?: number;
     broadcastP50?: number;
     broadcastP99?: number;
@@ -156,6 +165,11 @@ function scaleSummary(ok: readonly SystemResult[]): NonNullable<SummaryRow['scal
     attempted: runs[0]?.scale?.attempted ?? 0,
     subscribed: m((r) => r.connections?.ready),
     connectSeconds: m((r) => r.scale?.connectSeconds),
+    connectionsPerSec: m((r) => r.scale?.connectionsPerSec),
+    serverProcesses: m((r) => r.scale?.serverProcesses),
+    kernelSocketMemKiB: m((r) => r.scale?.kernelSocketMemKiB),
+    kernelSlabPerConnectionKiB: m((r) => (r.scale?.kernelSlabKiB !== undefined && r.connections?.ready ? Math.round((r.scale.kernelSlabKiB / r.connections.ready) * 100) / 100 : undefined)),
+    fanoutMs: m((r) => (r.scale?.fanoutMs.length ? median(r.scale.fanoutMs) : undefined)),
     broadcastDeliveriesPerSec: m((r) => r.scale?.deliveriesPerSec),
     broadcastP50: m((r) => r.scale?.latencyMs.p50),
     broadcastP99: m((r) => r.scale?.latencyMs.p99),

@@ -18,6 +18,8 @@ export interface RunningSystem {
   kind: ClientKind;
   /** The process whose RSS and CPU are the system's. */
   serverPid: number;
+  /** When the server is several processes (gateway workers): all of them, whose RSS is summed. */
+  serverPids?: number[];
   /** Every process of the system (server, broker, publisher): pinned together. */
   pids: number[];
   /** Clients offer permessage-deflate. */
@@ -38,6 +40,10 @@ export interface StartOptions {
   cpuProfileDir?: string;
   /** Open files to allow the server process (the scale scenario). */
   fdLimit?: number;
+  /** Connections the system must take (the scale scenario sizes a multi-process server from it). */
+  connections?: number;
+  /** Most server processes a multi-process system may start. */
+  maxWorkers?: number;
 }
 
 export interface SystemSpec {
@@ -52,7 +58,7 @@ function script(name: string): string {
 }
 
 /** A forked server child speaking the server-ipc protocol. */
-class ServerChild {
+export class ServerChild {
   private readonly waiters: Array<(m: ServerToParent) => boolean> = [];
 
   constructor(readonly child: ChildProcess) {

@@ -8,7 +8,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { GatewayConfig } from '../config/gateway-options.js';
 import { memoryBudget } from '../gateway/memory-budget.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { isDrainingMessage, type PrimaryToWorker, type WorkerState, type WorkerStatus } from '../gateway/cluster-protocol.js';
+import { workerMessage, type PrimaryToWorker, type WorkerState, type WorkerStatus } from '../gateway/cluster-protocol.js';
 
 /** A worker that dies sooner than this after its start is not restarted in a loop. */
 const MIN_UPTIME_FOR_RESTART_MS = 5000;
@@ -60,7 +60,9 @@ export function runClusterPrimary(config: GatewayConfig): void {
     slot.state = state;
     slot.startedAt = Date.now();
     worker.on('message', (m: unknown) => {
-      if (isDrainingMessage(m)) onDraining(worker);
+      const kind = workerMessage(m);
+      if (kind === 'draining') onDraining(worker);
+      else if (kind === 'up') onUp(worker);
     });
   };
   const onDraining = (worker: Worker): void => {
@@ -76,6 +78,15 @@ export function runClusterPrimary(config: GatewayConfig): void {
     broadcast();
   };
 
+  /** The worker said it listens (after gateway.start(): its NATS connection is up too). */
+  function onUp(worker: Worker): void {
+    const slot = slotOf(worker);
+    if (!slot || slot.state === 'up') return;
+    slot.state = 'up';
+    logger.info({ event: 'worker_up', worker: worker.id, pid: worker.process.pid, slot: slot.slot }, 'gateway worker listening');
+    broadcast();
+  }
+
   for (let i = 1; i <= config.workers; i++) {
     const slot: Slot = { slot: i, worker: undefined, state: 'starting', startedAt: 0, restarts: 0 };
     slots.push(slot);
@@ -83,13 +94,6 @@ export function runClusterPrimary(config: GatewayConfig): void {
   }
   logger.info({ event: 'gateway_cluster_started', workers: config.workers, port: config.port, pid: process.pid }, `forked ${config.workers} gateway workers`);
 
-  cluster.on('listening', (worker) => {
-    const slot = slotOf(worker);
-    if (!slot || slot.state === 'up') return;
-    slot.state = 'up';
-    logger.info({ event: 'worker_up', worker: worker.id, pid: worker.process.pid, slot: slot.slot }, 'gateway worker listening');
-    broadcast();
-  });
 
   cluster.on('exit', (worker, code, signal) => {
     const wasDraining = draining.delete(worker.id);

@@ -1,7 +1,7 @@
 // Every setting of `odin bench`, with its flag, environment variable and default.
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
 
-export const BENCH_SYSTEM_NAMES = ['odin', 'odin-deflate', 'odin-nats', 'nats-ws', 'ws-loop', 'ws-deflate', 'socketio'] as const;
+export const BENCH_SYSTEM_NAMES = ['odin', 'odin-deflate', 'odin-nats', 'odin-cluster', 'nats-ws', 'ws-loop', 'ws-deflate', 'socketio'] as const;
 
 export const benchOptionTable = {
   quick: { kind: 'bool', flag: 'quick', env: 'BENCH_QUICK', default: false, description: 'short run (under a minute): 500 clients on one channel, 1,000 idle connections, resume' },
@@ -14,6 +14,7 @@ export const benchOptionTable = {
   measureMs: { kind: 'int', flag: 'measure-ms', env: 'BENCH_MEASURE_MS', default: undefined, min: 100, description: 'measurement window per rate [default: by mode]' },
   sampleEvery: { kind: 'int', flag: 'sample-every', env: 'BENCH_SAMPLE_EVERY', default: 10, min: 1, description: 'every n-th connection reads payloads for latency and loss checks' },
   pin: { kind: 'string', flag: 'pin', env: 'BENCH_PIN', default: 'auto', choices: ['auto', 'off'], description: 'pinned scenarios: auto = also measure with server and generator on separate cores (taskset) where there are >= 2; off = unpinned only' },
+  scaleWorkers: { kind: 'int', flag: 'scale-workers', env: 'BENCH_SCALE_WORKERS', default: undefined, min: 2, max: 64, description: 'most gateway worker processes the scale scenario starts [default: as many as the connections need under the open-file limit, up to 64]' },
   scaleConnections: { kind: 'int', flag: 'scale-connections', env: 'BENCH_SCALE_CONNECTIONS', default: undefined, min: 1, max: 2_000_000, description: 'connections in the scale scenario [default: 50000; 500 with --tiny]' },
   json: { kind: 'string', flag: 'json', env: 'BENCH_JSON', default: undefined, description: 'write all results as JSON to this file (- = stdout, table to stderr)' },
   cpuProf: { kind: 'string', flag: 'cpu-prof', env: 'BENCH_CPU_PROF', default: undefined, description: 'write a V8 CPU profile of each Node server process into this directory' },

@@ -66,6 +66,7 @@ export const gatewayOptionTable = {
   apiMaxBatch: { kind: 'int', flag: 'api-max-batch', env: 'API_MAX_BATCH', default: 1000, min: 1, max: 100_000, description: 'messages per batch publish (more: 413 BATCH_TOO_LARGE)' },
   instanceId: { kind: 'string', flag: 'instance-id', env: 'INSTANCE_ID', default: undefined, description: 'name of this instance in logs and metrics [default: host-pid]' },
   workers: { kind: 'int', flag: 'workers', env: 'WORKERS', default: 1, min: 1, max: 64, description: 'gateway processes sharing the port (needs NATS when > 1)' },
+  reusePort: { kind: 'bool', flag: 'reuse-port', env: 'REUSE_PORT', default: false, description: 'with --workers: each worker binds the port itself (SO_REUSEPORT, the kernel spreads connections) instead of the primary accepting for all; needs Node 22.12+ or 23.1+ and a fixed --port' },
   natsUser: { kind: 'string', flag: 'nats-user', env: 'NATS_USER', default: undefined, description: 'NATS user name (with a password)' },
   natsPassword: { kind: 'string', flag: 'nats-password', env: 'NATS_PASSWORD', default: undefined, description: 'NATS password; a flag shows in ps: prefer the variable or --nats-password-file' },
   natsPasswordFile: { kind: 'string', flag: 'nats-password-file', env: 'NATS_PASSWORD_FILE', default: undefined, description: 'file holding the NATS password' },
@@ -82,6 +83,12 @@ export function gatewayConfigFrom(argv: readonly string[], env: NodeJS.ProcessEn
   const values = resolveOptions(gatewayOptionTable, argv, env, extraFlags);
   if (values.workers > 1 && !values.natsUrl) {
     throw new ConfigError(`--workers/WORKERS: ${values.workers} workers need a shared broker; set --nats/NATS_URL`);
+  }
+  if (values.reusePort && !nodeHasReusePort()) {
+    throw new ConfigError(`--reuse-port/REUSE_PORT: needs Node 22.12+ or 23.1+ (server.listen's reusePort); this is Node ${process.versions.node}`);
+  }
+  if (values.reusePort && values.port === 0) {
+    throw new ConfigError('--reuse-port/REUSE_PORT: needs a fixed --port (with port 0 every worker would bind a port of its own)');
   }
   if (values.authRequired && !values.jwtSecret && !values.jwtSecretFile && !values.jwtJwksFile && !values.jwtJwksUrl) {
     throw new ConfigError('--auth-required/AUTH_REQUIRED: true needs a key: --jwt-secret, --jwt-secret-file, --jwt-jwks-file or --jwt-jwks-url');
@@ -136,6 +143,12 @@ export function defaultChannelList(list: string | undefined): string[] {
 }
 
 /** Defaults for tests and embedding: every option at its default, overridden by `overrides`. */
+/** server.listen({ reusePort }) exists from Node 22.12 and 23.1 on. */
+export function nodeHasReusePort(version: string = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
 export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
   return { ...gatewayConfigFrom([], {}), ...overrides };
 }

@@ -24,12 +24,17 @@ export interface WorkerStatus {
   restarts: number;
 }
 
-export type WorkerToPrimary = { odin: 'draining' };
+export type WorkerToPrimary = { odin: 'draining' } | { odin: 'up' };
 export type PrimaryToWorker = { odin: 'cluster'; workers: WorkerStatus[] };
 
 /** Worker side: tells the primary this worker drains (no-op outside a cluster). */
 export function announceDraining(): void {
   if (cluster.isWorker && process.send) process.send({ odin: 'draining' } satisfies WorkerToPrimary);
+}
+
+/** Worker side: tells the primary this worker listens (no-op outside a cluster); with --reuse-port the primary sees no 'listening' of its own. */
+export function announceUp(): void {
+  if (cluster.isWorker && process.send) process.send({ odin: 'up' } satisfies WorkerToPrimary);
 }
 
 /** Worker side: calls `onView` with every state table the primary sends. */
@@ -39,6 +44,7 @@ export function onClusterView(onView: (workers: WorkerStatus[]) => void): void {
   });
 }
 
-export function isDrainingMessage(m: unknown): m is WorkerToPrimary {
-  return typeof m === 'object' && m !== null && (m as WorkerToPrimary).odin === 'draining';
+export function workerMessage(m: unknown): WorkerToPrimary['odin'] | undefined {
+  const odin = typeof m === 'object' && m !== null ? (m as { odin?: unknown }).odin : undefined;
+  return odin === 'draining' || odin === 'up' ? odin : undefined;
 }

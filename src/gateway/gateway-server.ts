@@ -247,7 +247,8 @@ export class OdinGateway implements AdmissionHost {
   /** Listens; resolves with the bound port. */
   async start(): Promise<number> {
     this.metrics.natsConnected.set(this.broker.status() === 'connected' ? 1 : 0);
-    await listen(this.server, this.config.port, this.config.host);
+    // --reuse-port: this process binds its own SO_REUSEPORT socket (exclusive: not through a cluster primary).
+    await listen(this.server, this.config.port, this.config.host, this.config.reusePort);
     if (this.metricsServer) await listen(this.metricsServer, this.config.metricsPort ?? 0, this.config.metricsHost);
     await this.api.start();
     this.sweep.start();
@@ -537,10 +538,10 @@ export class OdinGateway implements AdmissionHost {
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function listen(server: Server, port: number, host: string, reusePort = false): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, ...(reusePort ? { reusePort: true, exclusive: true } : {}) }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,29 +1,13 @@
 // Tiny real runs of `odin bench` (20 clients, about 2 s per system; 500
 // connections for scale): deliveries are counted for every system, nothing
 // is lost, compressed bytes per delivery are fewer, every connection gets
-// every broadcast, the open-file limit is reported when it caps a run.
+// every broadcast (bench-scale-limit.test.ts: the open-file limit).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { it } from 'node:test';
-import { CLI } from '../helpers/child-process.js';
+import { bench } from './bench-cli.js';
 import type { BenchOutput } from '../../src/bench/bench-suite.js';
 import { pinningUnavailable } from '../../src/bench/os-limits.js';
-
-/** Runs `odin bench` with `args` (through bash when `shell` prefixes it) and returns its JSON and stderr. */
-async function bench(args: string[], shell?: string): Promise<{ result: BenchOutput; err: string }> {
-  const argv = [CLI, 'bench', ...args, '--json', '-'];
-  const child = shell
-    ? spawn('bash', ['-c', `${shell}; exec "$@"`, 'bench', process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  assert.equal(code, 0, err);
-  return { result: JSON.parse(out) as BenchOutput, err };
-}
 
 it('odin bench --tiny counts deliveries for every system without gaps', { timeout: 180_000 }, async () => {
   const { result, err } = await bench(['--tiny', '--scenarios', 'tiny,tiny-portfolio']);
@@ -81,7 +65,7 @@ it('odin bench --tiny: compression, pinned latency and scale run, with 0 gaps, f
   }
 
   // Scale: 500 connections subscribed, each broadcast reached every one of them.
-  const scale = row('tiny-scale', 'odin');
+  const scale = row('tiny-scale', 'odin-cluster');
   assert.equal(scale.scale!.subscribed, 500);
   assert.equal(scale.scale!.complete, 500, 'every connection got every broadcast message');
   assert.ok((scale.scale!.broadcastDeliveriesPerSec ?? 0) > 0);
@@ -90,16 +74,5 @@ it('odin bench --tiny: compression, pinned latency and scale run, with 0 gaps, f
   assert.equal(run.scale!.broadcasts, 3);
   assert.equal(run.scale!.gaps, 0);
   assert.equal(result.rows.filter((r) => r.scenario === 'tiny-scale').length, 1, 'scale is one Odin gateway');
-});
-
-it('odin bench scale: under a low open-file limit, runs what fits and says what capped it', { timeout: 180_000 }, async () => {
-  const { result, err } = await bench(['--tiny', '--scenarios', 'tiny-scale', '--scale-connections', '1000'], 'ulimit -n 700');
-  const row = result.rows.find((r) => r.scenario === 'tiny-scale')!;
-  assert.equal(row.status, 'ok', row.note);
-  assert.equal(row.scale!.wanted, 1000);
-  assert.ok(row.scale!.attempted < 1000 && row.scale!.attempted > 0, `attempted ${row.scale!.attempted}`);
-  assert.equal(row.scale!.complete, row.scale!.attempted, 'every connection it opened got every broadcast');
-  assert.equal(row.gaps, 0);
-  assert.match(row.note ?? '', /capped at \d+ of 1000 connections: the server process may open 700 files/);
-  assert.match(err, /capped at \d+ connections/);
+  assert.equal(scale.scale!.serverProcesses, 2, 'a gateway of two worker processes (the fewest --workers cluster)');
 });

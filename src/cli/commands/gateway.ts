@@ -4,7 +4,7 @@ import { gatewayConfigFrom, gatewayOptionTable } from '../../config/gateway-opti
 import { GATEWAY_GROUPS, groupOptions, renderHelp } from '../help.js';
 import { isClusterWorker, runClusterPrimary, workerConfig } from '../gateway-cluster.js';
 import { startGateway, stopOnSignals } from '../gateway-runtime.js';
-import { announceDraining, onClusterView } from '../../gateway/cluster-protocol.js';
+import { announceDraining, announceUp, onClusterView } from '../../gateway/cluster-protocol.js';
 
 export function help(): string {
   return renderHelp({
@@ -34,7 +34,13 @@ export async function run(argv: string[]): Promise<void> {
     config = workerConfig(config);
   }
   const { gateway, broker, logger } = await startGateway(config);
-  if (isClusterWorker()) onClusterView((workers) => gateway.setClusterView(workers));
+  // Only under --expose-gc (`odin bench` scale starts workers so): a full collection on request, so RSS is read without garbage.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) process.on('SIGUSR2', () => gc());
+  if (isClusterWorker()) {
+    onClusterView((workers) => gateway.setClusterView(workers));
+    announceUp();
+  }
   stopOnSignals(logger, async (signal) => {
     // SIGTERM is a deploy: drain (clients asked to move over --drain-seconds); SIGINT (Ctrl-C) stops at once.
     if (signal === 'SIGTERM') {

@@ -1,0 +1,138 @@
+// The scale course's Odin: `odin gateway --workers N` as an operator runs it,
+// over a nats-server started here (JetStream, memory storage), with as many
+// workers as the wanted connections need under each process's open-file
+// limit; a separate publisher child publishes into the stream. The workers
+// run with --expose-gc, so that SIGUSR2 asks each for a full collection before
+// its RSS is read (commands/gateway.ts; nothing listens for it otherwise).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { fileBudget } from '../gateway/file-limit.js';
+import type { RunningSystem, StartOptions, SystemSpec } from './bench-systems.js';
+import { ServerChild } from './bench-systems.js';
+import { stopChild, trackChild } from './child-registry.js';
+import { startNatsServer } from './nats-server-process.js';
+import { openFileLimits } from './os-limits.js';
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/** Memory budget per worker: generous, so that the open-file limit, not the memory budget, bounds each worker. */
+const WORKER_MEMORY_MB = 2048;
+const MAX_WORKERS = 64;
+
+/** Workers needed for `connections`, each taking what its open-file limit allows. */
+export function workersFor(connections: number, maxWorkers = MAX_WORKERS, openFiles = openFileLimits()?.soft): { workers: number; perWorker: number } {
+  const perWorker = fileBudget(openFiles).maxConnections;
+  const workers = Number.isFinite(perWorker) ? Math.min(maxWorkers, Math.max(1, Math.ceil(connections / perWorker))) : 1;
+  return { workers, perWorker };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the gateway cluster; resolves once every worker has logged gateway_started. */
+async function startCluster(natsUrl: string, stream: string, workers: number, port: number): Promise<{ primary: ChildProcess; workerPids: number[] }> {
+  const args = ['--expose-gc', CLI, 'gateway', '--host', '127.0.0.1', '--port', String(port), '--nats', natsUrl, '--nats-stream', stream, '--nats-storage', 'memory',
+    '--workers', String(Math.max(2, workers)), '--memory-limit-mb', String(WORKER_MEMORY_MB * Math.max(2, workers)), '--drain-seconds', '0', '--shutdown-timeout-ms', '0', '--log-level', 'info'];
+  const primary = trackChild(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stderr = '';
+  primary.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+  const workerPids: number[] = [];
+  let partial = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`odin gateway --workers ${workers}: ${workerPids.length} workers started within 120 s; ${stderr}`)), 120_000);
+    primary.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`odin gateway exited (${code}) while starting: ${stderr}`));
+    });
+    const onData = (chunk: Buffer): void => {
+      partial += chunk.toString();
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl);
+        partial = partial.slice(nl + 1);
+        if (!line.includes('"gateway_started"')) continue;
+        workerPids.push(Number((JSON.parse(line) as { pid: number }).pid));
+        if (workerPids.length === Math.max(2, workers)) {
+          clearTimeout(timer);
+          primary.stdout!.off('data', onData);
+          // The rest of the log (a line per closed connection) is read and dropped.
+          primary.stdout!.resume();
+          resolve();
+        }
+      }
+    };
+    primary.stdout!.on('data', onData);
+  });
+  return { primary, workerPids };
+}
+
+async function stopCluster(primary: ChildProcess, workerPids: readonly number[]): Promise<void> {
+  // Killed outright: a drain of 200,000 connections would only measure the teardown.
+  for (const pid of workerPids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  primary.kill('SIGKILL');
+  await stopChild(primary, 1000);
+}
+
+export const ODIN_CLUSTER: SystemSpec = {
+  name: 'odin-cluster',
+  description: '`odin gateway --workers N` over NATS (JetStream, memory storage): as many workers as the connections need under the open-file limit; a publisher process publishing into the stream',
+  kind: 'odin',
+  async start(options: StartOptions): Promise<RunningSystem> {
+    const { workers } = workersFor(options.connections ?? 1, Math.min(MAX_WORKERS, options.maxWorkers ?? MAX_WORKERS));
+    const nats = await startNatsServer({ jetstream: true });
+    const stream = `BENCH${process.pid}`;
+    let cluster: { primary: ChildProcess; workerPids: number[] } | undefined;
+    try {
+      const port = await freePort();
+      cluster = await startCluster(nats.tcpUrl, stream, workers, port);
+      const { server } = await ServerChild.fork('odin-nats-publisher', [nats.tcpUrl, stream, String(port)]);
+      const running = cluster;
+      return {
+        name: 'odin-cluster',
+        kind: 'odin',
+        serverPid: running.workerPids[0]!,
+        serverPids: running.workerPids,
+        pids: [running.primary.pid!, ...running.workerPids, nats.pid, server.child.pid!],
+        deflate: false,
+        urlFor: () => `ws://127.0.0.1:${port}/ws`,
+        setRate: (perSec, channels) => server.send({ type: 'rate', perSec, channels }),
+        publishedPerChannel: () => server.published(),
+        burst: (channel, count) => server.burst(channel, count),
+        async collectGarbage() {
+          for (const pid of running.workerPids) {
+            try {
+              process.kill(pid, 'SIGUSR2');
+            } catch {
+              // a worker that is gone has no garbage
+            }
+          }
+          // No answer comes back over a signal: a full GC of a few hundred MiB takes well under this.
+          await new Promise((r) => setTimeout(r, 1500));
+        },
+        async stop() {
+          await stopChild(server.child);
+          await stopCluster(running.primary, running.workerPids);
+          await nats.stop();
+        },
+      };
+    } catch (err) {
+      if (cluster) await stopCluster(cluster.primary, cluster.workerPids);
+      await nats.stop();
+      throw err;
+    }
+  },
+};
