@@ -8,6 +8,8 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import type { ErrorCode } from '@odin-gateway/client/codes';
 import type { ClientConnection } from './client-connection.js';
 import type { ConflationObserver } from './conflation/conflation-hub.js';
+import type { SlowSwitchObserver } from './conflation/slow-client-policy.js';
+import type { Subscription } from './subscription.js';
 import type { ConflationTick } from './conflation/conflation-group.js';
 
 /** What a connection reports. */
@@ -39,7 +41,7 @@ export interface SweepObserver extends TimerObserver {
   swept(queuedBytes: number): void;
 }
 
-export class GatewayObserver implements ConnectionObserver, HubObserver, ConflationObserver, SweepObserver, TimerObserver {
+export class GatewayObserver implements ConnectionObserver, HubObserver, ConflationObserver, SlowSwitchObserver, SweepObserver, TimerObserver {
   constructor(
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
@@ -72,6 +74,11 @@ export class GatewayObserver implements ConnectionObserver, HubObserver, Conflat
     this.metrics.bytesSentUncompressed.inc(plainBytes);
     const now = Date.now();
     for (const m of messages) this.metrics.deliveryLatency.observe((now - m.ts) / 1000);
+  }
+
+  switchedToConflation(sub: Subscription, intervalMs: number): void {
+    this.metrics.slowClientsConflated.inc();
+    this.logger.info({ event: 'slow_client_conflated', session: sub.conn.id, channel: sub.pattern, interval_ms: intervalMs, queued_bytes: sub.conn.queuedBytes }, 'slow client: subscription switched to conflation');
   }
 
   /** Conflated deliveries count as deliveries, but not in the delivery latency (they wait for their interval by design). */

@@ -39,6 +39,7 @@ import { handleSubscribe, removeAllSubscriptions, subscribeDefaultChannels, type
 import { serveSse, type SseHost } from './sse/sse-endpoint.js';
 import { SubscriptionHub } from './subscription-hub.js';
 import { ConflationHub } from './conflation/conflation-hub.js';
+import { switchToConflation } from './conflation/slow-client-policy.js';
 import { UpgradeAdmission, type AdmissionHost } from './upgrade-admission.js';
 import { checkWsInternals, releaseInflater, socketOf } from './ws-socket-adapter.js';
 import { socketErrorName } from './socket-errors.js';
@@ -165,6 +166,7 @@ export class OdinGateway implements AdmissionHost {
     for (const reason of Object.values(BookRefusal)) this.metrics.bookRefused.inc({ reason }, 0);
     for (const result of ['snapshot', 'complete', 'unsynced']) this.metrics.bookRebuilds.inc({ result }, 0);
     this.conflation = new ConflationHub(this.hub, this.observer, (timer, err) => this.onTimerError(timer, err));
+    if (config.slowClient === 'conflate') this.hub.divertSlow = (sub, unsent) => switchToConflation(this.hub, this.conflation, this.observer, sub, unsent);
     this.subscribeContext = {
       broker: this.broker,
       hub: this.hub,

@@ -28,6 +28,12 @@ export class SubscriptionHub {
   private queuedByChannel = new Map<string, BrokerMessage[]>();
   private queuedInOrder: BrokerMessage[] = [];
   private flushScheduled = false;
+  /**
+   * Set under --slow-client conflate: a live subscription whose connection is
+   * over its budget when a batch is due is offered here first (true = taken
+   * over, conflated); else the write fails and the client is closed with 4000.
+   */
+  divertSlow: ((sub: Subscription, unsent: readonly BrokerMessage[]) => boolean) | undefined;
 
   constructor(
     private readonly observer: HubObserver,
@@ -136,6 +142,7 @@ export class SubscriptionHub {
         continue;
       }
       if (last <= sub.lastSeq) continue;
+      if (this.divertSlow !== undefined && conn.writer.overBudget && this.divertSlow(sub, messages)) continue;
       if (messages[0]!.seq <= sub.lastSeq) {
         // Rare: the subscription's seam is inside this batch (a NATS history
         // read ran ahead of the live consumer). Send only what is newer.

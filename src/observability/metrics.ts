@@ -64,6 +64,7 @@ export function createGatewayMetrics(registry: Registry) {
     bookCrossed: new Counter({ name: 'ws_book_crossed_total', help: 'book messages after which the book was crossed (best bid at or above best ask); delivered as folded', registers: r }),
     bookRebuilds: new Counter({ name: 'ws_book_rebuilds_total', help: 'books rebuilt from history, by result: snapshot (last snapshot and later updates), complete (all history from the start), unsynced (no base: waits for a snapshot)', labelNames: ['result'] as const, registers: r }),
     bookSnapshotRequests: new Counter({ name: 'ws_book_snapshot_requests_total', help: 'snapshots asked of publishers (control topic book-snapshot) after a mismatch or a rebuild without a base', registers: r }),
+    slowClientsConflated: new Counter({ name: 'ws_slow_subscriptions_conflated_total', help: 'live subscriptions switched to conflation because their connection was over MAX_QUEUE_BYTES (--slow-client conflate)', registers: r }),
     resumeDuration: new Histogram({ name: 'ws_resume_duration_seconds', help: 'time from a subscribe with a position to its last replayed message', buckets: LATENCY_BUCKETS, registers: r }),
   };
 }
