@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for Odin's tests: nats-server >= 2.10,
-# prometheus/promtool, chromium, docker-compose. Idempotent; quiet when all is
+# prometheus/promtool, chromium, docker-compose, and Debian's python3-websockets
+# and python3-pytest for the Python client's tests (clients/python). Idempotent; quiet when all is
 # present. scripts/check-test-prereqs.mjs checks the same list before `npm test`.
 set -euo pipefail
 
@@ -74,3 +75,12 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 fi
 docker-compose --version
+
+# The Python client's tests run Debian's Python (/usr/bin/python3) with Debian's
+# websockets and pytest: no pip, no virtualenv.
+if ! /usr/bin/python3 -c 'import websockets, pytest' >/dev/null 2>&1; then
+  echo "installing python3-websockets and python3-pytest (Debian)"
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-websockets python3-pytest >/dev/null
+fi
+/usr/bin/python3 -c 'import websockets; print("python3-websockets", websockets.__version__)'

@@ -52,6 +52,11 @@ export function missingPrerequisites(env = process.env) {
   const chromium = env.CHROMIUM_BIN ?? '/usr/bin/chromium';
   if (!executable(chromium)) missing.push(`chromium (${chromium}, or set CHROMIUM_BIN)`);
   if (!locate('docker-compose', env, 'DOCKER_COMPOSE_BIN')) missing.push('docker-compose (on PATH or DOCKER_COMPOSE_BIN; its `config` check needs no Docker engine)');
+  // The Python client's tests (clients/python) run pytest on Debian's Python with its websockets.
+  const python = env.PYTHON_BIN ?? '/usr/bin/python3';
+  if (!executable(python) || spawnSync(python, ['-c', 'import websockets, pytest']).status !== 0) {
+    missing.push(`python3 with websockets and pytest (${python}: Debian's python3-websockets and python3-pytest, or set PYTHON_BIN)`);
+  }
   return missing;
 }
 
