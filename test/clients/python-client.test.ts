@@ -64,6 +64,6 @@ describe('Python client (pytest) against two gateways over NATS', () => {
     assert.match(output, /\b\d+ passed\b/);
     assert.doesNotMatch(output, /\b(failed|error|skipped)\b/);
     // The failover test really stopped A: the client had to move.
-    assert.notEqual(await Promise.race([a.odin.exited, new Promise((r) => setTimeout(() => r('running'), 10_000))]), 'running', 'gateway A was stopped by the failover test');
+    assert.ok(a.odin.child.signalCode !== null || a.odin.child.exitCode !== null || (await a.odin.exited) !== undefined, 'gateway A was stopped by the failover test');
   });
 });
