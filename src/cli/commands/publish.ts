@@ -7,6 +7,7 @@ import { ApiRequestError, OdinApiClient } from '../../api/api-client.js';
 import type { PublishMessage } from '../../api/api-validation.js';
 import { ConfigError } from '../../config/option-parser.js';
 import { renderHelp } from '../help.js';
+import { warnAboutSecretFlagsOnStderr } from '../secret-flags.js';
 import { publishCliConfigFrom, publishOptionTable } from '../../config/publish-options.js';
 
 
@@ -27,6 +28,7 @@ API key (API_KEYS); give the same key in ODIN_API_KEY.`,
 
 export async function run(argv: string[]): Promise<void> {
   const config = publishCliConfigFrom(argv);
+  warnAboutSecretFlagsOnStderr(argv);
   const client = new OdinApiClient({ url: config.url, key: config.apiKey, maxSockets: 1 });
   try {
     if (config.file === undefined) {
