@@ -27,7 +27,22 @@ test('--slow-client conflate: a client reading far slower than the rate stays co
     await slow.subscribe(['token.*.price']);
     await fast.subscribe(['token.*.price']);
     const slowConn = [...h.gateway.connections].find((c) => c.isOpen && c.subscription('token.*.price') !== undefined)!;
-    // Reads in short bursts, twice a second: far slower than the channels publish.
+    const publishTurn = (turn: number): void => {
+      for (let i = 0; i < 30; i++) for (const channel of CHANNELS) broker.publishNow(channel, { type: 'price:update', turn, i, pad: PAD });
+    };
+    let maxQueued = 0;
+    let turns = 0;
+    // Phase 1: the slow client reads nothing until the server has switched it (a positive marker, not a timing guess).
+    slow.ws.pause();
+    const sub = () => slowConn.subscription('token.*.price');
+    while (sub()?.conflate === 0 && turns < 3000) {
+      publishTurn(turns++);
+      maxQueued = Math.max(maxQueued, slowConn.queuedBytes);
+      await new Promise((r) => setImmediate(r));
+      if (turns % 20 === 0) await fast.waitFor(() => fast.data.length >= turns * 90 - 4000, 60_000, 'the fast client keeps up');
+    }
+    assert.equal(sub()?.conflate, 1000, 'switched to 1 s conflation');
+    // Phase 2: it reads in short bursts twice a second, far slower than the channels publish.
     const reader = (async () => {
       while (reading) {
         slow.ws.resume();
@@ -37,18 +52,16 @@ test('--slow-client conflate: a client reading far slower than the rate stays co
         await new Promise((r) => setTimeout(r, 490));
       }
     })();
-    let maxQueued = 0;
-    for (let turn = 0; turn < 200; turn++) {
-      for (let i = 0; i < 30; i++) for (const channel of CHANNELS) broker.publishNow(channel, { type: 'price:update', turn, i, pad: PAD });
+    for (let k = 0; k < 100; k++) {
+      publishTurn(turns++);
       maxQueued = Math.max(maxQueued, slowConn.queuedBytes);
       await new Promise((r) => setImmediate(r));
-      if (turn % 20 === 0) await fast.waitFor(() => fast.data.length >= (turn + 1) * 90 - 4000, 30_000, 'the fast client keeps up');
+      if (turns % 20 === 0) await fast.waitFor(() => fast.data.length >= turns * 90 - 4000, 60_000, 'the fast client keeps up');
     }
-    await slow.waitFor(() => slow.ofType('conflating').length >= 1, 30_000, 'a conflating message');
     reading = false;
     await reader;
     slow.ws.resume();
-    const total = 200 * 30;
+    const total = turns * 30;
     await fast.waitFor(() => fast.data.length === total * CHANNELS.length, 60_000, 'every message on the fast client');
     const accounted = (channel: string): number => slow.dataOn(channel).reduce((n, m) => n + 1 + (m.skipped ?? 0), 0);
     await slow.waitFor(() => CHANNELS.every((c) => accounted(c) === published.get(c)), 30_000, 'every message accounted for on the slow client');
