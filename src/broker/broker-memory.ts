@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { channelMatches } from '@odin-gateway/client/channels';
 import { eventOf } from '../protocol/data-message-encoder.js';
 import { isHistoryCursor, type Broker, type BrokerMessage, type BrokerStats, type BrokerStatus, type HistoryCursor, type HistoryPage, type HistoryPageOptions, type LatestResult, type Position } from './broker.js';
-import { ChannelHistory } from './channel-history.js';
+import { ChannelHistory, HistoryBytes } from './channel-history.js';
 import { HistoryMerge } from './memory-history-merge.js';
 
 export interface MemoryBrokerOptions {
@@ -19,6 +19,8 @@ export interface MemoryBrokerOptions {
   historyMaxAgeMs: number;
   /** Channels tracked at most; default DEFAULT_MAX_CHANNELS. */
   maxChannels?: number;
+  /** Bytes of history kept at most (messageBytes), oldest message first; the latest of each channel is always kept. Default: unbounded. */
+  historyMaxBytes?: number;
 }
 
 export const DEFAULT_MAX_CHANNELS = 10_000;
@@ -37,16 +39,32 @@ export class MemoryBroker implements Broker {
   private readonly handlers: Array<(m: BrokerMessage) => void> = [];
   private state: BrokerStatus = 'connected';
   private readonly dedupe = new Map<string, Position>();
+  private readonly bytes = new HistoryBytes();
+  private readonly maxBytes: number;
+  /** Every kept message in publish (= seq) order, for the byte bound's oldest-first eviction: its history and seq. */
+  private order: ChannelHistory[] = [];
+  private orderSeq: number[] = [];
+  private orderHead = 0;
 
   constructor(private readonly options: MemoryBrokerOptions) {
     this.maxChannels = options.maxChannels ?? DEFAULT_MAX_CHANNELS;
+    this.maxBytes = options.historyMaxBytes ?? Infinity;
+  }
+
+  /** Bytes of history held (messageBytes of every kept message). */
+  get historyBytes(): number {
+    return this.bytes.total;
   }
 
   async start(): Promise<void> {}
 
   /** Drops all history and starts a new epoch: what a restart does, without one. */
   resetHistory(): void {
+    for (const history of this.channels.values()) history.forget();
     this.channels.clear();
+    this.order = [];
+    this.orderSeq = [];
+    this.orderHead = 0;
     this.dedupe.clear();
     this.seq = 0;
     this.forgottenTop = 0;
@@ -93,7 +111,7 @@ export class MemoryBroker implements Broker {
       this.channels.delete(channel);
     } else {
       // It may be a channel forgotten earlier: it lost everything up to forgottenTop.
-      history = new ChannelHistory(this.options.historySize, this.options.historyMaxAgeMs, this.forgottenTop);
+      history = new ChannelHistory(this.options.historySize, this.options.historyMaxAgeMs, this.forgottenTop, this.bytes);
     }
     this.channels.set(channel, history);
     if (this.channels.size > this.maxChannels) this.forgetIdlest();
@@ -107,6 +125,11 @@ export class MemoryBroker implements Broker {
       payload: JSON.stringify(payload) ?? 'null',
     };
     history.append(message);
+    if (this.maxBytes !== Infinity) {
+      this.order.push(history);
+      this.orderSeq.push(message.seq);
+      this.keepWithinBytes();
+    }
     const position = { seq: message.seq, epoch: this.currentEpoch };
     if (msgId !== undefined) this.rememberMsgId(msgId, position);
     for (const handler of this.handlers) handler(message);
@@ -170,9 +193,34 @@ export class MemoryBroker implements Broker {
     for (const entry of this.channels) if (channelMatches(pattern, entry[0])) yield entry;
   }
 
+  /**
+   * Evicts the oldest kept messages, whatever their channel, until history
+   * fits its byte bound. The latest message of each channel stays (it is the
+   * channel's latest value), so the bound is --history-max-bytes plus at most
+   * one message per channel. Within the bound, the front of the order is
+   * dropped past entries that are gone (count or age limit, a forgotten
+   * channel) or that are their channel's latest (a later entry of the
+   * channel evicts it), so the order costs about what is kept.
+   */
+  private keepWithinBytes(): void {
+    while (this.orderHead < this.order.length) {
+      const history = this.order[this.orderHead]!;
+      const seq = this.orderSeq[this.orderHead]!;
+      if (this.bytes.total > this.maxBytes) history.evictUpTo(seq);
+      else if (!history.forgotten && history.oldestSeq() <= seq && history.latest()!.seq !== seq) break;
+      this.orderHead++;
+    }
+    if (this.orderHead > 4096 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderSeq = this.orderSeq.slice(this.orderHead);
+      this.orderHead = 0;
+    }
+  }
+
   private forgetIdlest(): void {
     const first = this.channels.entries().next().value;
     if (!first) return;
+    first[1].forget();
     this.channels.delete(first[0]);
     this.forgottenTop = Math.max(this.forgottenTop, first[1].latest()?.seq ?? 0);
     this.evicted++;

@@ -4,6 +4,7 @@
 import type { NatsCredentialSettings } from '../config/nats-credentials.js';
 import type { Logger } from '../observability/logger.js';
 import type { Broker } from './broker.js';
+import { memoryBudget } from '../gateway/memory-budget.js';
 import { MemoryBroker } from './broker-memory.js';
 import { NatsBroker } from './broker-nats.js';
 import { natsAuthOptions } from './nats-auth.js';
@@ -18,6 +19,10 @@ export interface BrokerSettings extends Partial<NatsCredentialSettings> {
   natsStorage: string;
   historySize: number;
   historyMaxAgeSec: number;
+  /** Memory broker: bytes of history kept at most; 0 or absent = a quarter of the memory budget. */
+  historyMaxBytes?: number;
+  /** The memory budget in MiB (0 = cgroup limit, else the default), for the default history byte bound. */
+  memoryLimitMb?: number;
   /** This process owns the NATS stream's configuration (nats-stream-setup.ts); absent = it only verifies. */
   streamOwner?: boolean;
   instanceId: string;
@@ -52,7 +57,12 @@ export async function createBroker(settings: BrokerSettings, logger: Logger, rol
         ...(settings.natsLagWindowMs !== undefined ? { lagWindowMs: settings.natsLagWindowMs } : {}),
         connectOptions: natsAuthOptions(settings),
       })
-    : new MemoryBroker({ historySize: settings.historySize, historyMaxAgeMs: settings.historyMaxAgeSec * 1000, ...(settings.maxChannels !== undefined ? { maxChannels: settings.maxChannels } : {}) });
+    : new MemoryBroker({
+        historySize: settings.historySize,
+        historyMaxAgeMs: settings.historyMaxAgeSec * 1000,
+        historyMaxBytes: historyMaxBytesFor(settings),
+        ...(settings.maxChannels !== undefined ? { maxChannels: settings.maxChannels } : {}),
+      });
   try {
     await broker.start();
   } catch (err) {
@@ -69,4 +79,10 @@ export function natsServers(natsUrl: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+/** The memory broker's history byte bound: as configured, else a quarter of the memory budget. */
+export function historyMaxBytesFor(settings: Pick<BrokerSettings, 'historyMaxBytes' | 'memoryLimitMb'>): number {
+  if (settings.historyMaxBytes !== undefined && settings.historyMaxBytes > 0) return settings.historyMaxBytes;
+  return Math.floor(memoryBudget(settings.memoryLimitMb ?? 0).limitBytes / 4);
 }
