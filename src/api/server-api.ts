@@ -86,8 +86,12 @@ export class ServerApi {
     });
     if (config.apiPort !== undefined && this.keys.enabled) {
       this.server = createServer((req, res) => void this.serve(req, res, new URL(req.url ?? '/', 'http://gateway')));
-      this.server.on('error', (err) => this.logger.error({ event: 'api_listener_error', err: String(err) }, 'server API listener error'));
     }
+  }
+
+  /** The admin listener (--api-port with keys), for the gateway to guard; undefined when the API is on the public port or off. */
+  get adminServer(): Server | undefined {
+    return this.server;
   }
 
   /** true when /api/ is served on the public port (no --api-port). */

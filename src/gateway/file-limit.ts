@@ -26,17 +26,38 @@ export function openFileLimit(limitsText?: string): number | undefined {
   return soft !== undefined && Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
+/** Share of the descriptors after the reserve each private listener (--api-port, --metrics-port) may hold, within [ADMIN_SOCKETS_MIN, ADMIN_SOCKETS_MAX]. */
+export const ADMIN_SOCKET_SHARE = 0.05;
+export const ADMIN_SOCKETS_MIN = 4;
+export const ADMIN_SOCKETS_MAX = 64;
+
 export interface FileBudget {
   /** The open-file limit, undefined when unlimited or unknown. */
   openFiles: number | undefined;
+  /** Sockets each private listener may hold open; taken out of the public listener's share. Infinity when unknown. */
+  adminSockets?: number;
   /** Sockets of every kind the server may hold open (Node's server.maxConnections); Infinity when unknown. */
   maxSockets: number;
   /** WebSocket connections the descriptors allow; Infinity when unknown. */
   maxConnections: number;
 }
 
-export function fileBudget(openFiles: number | undefined): FileBudget {
-  if (openFiles === undefined) return { openFiles, maxSockets: Infinity, maxConnections: Infinity };
-  const maxSockets = Math.max(2, openFiles - FD_RESERVE);
-  return { openFiles, maxSockets, maxConnections: Math.max(1, Math.floor(maxSockets * FD_CONNECTION_SHARE)) };
+/**
+ * `adminListeners`: how many private listeners run beside the public one.
+ * Each gets a small share of its own, so idle sockets on a metrics or API
+ * port can never take the descriptors public clients need (and the reverse).
+ */
+export function fileBudget(openFiles: number | undefined, adminListeners = 0): FileBudget {
+  if (openFiles === undefined) return { openFiles, maxSockets: Infinity, maxConnections: Infinity, ...(adminListeners > 0 ? { adminSockets: Infinity } : {}) };
+  const available = Math.max(2, openFiles - FD_RESERVE);
+  if (adminListeners === 0) return { openFiles, maxSockets: available, maxConnections: Math.max(1, Math.floor(available * FD_CONNECTION_SHARE)) };
+  const adminSockets = Math.min(ADMIN_SOCKETS_MAX, Math.max(ADMIN_SOCKETS_MIN, Math.floor(available * ADMIN_SOCKET_SHARE)));
+  const maxSockets = Math.max(2, available - adminListeners * adminSockets);
+  return { openFiles, maxSockets, maxConnections: Math.max(1, Math.floor(maxSockets * FD_CONNECTION_SHARE)), adminSockets };
+}
+
+/** The budget a private listener's guard applies: its own share as its socket cap. */
+export function adminListenerBudget(files: FileBudget): FileBudget {
+  const sockets = files.adminSockets ?? Infinity;
+  return { openFiles: files.openFiles, maxSockets: sockets, maxConnections: 0 };
 }

@@ -31,7 +31,7 @@ import { maxConnectionsFor, memoryBudget } from './memory-budget.js';
 import { ResourceSampler } from './resource-sampler.js';
 import { serveHttp, type HttpEndpointsContext, type Readiness } from './http-endpoints.js';
 import { sdkCorsHeaders } from './sdk-cors.js';
-import { fileBudget, openFileLimit } from './file-limit.js';
+import { adminListenerBudget, fileBudget, openFileLimit } from './file-limit.js';
 import type { TimerErrorHandler } from './guarded-timer.js';
 import { ListenerGuard } from './listener-guard.js';
 import { MetricsCache } from './metrics-cache.js';
@@ -99,6 +99,8 @@ export class OdinGateway implements AdmissionHost {
   /** The private listener for /metrics when --metrics-port is set. */
   private readonly metricsServer: Server | undefined;
   private readonly guard: ListenerGuard;
+  /** The private listeners' guards (--metrics-port, --api-port): the same deadline and cap, their own share of open files. */
+  private readonly adminGuards: ListenerGuard[] = [];
   /** Every timer reports here instead of throwing out of the event loop. */
   private readonly onTimerError: TimerErrorHandler = (timer, err) => this.observer.timerFailed(timer, err);
   private readonly wss: WebSocketServer;
@@ -138,7 +140,8 @@ export class OdinGateway implements AdmissionHost {
     this.metrics = createGatewayMetrics(this.registry);
     const budget = memoryBudget(config.memoryLimitMb);
     this.memoryLimitBytes = budget.limitBytes;
-    const files = fileBudget(openFileLimit());
+    // Each private listener gets its own small share of the open files, taken out of the public one's.
+    const files = fileBudget(openFileLimit(), (config.metricsPort !== undefined ? 1 : 0) + (config.apiPort !== undefined ? 1 : 0));
     const byMemory = maxConnectionsFor(config.maxConnections, budget, config.connectionBudgetKb);
     // Past the open-file limit accept() fails and the process can no longer read /proc: the lower limit wins.
     this.maxConnections = Math.min(byMemory, files.maxConnections);
@@ -214,17 +217,22 @@ export class OdinGateway implements AdmissionHost {
     };
     this.server = createServer((req, res) => void serveHttp(httpContext, req, res));
     recordNegotiation(this.wss);
+    const guardOptions = { handshakeTimeoutMs: config.handshakeTimeoutMs, maxPendingHandshakes: config.maxPendingHandshakes };
     this.guard = new ListenerGuard(
       this.server,
-      { handshakeTimeoutMs: config.handshakeTimeoutMs, maxPendingHandshakes: config.maxPendingHandshakes, files },
+      { ...guardOptions, files },
       this.metrics,
       this.logger,
       onTimerError,
     );
     if (config.metricsPort !== undefined) {
-      const metricsContext: HttpEndpointsContext = { ...httpContext, metrics: metricsCache, site: false };
+      // Metrics and probes only: the server API and SSE stay where they are configured, never here.
+      const metricsContext: HttpEndpointsContext = { ...httpContext, metrics: metricsCache, site: false, api: undefined, sse: undefined };
       this.metricsServer = createServer((req, res) => void serveHttp(metricsContext, req, res));
-      this.metricsServer.on('error', (err) => this.logger.error({ event: 'server_error', code: (err as NodeJS.ErrnoException).code, err: String(err) }, 'metrics listener error'));
+      this.adminGuards.push(new ListenerGuard(this.metricsServer, { ...guardOptions, files: adminListenerBudget(files), listener: 'metrics' }, this.metrics, this.logger, onTimerError));
+    }
+    if (this.api.adminServer) {
+      this.adminGuards.push(new ListenerGuard(this.api.adminServer, { ...guardOptions, files: adminListenerBudget(files), listener: 'api' }, this.metrics, this.logger, onTimerError));
     }
     this.admission = new UpgradeAdmission(config, this.wss, this.metrics, this.logger, this);
     this.authContext = {
@@ -255,6 +263,7 @@ export class OdinGateway implements AdmissionHost {
     await this.api.start();
     this.sweep.start();
     this.guard.start();
+    for (const guard of this.adminGuards) guard.start();
     this.sampler.start(
       2000,
       (s) => {
@@ -364,6 +373,7 @@ export class OdinGateway implements AdmissionHost {
     this.expiry.stop();
     this.stopIngestDrops();
     this.guard.stop();
+    for (const guard of this.adminGuards) guard.stop();
     this.sampler.stop();
     this.server.closeAllConnections();
     await closed;

@@ -1,4 +1,5 @@
-// Guards the public listener below HTTP: how many sockets it may hold (the
+// Guards a listener below HTTP (the public one, and each private one:
+// --metrics-port, --api-port): how many sockets it may hold (the
 // open-file budget), what happens when accept() fails for want of file
 // descriptors (EMFILE/ENFILE: accepting pauses for a moment, never a crash),
 // the handshake deadline and cap for sockets that never send a request, and
@@ -22,6 +23,8 @@ export interface ListenerGuardOptions {
   handshakeTimeoutMs: number;
   maxPendingHandshakes: number;
   files: FileBudget;
+  /** Which listener, in logs; only the public one sets ws_handshakes_pending. Default 'public'. */
+  listener?: 'public' | 'metrics' | 'api';
 }
 
 const LOG_MESSAGES: Record<SocketRefusal, string> = {
@@ -37,6 +40,7 @@ export class ListenerGuard {
   private acceptPausedUntil = 0;
   /** Per reason: when it was last logged and how many went unlogged since. */
   private readonly logged = new Map<SocketRefusal, { at: number; since: number }>();
+  private readonly listener: 'public' | 'metrics' | 'api';
 
   constructor(
     private readonly server: Server,
@@ -45,6 +49,7 @@ export class ListenerGuard {
     private readonly logger: Logger,
     onTimerError: TimerErrorHandler,
   ) {
+    this.listener = options.listener ?? 'public';
     this.handshakes = new HandshakeDeadline(options.handshakeTimeoutMs, options.maxPendingHandshakes, {
       onRefused: (reason, socket) => this.refused(reason, socket.remoteAddress),
       onTimerError,
@@ -82,7 +87,7 @@ export class ListenerGuard {
       return;
     }
     this.handshakes.admit(socket);
-    this.metrics.handshakesPending.set(this.handshakes.size);
+    this.countPending();
   }
 
   /** After listen() succeeded, a server 'error' is an accept() failure: never fatal. */
@@ -110,9 +115,13 @@ export class ListenerGuard {
     this.refused('bad_request', socket.remoteAddress, err.code);
   }
 
+  private countPending(): void {
+    if (this.listener === 'public') this.metrics.handshakesPending.set(this.handshakes.size);
+  }
+
   private refused(reason: SocketRefusal, remote: string | undefined, code?: string): void {
     this.metrics.connectionsFailed.inc({ reason });
-    this.metrics.handshakesPending.set(this.handshakes.size);
+    this.countPending();
     const now = Date.now();
     const last = this.logged.get(reason);
     if (last && now - last.at < 1000) {
@@ -122,7 +131,7 @@ export class ListenerGuard {
     const count = (last?.since ?? 0) + 1;
     this.logged.set(reason, { at: now, since: 0 });
     try {
-      this.logger.warn({ event: 'socket_refused', reason, remote, code, count }, LOG_MESSAGES[reason]);
+      this.logger.warn({ event: 'socket_refused', reason, remote, code, count, listener: this.listener }, LOG_MESSAGES[reason]);
     } catch {
       // logging must not turn a refused socket into a crash
     }
