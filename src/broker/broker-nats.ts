@@ -15,7 +15,7 @@ import { DEFAULT_MAX_CHANNELS, type NatsChannelView } from './nats-channel-view.
 import type { NatsFaults } from './nats-faults.js';
 import { HistoryReadError, readHistoryPage } from './nats-history-reader.js';
 import { NatsRecoverySupervisor } from './nats-recovery-supervisor.js';
-import { ensureStream, type StreamSettings } from './nats-stream-setup.js';
+import { ensureStream, StreamConfigMismatchError, type StreamSettings } from './nats-stream-setup.js';
 import { withinMs } from './time-bound.js';
 
 export interface NatsBrokerOptions extends StreamSettings {
@@ -47,6 +47,9 @@ export interface NatsBrokerOptions extends StreamSettings {
 /** History reads try a consumer first; a create that takes longer falls back to direct reads. */
 const HISTORY_CONSUMER_TIMEOUT_MS = 1500;
 const CLOSE_STEP_MS = 3000;
+/** Start retries: 250 ms doubling to 10 s, as the recovery supervisor's. */
+const START_BACKOFF_FIRST_MS = 250;
+const START_BACKOFF_MAX_MS = 10_000;
 export const DEFAULT_LAG_CHECK_MS = 2000;
 export const DEFAULT_LAG_WINDOW_MS = 10_000;
 
@@ -65,6 +68,10 @@ export class NatsBroker implements Broker {
   private readonly handlers: Array<(m: BrokerMessage) => void> = [];
   private readonly statusHandlers: Array<(s: BrokerStatus) => void> = [];
   private readonly logger: Logger;
+  /** Why start() has not finished; undefined once started. */
+  private startProblem: string | undefined = 'not started';
+  /** Cuts a start retry's wait short when the broker is closed. */
+  private wakeStart: (() => void) | undefined;
 
   constructor(private readonly options: NatsBrokerOptions) {
     this.logger = options.logger.child({ component: 'nats-broker' });
@@ -82,15 +89,12 @@ export class NatsBroker implements Broker {
     });
     this.nc = nc;
     this.subscribeControl(nc);
-    const jsm = await jetstreamManager(nc);
+    // No account check here: JetStream may not answer yet (a forming cluster); the first stream step finds out, and is retried.
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
     const js = jsm.jetstream();
     this.jsm = jsm;
     this.js = js;
     this.readJs = jetstream(nc, { timeout: HISTORY_CONSUMER_TIMEOUT_MS });
-    const info = await ensureStream(jsm, this.options, this.logger).catch(async (err: unknown) => {
-      await this.close();
-      throw err;
-    });
     const isConnected = () => this.state !== 'disconnected' && this.state !== 'closed';
     const supervisor = new NatsRecoverySupervisor({
       jsm,
@@ -120,17 +124,60 @@ export class NatsBroker implements Broker {
     this.setStatus('connected');
     void this.followConnection(nc);
     try {
-      await supervisor.start(info);
+      await this.adoptStreamRetrying(jsm, supervisor);
     } catch (err) {
       await this.close();
       throw err;
     }
+    this.startProblem = undefined;
     const seedSeq = supervisor.generation()?.seededUpTo ?? 0;
     this.logger.info({ event: 'nats_broker_started', servers: this.options.servers, stream: this.options.name, epoch: supervisor.epoch(), seed_seq: seedSeq }, 'NATS broker started');
   }
 
+  /**
+   * The stream (checked or created) and the first live generation. On a
+   * forming cluster JetStream answers "no suitable peers for placement",
+   * "JetStream system temporarily unavailable" or times out for a while:
+   * every error but a configuration mismatch or a server without JetStream
+   * is retried with backoff, and
+   * starting() says why meanwhile (the gateway's /readyz shows it).
+   */
+  private async adoptStreamRetrying(jsm: JetStreamManager, supervisor: NatsRecoverySupervisor): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await supervisor.start(await ensureStream(jsm, this.options, this.logger));
+        return;
+      } catch (err) {
+        // A mismatch is configuration; a server without JetStream will not grow it: both end the start.
+        if (err instanceof StreamConfigMismatchError || /jetstream is not enabled/i.test(String(err)) || this.isClosed()) throw err;
+        const delayMs = Math.min(START_BACKOFF_MAX_MS, START_BACKOFF_FIRST_MS * 2 ** (attempt - 1));
+        this.startProblem = `${String(err)} (attempt ${attempt}, next in ${delayMs} ms)`;
+        this.logger.warn({ event: 'nats_start_retry', err: String(err), attempt, retry_in_ms: delayMs }, 'NATS broker start failed; retrying with backoff');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          this.wakeStart = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeStart = undefined;
+        if (this.isClosed()) throw new NatsBrokerError(`closed while starting: ${this.startProblem}`);
+      }
+    }
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** While start() has not finished: why (its last transient error); undefined once started. */
+  starting(): string | undefined {
+    return this.startProblem;
+  }
+
   async close(): Promise<void> {
     if (this.state === 'closed') return;
+    this.wakeStart?.();
     // Neither step may hang a shutdown when NATS is unreachable.
     await withinMs(this.supervisor?.stop(), CLOSE_STEP_MS);
     const nc = this.nc;

@@ -148,6 +148,13 @@ export interface Broker {
   /** The current epoch (history identity). */
   epoch(): string;
   status(): BrokerStatus;
+  /**
+   * While start() has not finished: why (e.g. the last transient JetStream
+   * error it retries with backoff); undefined once started. A gateway listens
+   * before its broker starts, and /readyz shows this (broker_starting).
+   * Brokers that start at once need not have it.
+   */
+  starting?(): string | undefined;
   stats(): BrokerStats;
   /**
    * Broadcasts a control message to every gateway sharing this broker (the

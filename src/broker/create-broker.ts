@@ -39,8 +39,16 @@ export interface BrokerRole {
   consume: boolean;
 }
 
+/** Builds and starts the broker (a publisher's way: it has no /readyz to show a slow start). */
 export async function createBroker(settings: BrokerSettings, logger: Logger, role: BrokerRole = { role: 'gateway', consume: true }): Promise<Broker> {
-  const broker = settings.natsUrl
+  const broker = buildBroker(settings, logger, role);
+  await startBroker(broker);
+  return broker;
+}
+
+/** The broker, not started: a gateway listens first, so /readyz can say why a start takes long. */
+export function buildBroker(settings: BrokerSettings, logger: Logger, role: BrokerRole = { role: 'gateway', consume: true }): Broker {
+  return settings.natsUrl
     ? new NatsBroker({
         servers: natsServers(settings.natsUrl),
         name: settings.natsStream,
@@ -63,6 +71,10 @@ export async function createBroker(settings: BrokerSettings, logger: Logger, rol
         historyMaxBytes: historyMaxBytesFor(settings),
         ...(settings.maxChannels !== undefined ? { maxChannels: settings.maxChannels } : {}),
       });
+}
+
+/** Starts a broker; transient JetStream errors are retried inside (broker-nats.ts), a configuration mismatch is not. */
+export async function startBroker(broker: Broker): Promise<void> {
   try {
     await broker.start();
   } catch (err) {
@@ -70,7 +82,6 @@ export async function createBroker(settings: BrokerSettings, logger: Logger, rol
     if (err instanceof StreamConfigMismatchError) throw new ConfigError(err.message);
     throw err;
   }
-  return broker;
 }
 
 /** `--nats` takes a comma-separated list of servers (members of one cluster). */

@@ -1,7 +1,7 @@
 // Starts a gateway with its broker and wires process signals: the stop
 // callback learns which signal came (`odin gateway` drains on SIGTERM and
 // stops at once on SIGINT), then the process exits 0.
-import { createBroker } from '../broker/create-broker.js';
+import { buildBroker, startBroker } from '../broker/create-broker.js';
 import type { Broker } from '../broker/broker.js';
 import type { GatewayConfig } from '../config/gateway-options.js';
 import { OdinGateway } from '../gateway/gateway-server.js';
@@ -15,24 +15,43 @@ export interface RunningGateway {
   logger: Logger;
 }
 
+/** Resolves once the gateway listens and its broker runs; a broker that cannot start (a configuration mismatch) stops the gateway and rejects. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = createLogger(config.logLevel, { instance: config.instanceId });
   warnAboutSecretFlags(logger);
-  const broker = await createBroker(config, logger).catch((err: unknown) => {
-    throw natsFailure(err, config.natsUrl) ?? err;
-  });
-  const gateway = new OdinGateway(config, { broker, logger });
+  const broker = buildBroker(config, logger);
+  let started: { gateway: OdinGateway; brokerStarted: Promise<void> };
   try {
-    await gateway.start();
+    started = await listenThenStartBroker(config, broker, logger);
   } catch (err) {
-    await broker.close().catch(() => undefined);
+    // The broker was built, not started: nothing to close.
     throw listenFailure(err, [
       { port: config.port, host: config.host, option: '--port/PORT', hostOption: '--host/HOST' },
       { port: config.metricsPort, host: config.metricsHost, option: '--metrics-port/METRICS_PORT', hostOption: '--metrics-host/METRICS_HOST' },
       { port: config.apiPort, host: config.apiHost, option: '--api-port/API_PORT', hostOption: '--api-host/API_HOST' },
     ]) ?? err;
   }
-  return { gateway, broker, logger };
+  await started.brokerStarted.catch((err: unknown) => {
+    throw natsFailure(err, config.natsUrl) ?? err;
+  });
+  return { gateway: started.gateway, broker, logger };
+}
+
+/**
+ * Listens first, then starts the broker: while it starts (transient
+ * JetStream errors on a forming cluster are retried with backoff), /readyz
+ * answers 503 `broker_starting` with the reason and upgrades are refused.
+ * `brokerStarted` rejects, with the gateway stopped, when the broker cannot
+ * start at all.
+ */
+export async function listenThenStartBroker(config: GatewayConfig, broker: Broker, logger: Logger): Promise<{ gateway: OdinGateway; brokerStarted: Promise<void> }> {
+  const gateway = new OdinGateway(config, { broker, logger });
+  await gateway.start();
+  const brokerStarted = startBroker(broker).catch(async (err: unknown) => {
+    await gateway.stop();
+    throw err;
+  });
+  return { gateway, brokerStarted };
 }
 
 export function stopOnSignals(logger: Logger, stop: (signal: NodeJS.Signals) => Promise<void>): void {

@@ -154,7 +154,7 @@ export class OdinGateway implements AdmissionHost {
     this.metrics.connectionsMax.set(this.maxConnections);
     this.metrics.memoryLimitBytes.set(this.memoryLimitBytes);
     // Labelled series exist from the start (at 0), so rates and alerts have data before the first event.
-    for (const reason of ['capacity', 'connection_rate', 'shutting_down', 'unauthorized', 'not_found', 'origin', 'invalid_stream']) this.metrics.connectionsFailed.inc({ reason }, 0);
+    for (const reason of ['capacity', 'connection_rate', 'shutting_down', 'broker_starting', 'unauthorized', 'not_found', 'origin', 'invalid_stream']) this.metrics.connectionsFailed.inc({ reason }, 0);
     for (const result of ['accepted', 'invalid', 'other_user']) this.metrics.tokenRefreshes.inc({ result }, 0);
     this.metrics.ingestDropped.inc({ reason: 'invalid_channel' }, 0);
     for (const code of [...Object.values(ErrorCode), 'MESSAGE_TOO_BIG']) this.metrics.clientErrors.inc({ code }, 0);
@@ -296,11 +296,13 @@ export class OdinGateway implements AdmissionHost {
   /** Ready to take connections: broker connected, below capacity (upgrades in progress included), not stopping. */
   readiness(): Readiness {
     const reasons: string[] = [];
-    if (this.broker.status() !== 'connected') reasons.push('broker_disconnected');
+    const starting = this.broker.starting?.();
+    if (starting !== undefined) reasons.push('broker_starting');
+    else if (this.broker.status() !== 'connected') reasons.push('broker_disconnected');
     if (this.connections.size + this.admission.inProgress >= this.maxConnections) reasons.push('at_capacity');
     if (this.shuttingDown) reasons.push('shutting_down');
     if (this.draining) reasons.push('draining');
-    return { ready: reasons.length === 0, reasons, ...(this.clusterView ? { cluster: this.clusterView } : {}) };
+    return { ready: reasons.length === 0, reasons, ...(starting !== undefined ? { broker: starting } : {}), ...(this.clusterView ? { cluster: this.clusterView } : {}) };
   }
 
   health(): HealthReport {
@@ -309,6 +311,7 @@ export class OdinGateway implements AdmissionHost {
     return healthReport({
       brokerKind: this.broker.kind,
       brokerConnected: this.broker.status() === 'connected',
+      brokerStarting: this.broker.starting?.(),
       brokerLag: broker.lagMessages,
       brokerBehind: broker.behind,
       connections: this.connections.size,
@@ -470,6 +473,10 @@ export class OdinGateway implements AdmissionHost {
     return this.shuttingDown;
   }
 
+  isBrokerStarting(): boolean {
+    return this.broker.starting?.() !== undefined;
+  }
+
   /** @internal */
   handleClosed(conn: ClientConnection, code: number): void {
     conn.markClosed();
@@ -515,6 +522,8 @@ export class OdinGateway implements AdmissionHost {
     const previous = this.epoch;
     this.epoch = epoch;
     this.books.reset();
+    // Listening began before the broker started: its first epoch is adopted, not a reset (upgrades were refused meanwhile).
+    if (previous === '') return void this.logger.info({ event: 'epoch_adopted', epoch }, 'broker started: epoch adopted');
     this.logger.warn({ event: 'epoch_changed', previous, epoch, connections: this.connections.size }, 'broker history was reset: closing clients so they resync');
     for (const conn of this.connections) conn.close(CloseCode.HISTORY_RESET);
   }

@@ -11,6 +11,8 @@ export const HEALTH_THRESHOLDS = {
 export interface HealthInputs {
   brokerKind: string;
   brokerConnected: boolean;
+  /** The broker has not finished starting: why (undefined once started). */
+  brokerStarting?: string | undefined;
   /** Messages the live consumer has not delivered yet (NATS). */
   brokerLag: number;
   /** The live consumer is behind for longer than its window. */
@@ -57,7 +59,8 @@ export function healthReport(h: HealthInputs): HealthReport {
   const capacityOk = grade('capacity', capacityPct, HEALTH_THRESHOLDS.capacity);
   const memoryOk = grade('memory', memoryPct, HEALTH_THRESHOLDS.memory);
   const cpuOk = grade('cpu', h.cpuPercent, HEALTH_THRESHOLDS.cpu);
-  if (!h.brokerConnected) errors.push(`${h.brokerKind === 'nats' ? 'NATS' : 'broker'} disconnected`);
+  if (h.brokerStarting !== undefined) errors.push(`${h.brokerKind === 'nats' ? 'NATS' : 'broker'} starting: ${h.brokerStarting}`);
+  else if (!h.brokerConnected) errors.push(`${h.brokerKind === 'nats' ? 'NATS' : 'broker'} disconnected`);
   else if (h.brokerBehind) errors.push(`NATS live consumer behind the stream by ${h.brokerLag} messages and not catching up`);
   if (h.shuttingDown) errors.push('shutting down');
   const status = errors.length > 0 ? 'unhealthy' : warnings.length > 0 ? 'degraded' : 'healthy';
@@ -66,8 +69,8 @@ export function healthReport(h: HealthInputs): HealthReport {
     healthy: status !== 'unhealthy',
     checks: {
       nats: {
-        status: h.brokerConnected ? 'connected' : 'disconnected',
-        healthy: h.brokerConnected && !h.brokerBehind,
+        status: h.brokerStarting !== undefined ? 'starting' : h.brokerConnected ? 'connected' : 'disconnected',
+        healthy: h.brokerConnected && h.brokerStarting === undefined && !h.brokerBehind,
         broker: h.brokerKind,
         consumer_lag: h.brokerLag,
         behind: h.brokerBehind,

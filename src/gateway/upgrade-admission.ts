@@ -19,6 +19,8 @@ export interface AdmissionHost {
   readonly maxConnections: number;
   connectionCount(): number;
   isShuttingDown(): boolean;
+  /** The broker has not finished starting: a client would get neither history nor live messages yet. */
+  isBrokerStarting(): boolean;
   /** Called once ws owns the socket; identity may be a refusal (closed with 4003 in-band). */
   onUpgraded(ws: WebSocket, req: IncomingMessage, identity: Identity): void;
 }
@@ -81,6 +83,7 @@ export class UpgradeAdmission {
       return this.refused(403, 'origin');
     }
     if (this.host.isShuttingDown()) return this.refused(503, 'shutting_down');
+    if (this.host.isBrokerStarting()) return this.refused(503, 'broker_starting');
     if (!this.connectLimiter.allow(req.socket.remoteAddress ?? '')) {
       const refused = this.connectLimiter.refused;
       if ((refused & (refused - 1)) === 0) {

@@ -7,6 +7,7 @@ import type { Broker } from '../../src/broker/broker.js';
 import { defaultGatewayConfig, type GatewayConfig } from '../../src/config/gateway-options.js';
 import { OdinGateway } from '../../src/gateway/gateway-server.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { listenThenStartBroker } from '../../src/cli/gateway-runtime.js';
 
 export interface GatewayHarness {
   gateway: OdinGateway;
@@ -17,12 +18,32 @@ export interface GatewayHarness {
   stop(): Promise<void>;
 }
 
+function testGatewayConfig(overrides: Partial<GatewayConfig>): GatewayConfig {
+  return defaultGatewayConfig({ port: 0, host: '127.0.0.1', logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', shutdownTimeoutMs: 2000, metricsCacheMs: 0, ...overrides });
+}
+
 export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, broker?: Broker): Promise<GatewayHarness> {
-  const config = defaultGatewayConfig({ port: 0, host: '127.0.0.1', logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', shutdownTimeoutMs: 2000, metricsCacheMs: 0, ...overrides });
+  const config = testGatewayConfig(overrides);
   const b = broker ?? new MemoryBroker({ historySize: config.historySize, historyMaxAgeMs: config.historyMaxAgeSec * 1000, historyMaxBytes: historyMaxBytesFor(config) });
   await b.start();
   const gateway = new OdinGateway(config, { broker: b, logger: createLogger(config.logLevel) });
-  const port = await gateway.start();
+  return harnessOf(gateway, b, await gateway.start(), !broker);
+}
+
+/**
+ * As `odin gateway` starts: the gateway listens first, then its broker
+ * starts (retrying transient JetStream errors while /readyz says why).
+ * Resolves once listening; `brokerStarted` settles with the broker's start.
+ */
+export async function startTestGatewayListeningFirst(broker: Broker, overrides: Partial<GatewayConfig> = {}): Promise<{ harness: GatewayHarness; brokerStarted: Promise<void> }> {
+  const config = testGatewayConfig(overrides);
+  const { gateway, brokerStarted } = await listenThenStartBroker(config, broker, createLogger(config.logLevel));
+  // Handled by whoever awaits it; unhandled here it would end the test process.
+  brokerStarted.catch(() => undefined);
+  return { harness: harnessOf(gateway, broker, gateway.port, false), brokerStarted };
+}
+
+function harnessOf(gateway: OdinGateway, b: Broker, port: number, ownsBroker: boolean): GatewayHarness {
   return {
     gateway,
     broker: b,
@@ -31,7 +52,7 @@ export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, b
     httpUrl: `http://127.0.0.1:${port}`,
     async stop() {
       await gateway.stop();
-      if (!broker) await b.close();
+      if (ownsBroker) await b.close();
     },
   };
 }

@@ -28,7 +28,8 @@ test('3-node cluster, stream replicas 3: the stream leader is killed; publishing
     for (let i = 0; i < 2; i++) {
       // Each gateway knows one node first; the client learns the others.
       const servers = [...cluster.servers.slice(i), ...cluster.servers.slice(0, i)].map((s) => s.url).join(',');
-      await scene.addGateway(servers, { replicas: 3, reconnectTimeWaitMs: 200 });
+      // Not racing JetStream: a replicated stream may not be placeable yet; the gateway retries and /readyz says when it is ready.
+      await scene.addReadyGateway(servers, { replicas: 3, reconnectTimeWaitMs: 200 });
     }
     const [a, b] = scene.gateways as [GatewayHarness, GatewayHarness];
     const { leader, replicas } = await streamLeader(cluster, 'ODIN');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { NatsBroker, type NatsBrokerOptions } from '../../src/broker/broker-nats.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startTestGateway, type GatewayHarness } from '../helpers/gateway-harness.js';
+import { startTestGateway, startTestGatewayListeningFirst, type GatewayHarness } from '../helpers/gateway-harness.js';
 import { TestClient } from '../helpers/test-client.js';
 
 let streamCounter = 0;
@@ -176,6 +176,20 @@ export class NatsScene {
     const gateway = await startTestGateway({}, broker);
     this.gateways.push(gateway);
     return gateway;
+  }
+
+  /**
+   * Starts a gateway as `odin gateway` does (listening before its broker
+   * starts) and waits for /readyz to answer 200: on a forming cluster the
+   * broker retries transient JetStream errors meanwhile.
+   */
+  async addReadyGateway(servers: string, overrides: Partial<NatsBrokerOptions> = {}, timeoutMs = 60_000): Promise<GatewayHarness> {
+    const broker = natsBroker(servers, overrides);
+    this.brokers.push(broker);
+    const { harness } = await startTestGatewayListeningFirst(broker);
+    this.gateways.push(harness);
+    await waitUntil(async () => (await fetch(`${harness.httpUrl}/readyz`)).status === 200, timeoutMs, 'the gateway to be ready', () => harness.gateway.readiness());
+    return harness;
   }
 
   /** A publish-only broker with a publisher that retries through outages, started. */
