@@ -189,7 +189,7 @@ describe('bench options', () => {
     assert.doesNotMatch(scenario.stderr, /\[run 1/, 'nothing ran');
     const system = spawnSync(process.execPath, [CLI, 'bench', '--tiny', '--systems', 'odin,kafka'], { encoding: 'utf8' });
     assert.equal(system.status, 2, system.stderr);
-    assert.match(system.stderr, /unknown system "kafka"; one of odin, odin-deflate, odin-nats, nats-ws, ws-loop, ws-deflate, socketio/);
+    assert.match(system.stderr, /unknown system "kafka"; one of odin, odin-deflate, odin-nats, odin-cluster, nats-ws, ws-loop, ws-deflate, socketio/);
     for (const command of ['bench', 'load']) {
       const help = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' });
       assert.equal(help.status, 0, help.stderr);
@@ -326,10 +326,10 @@ describe('machine limits', () => {
     assert.equal(connectionCapacity(undefined), Number.MAX_SAFE_INTEGER);
   });
 
-  it('the scale scenario takes its size from --scale-connections, and only Odin runs it', () => {
+  it('the scale scenario takes its size from --scale-connections, and only Odin (odin-cluster: workers over NATS) runs it', () => {
     const scale = benchPlan('full', { workers: 1, sampleEvery: 1, scenarios: ['scale'] }).scenarios[0]!;
     assert.equal(scale.clients, 50_000);
-    assert.deepEqual(scale.systems, ['odin']);
+    assert.deepEqual(scale.systems, ['odin-cluster']);
     assert.equal(benchPlan('full', { workers: 1, sampleEvery: 1, scenarios: ['scale'], scaleConnections: 1234 }).scenarios[0]!.clients, 1234);
     assert.equal(benchPlan('tiny', { workers: 1, sampleEvery: 1, scenarios: ['tiny-scale'] }).scenarios[0]!.clients, 500);
     assert.deepEqual(benchPlan('full', { workers: 1, sampleEvery: 1, scenarios: ['compression'] }).scenarios[0]!.systems, ['odin', 'odin-deflate', 'ws-deflate']);

@@ -179,7 +179,7 @@ test('a worker killed with SIGKILL: /readyz shows it restarting then up; its cli
       const slot = (await clusterView(gateway)).find((w) => w.slot === 1);
       if (slot) seen.add(slot.state);
       return slot?.state === 'up' && slot.restarts === 1;
-    }, 30_000, 'slot 1 up again');
+    }, 90_000, 'slot 1 up again', () => ({ seen: [...seen], exits: gateway.lines.filter((l) => l.event === 'worker_exited' || l.event === 'worker_up') }));
     assert.ok(seen.has('restarting'), `/readyz showed the crashed worker restarting (saw ${[...seen].join(', ')})`);
     assert.ok(gateway.lines.some((l) => l.event === 'worker_exited' && l.pid === doomed!.pid && l.restart === true));
 

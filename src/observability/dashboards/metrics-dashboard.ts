@@ -146,21 +146,22 @@ const connections: PanelSpec[] = [
   },
   {
     title: 'Deploys: draining and cluster workers',
-    description: 'ws_draining is 1 while an instance drains after SIGTERM (asking its clients to move with 4005); ws_cluster_workers counts a --workers cluster\'s workers by state (starting, up, draining, restarting, down).',
+    description: 'ws_draining is 1 while an instance drains after SIGTERM (asking its clients to move with 4005); ws_cluster_workers counts a --workers cluster\'s workers by state (starting, up, draining, restarting, down); 0 for a gateway without workers.',
     kind: 'timeseries',
     queries: [
       { expr: `ws_draining${gw()}`, legend: 'draining {{instance}}' },
-      { expr: `max by (state) (ws_cluster_workers${gw()})`, legend: 'workers {{state}}' },
+      { expr: `max by (state) (ws_cluster_workers${gw()}) or on() vector(0)`, legend: 'workers {{state}}' },
     ],
   },
   {
     title: 'Conflated deliveries',
-    description: 'Conflated messages sent per second (ws_conflated_messages_sent_total) and the messages they stood for that were skipped (ws_conflated_messages_skipped_total): conflate subscriptions and --slow-client conflate.',
+    description: 'Conflated messages sent per second (ws_conflated_messages_sent_total) and the messages they stood for that were skipped (ws_conflated_messages_skipped_total): conflate subscriptions and --slow-client conflate, whose switches of a slow client\'s subscriptions are counted in ws_slow_subscriptions_conflated_total.',
     kind: 'timeseries',
     unit: 'ops',
     queries: [
       { expr: `sum(${rate('ws_conflated_messages_sent_total')})`, legend: 'sent' },
       { expr: `sum(${rate('ws_conflated_messages_skipped_total')})`, legend: 'skipped' },
+      { expr: `sum(${rate('ws_slow_subscriptions_conflated_total')})`, legend: 'slow subscriptions switched' },
     ],
   },
 ];
