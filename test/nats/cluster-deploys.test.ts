@@ -172,14 +172,17 @@ test('a worker killed with SIGKILL: /readyz shows it restarting then up; its cli
     const victims = traders.filter((t) => t.client.session?.startsWith(`${doomed!.prefix}-`));
     assert.ok(victims.length > 0, 'the doomed worker has clients');
 
+    // Workers report their start in any order: find the doomed one's slot by its pid.
+    const doomedSlot = (await clusterView(gateway)).find((w) => w.pid === doomed!.pid)?.slot;
+    assert.ok(doomedSlot !== undefined, `the doomed worker (pid ${doomed!.pid}) is in the cluster view`);
     const seen = new Set<string>();
     const producedAtKill = publisher.produced;
     process.kill(doomed!.pid, 'SIGKILL');
     await waitUntil(async () => {
-      const slot = (await clusterView(gateway)).find((w) => w.slot === 1);
+      const slot = (await clusterView(gateway)).find((w) => w.slot === doomedSlot);
       if (slot) seen.add(slot.state);
       return slot?.state === 'up' && slot.restarts === 1;
-    }, 90_000, 'slot 1 up again', () => ({ seen: [...seen], exits: gateway.lines.filter((l) => l.event === 'worker_exited' || l.event === 'worker_up') }));
+    }, 90_000, `slot ${doomedSlot} up again`, () => ({ seen: [...seen], exits: gateway.lines.filter((l) => l.event === 'worker_exited' || l.event === 'worker_up') }));
     assert.ok(seen.has('restarting'), `/readyz showed the crashed worker restarting (saw ${[...seen].join(', ')})`);
     assert.ok(gateway.lines.some((l) => l.event === 'worker_exited' && l.pid === doomed!.pid && l.restart === true));
 

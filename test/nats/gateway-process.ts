@@ -38,6 +38,9 @@ export async function startGatewayProcess(args: string[], options: GatewayProces
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let startedCount = 0;
+  let brokersStarted = 0;
+  let port = 0;
+  const overNats = args.includes('--nats');
   const started = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start in ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
     child.once('exit', (code) => {
@@ -57,9 +60,17 @@ export async function startGatewayProcess(args: string[], options: GatewayProces
           continue;
         }
         lines.push(parsed);
-        if (parsed.event === 'gateway_started' && ++startedCount === instances) {
+        if (parsed.event === 'gateway_started') {
+          startedCount++;
+          port = Number(parsed.port);
+        }
+        if (parsed.event === 'nats_broker_started') brokersStarted++;
+        // A gateway listens before its broker has started (it answers 503
+        // broker_starting meanwhile): "up" is every instance listening and,
+        // over NATS, every instance's broker started.
+        if (startedCount >= instances && (!overNats || brokersStarted >= instances)) {
           clearTimeout(timer);
-          resolve(Number(parsed.port));
+          resolve(port);
         }
       }
     });
@@ -68,7 +79,6 @@ export async function startGatewayProcess(args: string[], options: GatewayProces
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
   };
-  let port: number;
   try {
     port = await started;
   } catch (err) {
