@@ -38,11 +38,27 @@ after(async () => {
   await server?.cleanup();
 });
 
+/** The newest seq each started broker's live consumer has taken in. */
+const liveTop = new Map<NatsBroker, { seq: number }>();
+
 async function started(stream: string, overrides: Parameters<typeof natsBroker>[1] = {}): Promise<NatsBroker> {
   const b = natsBroker(server.url, { name: stream, ...overrides });
   brokers.push(b);
+  const top = { seq: 0 };
+  liveTop.set(b, top);
+  b.onMessage((m) => (top.seq = Math.max(top.seq, m.seq)));
   await b.start();
   return b;
+}
+
+/**
+ * Waits until `b`'s live consumer has taken in `seq`. A history read stops at
+ * what the live consumer has taken in (later messages reach subscribers live),
+ * so a read made right after a publish may end before it: a test about the
+ * read's content waits for this first.
+ */
+async function takenIn(b: NatsBroker, seq: number): Promise<void> {
+  await waitUntil(() => liveTop.get(b)!.seq >= seq, 10_000, `the live consumer to take in seq ${seq}`);
 }
 
 function collect(b: NatsBroker): BrokerMessage[] {
@@ -105,6 +121,7 @@ test('history replays exactly the messages after since, for channels and pattern
   const a = await started(stream);
   for (let i = 1; i <= 9; i++) await a.publish(`token.T${i % 3}.price`, { type: 'price:update', i });
   // seqs: T1: 1,4,7  T2: 2,5,8  T0: 3,6,9
+  await takenIn(a, 9);
   const b = await started(stream); // a fresh instance: only the seed pass seen live
   for (const broker of [a, b]) {
     const one = await readWholeHistory(broker, 'token.T1.price', { seq: 4, epoch: a.epoch() });
@@ -135,10 +152,12 @@ test('history is not recovered once the per-subject limit removed a message afte
   const a = await started(stream, { historySize: 3 });
   for (let i = 1; i <= 3; i++) await a.publish('token.X.price', { type: 'price:update', i });
   await a.publish('token.Y.price', { type: 'price:update' }); // seq 4
+  await takenIn(a, 4);
   // X holds 1,2,3 (full); a resume from 1 is complete, from 0 too (nothing removed yet).
   assert.equal((await readWholeHistory(a, 'token.X.price', { seq: 1, epoch: a.epoch() })).recovered, true);
   assert.equal((await readWholeHistory(a, 'token.X.price', { seq: 0, epoch: a.epoch() })).recovered, true);
   for (let i = 4; i <= 5; i++) await a.publish('token.X.price', { type: 'price:update', i }); // seqs 5,6: 1,2 removed
+  await takenIn(a, 6);
   const lost = await readWholeHistory(a, 'token.X.price', { seq: 1, epoch: a.epoch() });
   assert.deepEqual([lost.recovered, lost.messages.length], [false, 0], 'seq 2 is gone');
   const kept = await readWholeHistory(a, 'token.X.price', { seq: 2, epoch: a.epoch() });
@@ -225,6 +244,8 @@ test('history falls back to reading from the stream leader when the read consume
   const stream = uniqueStream();
   const a = await started(stream);
   for (let i = 1; i <= 12; i++) await a.publish(`token.F${i % 3}.price`, { type: 'price:update', i });
+  // Both reads below must cover seq 12: CI (Node 24) once saw the first end at 11, read before the live consumer took 12 in.
+  await takenIn(a, 12);
   const normal = await readWholeHistory(a, 'token.*.price', { seq: 4, epoch: a.epoch() });
   // A view as a live consumer would have built it.
   const view = new NatsChannelView();
