@@ -79,6 +79,27 @@ export const gatewayOptionTable = {
   logLevel: { kind: 'string', flag: 'log-level', env: 'LOG_LEVEL', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'log level' },
 } satisfies OptionTable;
 
+/**
+ * How a process reaches NATS and which stream settings it expects: one group
+ * shared by every command that talks to the stream (the publisher, `odin
+ * stream`), so a flag means the same thing everywhere.
+ */
+export const natsStreamOptionTable = {
+  natsUrl: gatewayOptionTable.natsUrl,
+  natsUser: gatewayOptionTable.natsUser,
+  natsPassword: gatewayOptionTable.natsPassword,
+  natsPasswordFile: gatewayOptionTable.natsPasswordFile,
+  natsToken: gatewayOptionTable.natsToken,
+  natsNkeySeedFile: gatewayOptionTable.natsNkeySeedFile,
+  natsCredsFile: gatewayOptionTable.natsCredsFile,
+  natsTlsCa: gatewayOptionTable.natsTlsCa,
+  natsStream: gatewayOptionTable.natsStream,
+  natsReplicas: gatewayOptionTable.natsReplicas,
+  natsStorage: gatewayOptionTable.natsStorage,
+  historySize: gatewayOptionTable.historySize,
+  historyMaxAgeSec: gatewayOptionTable.historyMaxAgeSec,
+} satisfies OptionTable;
+
 export type GatewayConfig = OptionValues<typeof gatewayOptionTable> & { instanceId: string };
 
 export function gatewayConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, extraFlags: readonly string[] = []): GatewayConfig {

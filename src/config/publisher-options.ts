@@ -1,7 +1,7 @@
 // Every setting of the publisher (`odin publisher`), with its flag, environment
 // variable and default. `odin dev` reuses the simulation part of this table.
 import { hostname } from 'node:os';
-import { gatewayOptionTable } from './gateway-options.js';
+import { gatewayOptionTable, natsStreamOptionTable } from './gateway-options.js';
 import { checkNatsCredentials } from './nats-credentials.js';
 import { DUPLICATE_WINDOW_SEC } from '../broker/nats-stream-setup.js';
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
@@ -41,20 +41,8 @@ export const publisherOptionTable = {
   ...controlOptionTable,
   autostart: { kind: 'bool', flag: 'autostart', env: 'AUTOSTART', default: false, description: 'publish at once instead of waiting for POST /control {"action":"start"}' },
   ...simulationOptionTable,
-  natsUrl: gatewayOptionTable.natsUrl,
-  natsUser: gatewayOptionTable.natsUser,
-  natsPassword: gatewayOptionTable.natsPassword,
-  natsPasswordFile: gatewayOptionTable.natsPasswordFile,
-  natsToken: gatewayOptionTable.natsToken,
-  natsNkeySeedFile: gatewayOptionTable.natsNkeySeedFile,
-  natsCredsFile: gatewayOptionTable.natsCredsFile,
-  natsTlsCa: gatewayOptionTable.natsTlsCa,
-  natsStream: gatewayOptionTable.natsStream,
-  natsReplicas: gatewayOptionTable.natsReplicas,
-  natsStorage: gatewayOptionTable.natsStorage,
+  ...natsStreamOptionTable,
   streamOwner: gatewayOptionTable.streamOwner,
-  historySize: gatewayOptionTable.historySize,
-  historyMaxAgeSec: gatewayOptionTable.historyMaxAgeSec,
   instanceId: { ...gatewayOptionTable.instanceId, description: 'name of this publisher in logs and message ids (absent = publisher-host-pid)' },
   logLevel: gatewayOptionTable.logLevel,
   viaApi: { kind: 'string', flag: 'via-api', env: 'PUBLISH_VIA_API', default: undefined, description: 'publish through this gateway\'s server API (base URL, e.g. http://127.0.0.1:3004) instead of NATS' },

@@ -11,23 +11,12 @@ import { ensureStream, findStream, streamDifferences, type StreamSettings } from
 import { checkNatsCredentials } from '../../config/nats-credentials.js';
 import { ConfigError, resolveOptions, type OptionTable } from '../../config/option-parser.js';
 import { renderHelp } from '../help.js';
-import { gatewayOptionTable } from '../../config/gateway-options.js';
+import { natsStreamOptionTable } from '../../config/gateway-options.js';
 import { createLogger } from '../../observability/logger.js';
 
 export const streamOptionTable = {
-  natsUrl: { ...gatewayOptionTable.natsUrl, description: 'NATS server URL(s), comma-separated (required)' },
-  natsUser: gatewayOptionTable.natsUser,
-  natsPassword: gatewayOptionTable.natsPassword,
-  natsPasswordFile: gatewayOptionTable.natsPasswordFile,
-  natsToken: gatewayOptionTable.natsToken,
-  natsNkeySeedFile: gatewayOptionTable.natsNkeySeedFile,
-  natsCredsFile: gatewayOptionTable.natsCredsFile,
-  natsTlsCa: gatewayOptionTable.natsTlsCa,
-  natsStream: gatewayOptionTable.natsStream,
-  natsReplicas: gatewayOptionTable.natsReplicas,
-  natsStorage: gatewayOptionTable.natsStorage,
-  historySize: gatewayOptionTable.historySize,
-  historyMaxAgeSec: gatewayOptionTable.historyMaxAgeSec,
+  ...natsStreamOptionTable,
+  natsUrl: { ...natsStreamOptionTable.natsUrl, description: 'NATS server URL(s), comma-separated (required)' },
 } satisfies OptionTable;
 
 
