@@ -7,6 +7,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { classify } from '@odin-gateway/client/continuity';
 import type { DataMessage } from '@odin-gateway/client/protocol';
+import { ArrivalWaiter } from './arrival-waiter.js';
 
 export interface SseEvent {
   id: string | undefined;
@@ -35,7 +36,7 @@ export class SseClient {
   private eventId: string | undefined;
   private eventName = '';
   private dataLines: string[] = [];
-  private waiters: Array<() => void> = [];
+  private readonly arrivals = new ArrivalWaiter();
 
   constructor(
     private url: string,
@@ -92,19 +93,8 @@ export class SseClient {
     return this.data.filter((m) => m.channel === channel);
   }
 
-  async waitFor(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 200));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+  waitFor(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    return this.arrivals.waitFor(condition, timeoutMs, what);
   }
 
   /** The event stream interpretation: lines end with CRLF, LF or CR; a blank line dispatches. */
@@ -159,8 +149,6 @@ export class SseClient {
   }
 
   private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    this.arrivals.wake();
   }
 }

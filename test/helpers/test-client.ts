@@ -3,6 +3,7 @@
 import WebSocket from 'ws';
 import { classify } from '@odin-gateway/client/continuity';
 import { parseServerFrame, type DataMessage, type ServerMessage } from '@odin-gateway/client/protocol';
+import { ArrivalWaiter } from './arrival-waiter.js';
 
 export class TestClient {
   readonly messages: ServerMessage[] = [];
@@ -20,7 +21,7 @@ export class TestClient {
   pings = 0;
   closeCode: number | undefined;
   closeReason = '';
-  private waiters: Array<() => void> = [];
+  private readonly arrivals = new ArrivalWaiter();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (raw, isBinary) => {
@@ -92,19 +93,8 @@ export class TestClient {
     return done().filter((m) => m.type === 'subscribed') as Extract<ServerMessage, { type: 'subscribed' }>[];
   }
 
-  async waitFor(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 200));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+  waitFor(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    return this.arrivals.waitFor(condition, timeoutMs, what);
   }
 
   async waitClosed(timeoutMs = 10_000): Promise<number> {
@@ -117,8 +107,6 @@ export class TestClient {
   }
 
   private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    this.arrivals.wake();
   }
 }
