@@ -8,7 +8,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { BrokerMessage } from '../../src/broker/broker.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { natsBroker, uniqueStream, waitUntil } from './nats-test-kit.js';
+import { deleteAllStreams, natsBroker, uniqueStream, waitUntil } from './nats-test-kit.js';
 import type { NatsBroker } from '../../src/broker/broker-nats.js';
 import { NatsChannelView } from '../../src/broker/nats-channel-view.js';
 import { readHistoryPage } from '../../src/broker/nats-history-reader.js';
@@ -25,13 +25,7 @@ async function closeBrokers(): Promise<void> {
 // Streams may not overlap, and each test owns `odin.>`: start each from an empty server.
 beforeEach(async () => {
   await closeBrokers();
-  const nc = await connect({ servers: server.url });
-  try {
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) await jsm.streams.delete(name);
-  } finally {
-    await nc.close();
-  }
+  await deleteAllStreams(server.url);
 });
 after(async () => {
   await closeBrokers();

@@ -1,6 +1,8 @@
 // Shared pieces of the NATS tests: brokers on a test server, polling, and a
 // publisher that keeps publishing through outages by retrying with msgIds.
 import assert from 'node:assert/strict';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { NatsBroker, type NatsBrokerOptions } from '../../src/broker/broker-nats.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startTestGateway, startTestGatewayListeningFirst, type GatewayHarness } from '../helpers/gateway-harness.js';
@@ -31,6 +33,17 @@ export function natsBroker(servers: string, overrides: Partial<NatsBrokerOptions
 }
 
 /** `state`, when given, is printed with a timeout: what the test saw when it gave up. */
+/** Deletes every stream on the server at `url`: tests that own `odin.>` start from an empty server (streams may not overlap). */
+export async function deleteAllStreams(url: string): Promise<void> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names()) await jsm.streams.delete(name);
+  } finally {
+    await nc.close();
+  }
+}
+
 export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition', state?: () => unknown): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {

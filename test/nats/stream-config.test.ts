@@ -10,7 +10,7 @@ import { jetstreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { StreamConfigMismatchError } from '../../src/broker/nats-stream-setup.js';
 import type { NatsBroker } from '../../src/broker/broker-nats.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { natsBroker, uniqueStream } from './nats-test-kit.js';
+import { deleteAllStreams, natsBroker, uniqueStream } from './nats-test-kit.js';
 
 let server: NatsServer;
 const brokers: NatsBroker[] = [];
@@ -20,13 +20,7 @@ before(async () => {
 });
 beforeEach(async () => {
   for (const b of brokers.splice(0)) await b.close().catch(() => undefined);
-  const nc = await connect({ servers: server.url });
-  try {
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) await jsm.streams.delete(name);
-  } finally {
-    await nc.close();
-  }
+  await deleteAllStreams(server.url);
 });
 after(async () => {
   for (const b of brokers.splice(0)) await b.close().catch(() => undefined);
