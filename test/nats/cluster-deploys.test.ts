@@ -157,7 +157,11 @@ test('rolling restart: SIGTERM to every worker in turn under load; clients move 
     const onReplacements = new Set(traders.map((t) => replacements.find((w) => t.client.session?.startsWith(`${w.prefix}-`))?.pid));
     assert.ok(!onReplacements.has(undefined), 'every client is now on a replacement worker');
     assert.ok(onReplacements.size >= 2, `restarted workers took clients back (${onReplacements.size} of ${WORKERS} hold clients)`);
-    const view = await clusterView(gateway);
+    // A replacement logs gateway_started before the primary has taken in its 'up' and sent the new table to every worker:
+    // wait for the table to say so (a positive marker), then assert its whole shape.
+    const settled = (view: WorkerStatus[]): boolean => view.length === WORKERS && view.every((w) => w.state === 'up');
+    let view: WorkerStatus[] = [];
+    await waitUntil(async () => settled((view = await clusterView(gateway))), 30_000, 'every slot up in /readyz', () => view);
     assert.deepEqual(view.map((w) => [w.slot, w.state, w.restarts]), [[1, 'up', 1], [2, 'up', 1], [3, 'up', 1]], 'every slot up again, each restarted once');
   });
 });
