@@ -18,10 +18,11 @@
 // JetStream removes a subject's messages oldest first (per-subject limit) and
 // the stream's messages oldest first (age), so these checks are sound;
 // explicit deletes or purges by an operator are not detected.
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type MsgRequest } from '@nats-io/jetstream';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { SUBJECT_PREFIX } from '@odin-gateway/client/channels';
 import { isHistoryCursor, MESSAGE_OVERHEAD_BYTES, type BrokerMessage, type HistoryCursor, type HistoryPage, type HistoryPageOptions, type Position } from './broker.js';
 import type { NatsChannelView } from './nats-channel-view.js';
+import { nextMessageOn } from './nats-next-message.js';
 import { channelOf, recordOfJsMsg, recordOfStoredMsg, toBrokerMessage, type StreamRecord } from './nats-message.js';
 
 export class HistoryReadError extends Error {
@@ -129,7 +130,7 @@ export async function readHistoryPage(ctx: HistoryReadContext, pattern: string, 
   const perSubjectLimit = info.config.max_msgs_per_subject > 0 ? info.config.max_msgs_per_subject : Infinity;
   for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
     if (count < perSubjectLimit) continue;
-    const oldest = await ctx.jsm.streams.getMessage(ctx.stream, { next_by_subj: subject, seq: 0 } as unknown as MsgRequest);
+    const oldest = await nextMessageOn(ctx.jsm, ctx.stream, subject, 0);
     if (!oldest || oldest.seq <= s) continue;
     // Something older on this subject was removed. Proven harmless only when
     // its predecessor is known to be at or before `s`, or when no seq between
@@ -173,7 +174,7 @@ async function retainedPredecessor(ctx: HistoryReadContext, subject: string, bef
   let hi = before - 1;
   while (lo <= hi) {
     const mid = Math.floor((lo + hi + 1) / 2);
-    const m = await ctx.jsm.streams.getMessage(ctx.stream, { next_by_subj: subject, seq: mid } as unknown as MsgRequest).catch(() => null);
+    const m = await nextMessageOn(ctx.jsm, ctx.stream, subject, mid).catch(() => null);
     if (m && m.seq < before) {
       found = m.seq;
       lo = m.seq + 1;
@@ -196,7 +197,7 @@ async function gapHoldsOnlyOtherSubjects(ctx: HistoryReadContext, subject: strin
   if (oldest - after - 1 > MAX_GAP_PROBES) return false;
   let next = after + 1;
   while (next < oldest) {
-    const m = await ctx.jsm.streams.getMessage(ctx.stream, { next_by_subj: `${SUBJECT_PREFIX}>`, seq: next } as unknown as MsgRequest).catch(() => null);
+    const m = await nextMessageOn(ctx.jsm, ctx.stream, `${SUBJECT_PREFIX}>`, next).catch(() => null);
     if (!m || m.seq !== next || m.subject === subject) return false;
     next++;
   }
@@ -238,7 +239,7 @@ async function readRange(ctx: HistoryReadContext, filter: string, startSeq: numb
   let bytes = records.reduce((sum, r) => sum + recordBytes(r), 0);
   let next = records.length > 0 ? records[records.length - 1]!.seq + 1 : startSeq;
   while (next <= upTo && !pageFull(records, bytes, options)) {
-    const m = await ctx.jsm.streams.getMessage(ctx.stream, { next_by_subj: filter, seq: next } as unknown as MsgRequest);
+    const m = await nextMessageOn(ctx.jsm, ctx.stream, filter, next);
     if (!m || m.seq > upTo) return { records, more: false };
     const record = recordOfStoredMsg(m);
     records.push(record);

@@ -15,10 +15,11 @@
 //   it had not delivered when the lag was first seen (or a new stream was
 //   not adopted within that window). Behind turns /health unhealthy and restarts the
 //   consumer, at most once per window, until it catches up.
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type MsgRequest, type StreamInfo } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import type { Logger } from '../observability/logger.js';
 import { SUBJECT_PREFIX } from '@odin-gateway/client/channels';
 import { LiveGeneration, type GenerationOptions } from './nats-live-generation.js';
+import { nextMessageOn } from './nats-next-message.js';
 import { ensureStream, epochFromCreated, streamDifferences, type StreamSettings } from './nats-stream-setup.js';
 import { withinMs } from './time-bound.js';
 
@@ -278,9 +279,7 @@ export class NatsRecoverySupervisor {
   }
 
   private async nextRetainedAfter(seq: number): Promise<number | undefined> {
-    const next = await this.options.jsm.streams
-      .getMessage(this.options.settings.name, { next_by_subj: `${SUBJECT_PREFIX}>`, seq: seq + 1 } as unknown as MsgRequest)
-      .catch(() => null);
+    const next = await nextMessageOn(this.options.jsm, this.options.settings.name, `${SUBJECT_PREFIX}>`, seq + 1).catch(() => null);
     return next?.seq;
   }
 
