@@ -7,6 +7,7 @@
 // as many workers as the connections need.
 import { ConfigError } from '../config/option-parser.js';
 import type { Scenario, Timing } from './bench-scenario.js';
+import type { RealisticShape } from './scale-realistic.js';
 import { CLASSIC_SYSTEMS } from './bench-systems.js';
 
 export type BenchMode = 'full' | 'quick' | 'tiny';
@@ -26,13 +27,17 @@ const IDLE_SYSTEMS = [...CLASSIC_SYSTEMS, 'odin-deflate', 'ws-deflate'];
 
 export const DEFAULT_SCALE_CONNECTIONS = { full: 50_000, tiny: 500 } as const;
 
-const scaleScenario = (name: string, connections: number, broadcasts: number, maxWorkers?: number): Scenario => ({
+/** The realistic phase of the scale course: issue 23's minute of 1,000 channels at 1 msg/s, each client on 1 to 10 of them. */
+const REALISTIC_MINUTE: RealisticShape = { channels: 1000, seconds: 60, minPerClient: 1, maxPerClient: 10 };
+const REALISTIC_TINY: RealisticShape = { channels: 50, seconds: 5, minPerClient: 1, maxPerClient: 10 };
+
+const scaleScenario = (name: string, connections: number, broadcasts: number, realistic: RealisticShape, maxWorkers?: number): Scenario => ({
   name,
-  title: `${connections.toLocaleString('en-US')} subscribed connections to one gateway (as many worker processes as needed), ${broadcasts} broadcasts`,
+  title: `${connections.toLocaleString('en-US')} subscribed connections to one gateway (as many worker processes as needed), ${broadcasts} broadcasts, then ${realistic.seconds} s of ${realistic.channels.toLocaleString('en-US')} channels at 1 msg/s`,
   clients: connections,
   channels: 1,
   systems: ['odin-cluster'],
-  scale: { broadcasts, ...(maxWorkers ? { maxWorkers } : {}) },
+  scale: { broadcasts, realistic, ...(maxWorkers ? { maxWorkers } : {}) },
 });
 
 const full = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
@@ -45,7 +50,7 @@ const full = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
   // Latency at a fixed rate, unpinned then with server and generator on separate cores.
   { name: 'pinned', title: '500 clients, one channel, pinned and unpinned', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, pin: true },
   { name: 'idle', title: '10,000 idle subscribed connections', clients: 10_000, channels: 50, idle: true, systems: IDLE_SYSTEMS },
-  scaleScenario('scale', scaleConnections, 5, scaleWorkers),
+  scaleScenario('scale', scaleConnections, 5, REALISTIC_MINUTE, scaleWorkers),
 ];
 
 const QUICK: Scenario[] = [
@@ -58,7 +63,7 @@ const tiny = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
   { name: 'tiny-portfolio', title: '20 clients, each 3 of 6 channels (skewed)', clients: 20, channels: 6, perClient: 3, skew: 1, fixedDeliveriesPerSec: 2000 },
   { name: 'tiny-compression', title: '20 clients, one channel, permessage-deflate', clients: 20, channels: 1, systems: COMPRESSION_SYSTEMS, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
   { name: 'tiny-pinned', title: '20 clients, one channel, pinned and unpinned', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, pin: true },
-  scaleScenario('tiny-scale', scaleConnections, 3, scaleWorkers),
+  scaleScenario('tiny-scale', scaleConnections, 3, REALISTIC_TINY, scaleWorkers),
 ];
 
 function scenariosOf(mode: BenchMode, scaleConnections: number | undefined, scaleWorkers?: number): Scenario[] {

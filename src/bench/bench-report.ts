@@ -79,6 +79,19 @@ export function benchTable(out: BenchOutput): string {
       ),
     );
     for (const r of scale) if (r.scale!.limit) lines.push('', `${r.scenario}: capped at ${fmt(r.scale!.attempted)} connections: ${r.scale!.limit}`);
+    const realistic = scale.filter((r) => r.scale!.realistic);
+    if (realistic.length) {
+      lines.push('', 'Then the realistic phase: every channel at 1 msg/s, each connection on its watch list (the run with the smallest share delivered):', '');
+      lines.push(
+        markdownTable(
+          ['scenario', 'channels', 'seconds', 'channels/client', 'published', 'deliveries expected', 'received', 'deliv/s', 'p50 ms', 'p99 ms', 'gaps', 'closes', 'busiest generator'],
+          realistic.map((r) => {
+            const x = r.scale!.realistic!;
+            return [r.scenario, fmt(x.channels), fmt(x.seconds), fmt(x.channelsPerClient, 2), fmt(x.published), fmt(x.expected), fmt(x.received), fmt(x.deliveriesPerSec), fmt(x.latencyMs.p50, 2), fmt(x.latencyMs.p99, 2), fmt(x.gaps), fmt(x.closes), fmt(x.generatorBusiest, 2)];
+          }),
+        ),
+      );
+    }
   }
   if (out.resume) {
     lines.push('', `Resume of ${out.resume.missed} missed messages (subscribe with since -> last replayed message), ${out.resume.rounds} rounds x ${out.resume.runs.length} runs: p50 ${fmt(out.resume.p50Median, 3)} ms, p99 ${fmt(out.resume.p99Median, 3)} ms (medians over runs)`);

@@ -11,6 +11,7 @@ import { affinityList, pinningUnavailable, pinProcesses, splitCores } from './os
 import { benchChannels } from './price-tick.js';
 import { cpuSeconds, rssKiB } from './proc-stats.js';
 import { runScale, type ScaleResult } from './scale-run.js';
+import type { RealisticShape } from './scale-realistic.js';
 import { audiences, subscriptionPlan } from './subscription-plan.js';
 
 export interface Scenario {
@@ -32,7 +33,7 @@ export interface Scenario {
   /** Measure the fixed rate again with the server and the generator pinned to separate cores. */
   pin?: boolean;
   /** The scale course: connect all, RSS, then `broadcasts` messages to every connection, one at a time. */
-  scale?: { broadcasts: number; /** Most gateway worker processes to start (default: as many as needed). */ maxWorkers?: number };
+  scale?: { broadcasts: number; /** Most gateway worker processes to start (default: as many as needed). */ maxWorkers?: number; /** The realistic phase after the broadcasts (scale-realistic.ts). */ realistic?: RealisticShape };
 }
 
 export type PinMode = 'auto' | 'off';

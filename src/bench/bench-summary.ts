@@ -1,6 +1,7 @@
 // Turns raw per-run results into one row per (scenario, system) with medians
 // over repeated runs, and the ratios of Odin to each peer.
 import type { SystemResult } from './bench-scenario.js';
+import type { RealisticResult } from './scale-realistic.js';
 
 export interface SummaryRow {
   scenario: string;
@@ -47,6 +48,8 @@ export interface SummaryRow {
     /** Fewest connections that received every broadcast message, over the runs. */
     complete?: number;
     limit?: string;
+    /** The realistic phase of the run that delivered the smallest share of what its watch lists called for. */
+    realistic?: RealisticResult;
   };
   gaps: number;
   /** Lowest and highest over the runs (repeat > 1): how much the median can be trusted. */
@@ -175,7 +178,13 @@ function scaleSummary(ok: readonly SystemResult[]): NonNullable<SummaryRow['scal
     broadcastP99: m((r) => r.scale?.latencyMs.p99),
     ...(completes.length ? { complete: Math.min(...completes) } : {}),
     ...(limit ? { limit } : {}),
+    ...(worstRealistic(runs) ? { realistic: worstRealistic(runs)! } : {}),
   };
+}
+
+function worstRealistic(runs: readonly SystemResult[]): RealisticResult | undefined {
+  const phases = runs.flatMap((r) => (r.scale?.realistic ? [r.scale.realistic] : []));
+  return phases.sort((a, b) => a.received / Math.max(1, a.expected) - b.received / Math.max(1, b.expected))[0];
 }
 
 const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : undefined);

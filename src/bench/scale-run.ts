@@ -17,7 +17,8 @@ import { ClientPool } from './client-pool.js';
 import { openFileLimits } from './os-limits.js';
 import { benchChannels } from './price-tick.js';
 import { rssKiB } from './proc-stats.js';
-import { subscriptionPlan } from './subscription-plan.js';
+import { subscriptionPlan, varyingPlan } from './subscription-plan.js';
+import { runRealisticMinute, type RealisticResult } from './scale-realistic.js';
 
 /** Descriptors a process needs beside its connections (listeners, IPC, libuv, files). */
 const FD_SPARE = 256;
@@ -49,6 +50,8 @@ export interface ScaleResult {
   gaps: number;
   /** Connections that received every broadcast message. */
   complete: number;
+  /** The realistic minute after the broadcasts (scale-realistic.ts), when the scenario has one. */
+  realistic?: RealisticResult;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -140,7 +143,12 @@ export async function runScale(spec: SystemSpec, scenario: Scenario, timing: Tim
     // Enough generator processes that none needs more descriptors than this process may have.
     const perProcess = connectionCapacity(openFileLimits());
     const processes = Math.max(timing.workers, Math.ceil(attempted / Math.max(1, perProcess)));
-    const plan = subscriptionPlan({ clients: attempted, channels: benchChannels(scenario.channels), perClient: 1, skew: 0 });
+    // Every client is on the broadcast channel; with a realistic minute, also on 1 to 10 of its channels, named at connect time.
+    const realisticShape = scenario.scale!.realistic;
+    const realisticChannels = realisticShape ? benchChannels(1 + realisticShape.channels).slice(1) : [];
+    const plan = realisticShape
+      ? varyingPlan({ clients: attempted, channels: realisticChannels, min: realisticShape.minPerClient, max: realisticShape.maxPerClient }).map((list) => [benchChannels(1)[0]!, ...list])
+      : subscriptionPlan({ clients: attempted, channels: benchChannels(scenario.channels), perClient: 1, skew: 0 });
     await system.collectGarbage();
     const rssBefore = sumRss(serverPids);
     const socketsBefore = tcpSockstat();
@@ -182,6 +190,14 @@ export async function runScale(spec: SystemSpec, scenario: Scenario, timing: Tim
       }
     }
     const m = await pool.stopMeasuring();
+    let realistic: RealisticResult | undefined;
+    if (realisticShape && complete === ready) {
+      log(`  ${spec.name}: realistic: ${realisticShape.channels} channels at 1 msg/s each for ${realisticShape.seconds} s, each client on ${realisticShape.minPerClient} to ${realisticShape.maxPerClient} of them`);
+      realistic = await runRealisticMinute(system, pool, plan, realisticChannels, realisticShape);
+      log(`  ${spec.name}: realistic: ${realistic.received}/${realistic.expected} deliveries (${realistic.deliveriesPerSec}/s), p50 ${realistic.latencyMs.p50} ms, p99 ${realistic.latencyMs.p99} ms, gaps ${realistic.gaps}, closes ${realistic.closes}, busiest generator ${realistic.generatorBusiest}`);
+      if (realistic.received < realistic.expected) notes.push(`realistic: ${realistic.expected - realistic.received} of ${realistic.expected} deliveries missing (${realistic.closes} connections closed)`);
+      if (realistic.generatorBusiest > 0.9) notes.push(`realistic: a generator process was busy ${Math.round(realistic.generatorBusiest * 100)}% of the time: its latency includes the generator's own queueing`);
+    }
     const totalMs = fanoutMs.reduce((a, b) => a + b, 0);
     const latency = m.latency.percentiles();
     const scale: ScaleResult = {
@@ -197,8 +213,9 @@ export async function runScale(spec: SystemSpec, scenario: Scenario, timing: Tim
       deliveriesPerSec: totalMs > 0 ? Math.round((m.received / totalMs) * 1000) : 0,
       fanoutMs,
       latencyMs: { p50: latency.p50, p99: latency.p99, max: latency.max, count: latency.count },
-      gaps: m.gaps,
+      gaps: m.gaps + (realistic?.gaps ?? 0),
       complete,
+      ...(realistic ? { realistic } : {}),
     };
     result.scale = scale;
     await recordTotals(result, pool);

@@ -62,3 +62,22 @@ export function audiences(plan: readonly (readonly string[])[], channels: readon
   for (const client of plan) for (const channel of client) counts[index.get(channel)!]!++;
   return counts;
 }
+
+/**
+ * Watch lists of varying length: client i takes between `min` and `max`
+ * distinct channels (seeded, uniform in count and in choice), as the scale
+ * course's realistic minute wants ("each client on 1 to 10 of them").
+ */
+export function varyingPlan(shape: { clients: number; channels: readonly string[]; min: number; max: number; seed?: number }): string[][] {
+  const { clients, channels, min, max } = shape;
+  if (min < 1 || max < min || max > channels.length) throw new Error(`a client can take 1 to ${channels.length} channels, not ${min} to ${max}`);
+  const random = seededRandom(shape.seed ?? 7);
+  const plan: string[][] = [];
+  for (let c = 0; c < clients; c++) {
+    const count = min + Math.floor(random() * (max - min + 1));
+    const picked = new Set<string>();
+    while (picked.size < count) picked.add(channels[Math.floor(random() * channels.length)]!);
+    plan.push([...picked]);
+  }
+  return plan;
+}

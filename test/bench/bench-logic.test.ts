@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { benchPlan } from '../../src/bench/bench-plan.js';
 import { fanout, publishMix, scenarioPlan, windowMs } from '../../src/bench/bench-scenario.js';
 import { benchChannels } from '../../src/bench/price-tick.js';
-import { audiences, subscriptionPlan } from '../../src/bench/subscription-plan.js';
+import { audiences, subscriptionPlan, varyingPlan } from '../../src/bench/subscription-plan.js';
 import { benchConfigFrom } from '../../src/config/bench-options.js';
 import { CLI } from '../helpers/child-process.js';
 import { constants, createDeflateRaw, deflateRawSync } from 'node:zlib';
@@ -247,6 +247,18 @@ describe('subscription plans', () => {
     assert.deepEqual(plan.slice(0, 6), [['token.T0.price'], ['token.T1.price'], ['token.T2.price'], ['token.T3.price'], ['token.T4.price'], ['token.T0.price']]);
     assert.deepEqual(audiences(plan, channels), [4, 4, 4, 4, 4]);
     assert.throws(() => subscriptionPlan({ clients: 1, channels, perClient: 6, skew: 1 }), /1 to 5 channels/);
+  });
+
+  it('watch lists of 1 to 10 channels: every length occurs, no channel twice in a list, the same plan every run', () => {
+    const channels = benchChannels(1000);
+    const plan = varyingPlan({ clients: 2000, channels, min: 1, max: 10 });
+    const lengths = new Set(plan.map((l) => l.length));
+    assert.deepEqual([...lengths].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (const list of plan) assert.equal(new Set(list).size, list.length);
+    const mean = plan.reduce((n, l) => n + l.length, 0) / plan.length;
+    assert.ok(mean > 5 && mean < 6, `mean watch list ${mean}`);
+    assert.deepEqual(varyingPlan({ clients: 2000, channels, min: 1, max: 10 }), plan);
+    assert.throws(() => varyingPlan({ clients: 1, channels: benchChannels(5), min: 1, max: 10 }), /1 to 5 channels/);
   });
 });
 

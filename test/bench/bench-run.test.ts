@@ -75,4 +75,11 @@ it('odin bench --tiny: compression, pinned latency and scale run, with 0 gaps, f
   assert.equal(run.scale!.gaps, 0);
   assert.equal(result.rows.filter((r) => r.scenario === 'tiny-scale').length, 1, 'scale is one Odin gateway');
   assert.equal(scale.scale!.serverProcesses, 2, 'a gateway of two worker processes (the fewest --workers cluster)');
+  // The realistic phase: every delivery the watch lists call for arrived, in order, nobody closed.
+  const realistic = run.scale!.realistic!;
+  assert.ok(realistic.published > 0 && realistic.expected >= realistic.published, `published ${realistic.published}, expected ${realistic.expected}`);
+  assert.equal(realistic.received, realistic.expected, 'every delivery of the realistic phase arrived');
+  assert.ok(realistic.channelsPerClient >= 1 && realistic.channelsPerClient <= 10);
+  assert.equal(realistic.gaps, 0);
+  assert.equal(realistic.closes, 0);
 });
