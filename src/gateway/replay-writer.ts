@@ -79,7 +79,7 @@ export async function writeReplay(hub: SubscriptionHub, conn: ClientConnection, 
       if (!conn.isOpen || sub.isClosed) return false;
       if (!conn.writeFrame(frame)) return false;
     }
-    sub.lastSeq = Math.max(sub.lastSeq, messages[Math.min(i + CHUNK, messages.length) - 1]!.seq);
+    sub.wroteUpTo(messages[Math.min(i + CHUNK, messages.length) - 1]!.seq);
     // Let every other connection's I/O run between chunks, even when this socket never pushes back.
     if (i + CHUNK < messages.length) await nextTurn();
   }

@@ -90,8 +90,7 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
     return;
   }
   if (previous) endSubscription(ctx, previous);
-  const sub = new Subscription(conn, channel, check.wildcard);
-  sub.conflate = conflate;
+  const sub = new Subscription(conn, channel, check.wildcard, conflate);
   if (!addSubscription(ctx, conn, sub)) return;
 
   const started = performance.now();

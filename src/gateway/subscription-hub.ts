@@ -147,7 +147,7 @@ export class SubscriptionHub {
         // Rare: the subscription's seam is inside this batch (a NATS history
         // read ran ahead of the live consumer). Send only what is newer.
         const mine = this.batch(messages.filter((m) => m.seq > sub.lastSeq));
-        sub.lastSeq = last;
+        sub.wroteUpTo(last);
         const frames = mine.framesFor(conn);
         if (!writeAll(conn, frames, pass)) continue;
         receivers++;
@@ -156,7 +156,7 @@ export class SubscriptionHub {
         plainBytes += mine.plainBytes;
         continue;
       }
-      sub.lastSeq = last;
+      sub.wroteUpTo(last);
       const frames = batch.framesFor(conn);
       if (!writeAll(conn, frames, pass)) continue;
       receivers++;
@@ -187,7 +187,7 @@ export class SubscriptionHub {
     const fresh = sub.goLive(seam);
     if (fresh.length > 0 && sub.conn.isOpen) {
       writeAll(sub.conn, this.batch(fresh).framesFor(sub.conn));
-      sub.lastSeq = Math.max(sub.lastSeq, fresh[fresh.length - 1]!.seq);
+      sub.wroteUpTo(fresh[fresh.length - 1]!.seq);
     }
   }
 }

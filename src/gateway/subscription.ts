@@ -22,16 +22,40 @@ export class Subscription {
   private held: BrokerMessage[] = [];
   /** Their bytes, reserved in the connection writer's budget until released. */
   private heldBytes = 0;
-  /** The newest seq this subscription has written (or covered by its seam). */
-  lastSeq = 0;
-  /** The conflation interval in ms (a bucket), 0 when not conflated; set once, or by the slow-client policy's switch. */
-  conflate = 0;
+  /** The newest seq this subscription has written (or covered by its seam): it only moves forward. */
+  private writtenUpTo = 0;
+  /** The conflation interval in ms (a bucket), 0 when not conflated. */
+  private interval: number;
 
   constructor(
     readonly conn: ClientConnection,
     readonly pattern: string,
     readonly wildcard: boolean,
-  ) {}
+    /** The subscribe entry's conflation bucket in ms; 0 = live. */
+    conflate = 0,
+  ) {
+    this.interval = conflate;
+  }
+
+  /** The newest seq written to the client (or covered by the seam): batches at or below it are not sent again. */
+  get lastSeq(): number {
+    return this.writtenUpTo;
+  }
+
+  /** `seq` was written to the client (or is covered): the position moves forward, never back. */
+  wroteUpTo(seq: number): void {
+    if (seq > this.writtenUpTo) this.writtenUpTo = seq;
+  }
+
+  /** The conflation interval in ms (a bucket), 0 when not conflated. */
+  get conflate(): number {
+    return this.interval;
+  }
+
+  /** The slow-client policy's switch (conflation/slow-client-policy.ts): from now on conflated every `ms`. */
+  switchToConflation(ms: number): void {
+    this.interval = ms;
+  }
 
   get state(): SubscriptionState {
     return this.phase;
@@ -60,7 +84,7 @@ export class Subscription {
   goLive(seam: number): BrokerMessage[] {
     const fresh = this.held.filter((m) => m.seq > seam);
     this.releaseHeld();
-    this.lastSeq = Math.max(this.lastSeq, seam);
+    this.wroteUpTo(seam);
     if (this.phase !== 'closed') this.phase = 'live';
     return fresh;
   }

@@ -111,7 +111,7 @@ function windowOf(messages: readonly ConflatedMessage[]): ConflationWindow {
 
 function write(sub: Subscription, frames: Buffer[], messages: readonly ConflatedMessage[]): boolean {
   for (const frame of frames) if (!sub.conn.writeFrame(frame)) return false;
-  sub.lastSeq = Math.max(sub.lastSeq, messages[messages.length - 1]!.seq);
+  sub.wroteUpTo(messages[messages.length - 1]!.seq);
   return true;
 }
 

@@ -24,7 +24,7 @@ export interface SlowSwitchObserver {
 export function switchToConflation(hub: SubscriptionHub, conflation: ConflationHub, observer: SlowSwitchObserver, sub: Subscription, unsent: readonly BrokerMessage[]): boolean {
   if (!isConflatable(sub.pattern)) return false;
   hub.remove(sub);
-  sub.conflate = SLOW_CLIENT_CONFLATE_MS;
+  sub.switchToConflation(SLOW_CLIENT_CONFLATE_MS);
   conflation.adoptLive(
     sub,
     unsent.filter((m) => m.seq > sub.lastSeq),
