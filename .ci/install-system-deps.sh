@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for Odin's tests: nats-server >= 2.10,
-# prometheus/promtool, chromium, docker-compose, and Debian's python3-websockets
-# and python3-pytest for the Python client's tests (clients/python). Idempotent; quiet when all is
+# prometheus/promtool, chromium, docker-compose, Debian's python3-websockets
+# and python3-pytest for the Python client's tests (clients/python), and for
+# the deploy tests (test/deploy) Debian's nginx, prometheus-alertmanager and
+# openssl (systemd-analyze comes with systemd, where the machine has it). Idempotent; quiet when all is
 # present. scripts/check-test-prereqs.mjs checks the same list before `npm test`.
 set -euo pipefail
 
@@ -84,3 +86,24 @@ if ! /usr/bin/python3 -c 'import websockets, pytest' >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-websockets python3-pytest >/dev/null
 fi
 /usr/bin/python3 -c 'import websockets; print("python3-websockets", websockets.__version__)'
+
+# The deploy tests run Debian's nginx (TLS in front of two gateways) and
+# Alertmanager (alerts end to end) as plain child processes with configs in a
+# temporary folder; openssl makes the test's self-signed certificate. The
+# packages' services are not wanted: where policy-rc.d allows it (not in
+# containers, which deny it), they are stopped and disabled after install.
+deploy_pkgs=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || deploy_pkgs+=(nginx)
+command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-alertmanager ] || deploy_pkgs+=(prometheus-alertmanager)
+command -v openssl >/dev/null 2>&1 || deploy_pkgs+=(openssl)
+if [ ${#deploy_pkgs[@]} -gt 0 ]; then
+  echo "installing ${deploy_pkgs[*]} (Debian)"
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${deploy_pkgs[@]}" >/dev/null
+  for svc in nginx prometheus-alertmanager; do
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
+  done
+fi
+/usr/sbin/nginx -v 2>&1
+/usr/bin/prometheus-alertmanager --version 2>&1 | head -1
+openssl version

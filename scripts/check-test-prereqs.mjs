@@ -52,6 +52,12 @@ export function missingPrerequisites(env = process.env) {
   const chromium = env.CHROMIUM_BIN ?? '/usr/bin/chromium';
   if (!executable(chromium)) missing.push(`chromium (${chromium}, or set CHROMIUM_BIN)`);
   if (!locate('docker-compose', env, 'DOCKER_COMPOSE_BIN')) missing.push('docker-compose (on PATH or DOCKER_COMPOSE_BIN; its `config` check needs no Docker engine)');
+  // The deploy tests (test/deploy): nginx in front of gateways, Alertmanager behind Prometheus, openssl for a certificate.
+  if (!locate('nginx', env, 'NGINX_BIN', ['/usr/sbin/nginx', '/usr/bin/nginx'])) missing.push("nginx (Debian's, on PATH, /usr/sbin/nginx or NGINX_BIN)");
+  if (!locate('prometheus-alertmanager', env, 'ALERTMANAGER_BIN', ['/usr/bin/prometheus-alertmanager', '/usr/local/bin/alertmanager'])) {
+    missing.push("alertmanager (Debian's prometheus-alertmanager, or ALERTMANAGER_BIN)");
+  }
+  if (!locate('openssl', env, 'OPENSSL_BIN', ['/usr/bin/openssl'])) missing.push('openssl (on PATH or OPENSSL_BIN)');
   // The Python client's tests (clients/python) run pytest on Debian's Python with its websockets.
   const python = env.PYTHON_BIN ?? '/usr/bin/python3';
   if (!executable(python) || spawnSync(python, ['-c', 'import websockets, pytest']).status !== 0) {

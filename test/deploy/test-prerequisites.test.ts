@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import { repoRoot } from '../../src/observability/dashboards/write-dashboards.js';
 
 const root = repoRoot();
-const OVERRIDES = ['NATS_SERVER_BIN', 'PROMETHEUS_BIN', 'PROMTOOL_BIN', 'CHROMIUM_BIN', 'DOCKER_COMPOSE_BIN'];
+const OVERRIDES = ['NATS_SERVER_BIN', 'PROMETHEUS_BIN', 'PROMTOOL_BIN', 'CHROMIUM_BIN', 'DOCKER_COMPOSE_BIN', 'NGINX_BIN', 'ALERTMANAGER_BIN', 'OPENSSL_BIN'];
 const HINT = 'Install them with: bash .ci/install-system-deps.sh';
 
 /** The environment with PATH = `dir` only, and no override variables. */
