@@ -51,6 +51,8 @@ export const gatewayOptionTable = {
   jwtJwksUrl: { kind: 'string', flag: 'jwt-jwks-url', env: 'JWT_JWKS_URL', default: undefined, description: 'JWKS URL of public keys, fetched and cached; an unknown kid refetches it (rotation without restart)' },
   jwtJwksCacheSec: { kind: 'int', flag: 'jwt-jwks-cache-sec', env: 'JWT_JWKS_CACHE_SEC', default: 600, min: 0, description: 'how long a fetched JWKS is trusted; a removed key stops working within this' },
   jwtJwksCooldownSec: { kind: 'int', flag: 'jwt-jwks-cooldown-sec', env: 'JWT_JWKS_COOLDOWN_SEC', default: 30, min: 0, description: 'least time between two JWKS fetches (an unknown kid waits this long for the next fetch)' },
+  jwtJwksMaxBytes: { kind: 'int', flag: 'jwt-jwks-max-bytes', env: 'JWT_JWKS_MAX_BYTES', default: 262_144, min: 1024, max: 16 * 1024 * 1024, description: 'largest JWKS document fetched from --jwt-jwks-url, in bytes (a larger one is refused without reading it whole, counted and logged)' },
+  jwtJwksMaxWaiting: { kind: 'int', flag: 'jwt-jwks-max-waiting', env: 'JWT_JWKS_MAX_WAITING', default: 64, min: 1, description: 'upgrades that may wait for a JWKS fetch in progress; more are refused with HTTP 503 jwks_busy' },
   jwtIssuer: { kind: 'list', flag: 'jwt-issuer', env: 'JWT_ISSUER', default: [], description: 'accepted iss values, comma-separated; empty = iss not checked' },
   jwtAudience: { kind: 'list', flag: 'jwt-audience', env: 'JWT_AUDIENCE', default: [], description: 'accepted aud values, comma-separated; empty = aud not checked' },
   jwtRequireExp: { kind: 'bool', flag: 'jwt-require-exp', env: 'JWT_REQUIRE_EXP', default: true, description: 'refuse tokens without exp' },

@@ -4,11 +4,12 @@
 // or URL, picked by `kid`. docs/identity.md is the operator's guide.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { GatewayConfig } from '../config/gateway-options.js';
 import { ConfigError } from '../config/option-parser.js';
 import { checkChannel } from '@odin-gateway/client/channels';
 import { MAX_TOKEN_LENGTH } from '../protocol/client-message-parser.js';
+import { JwksFetch, JwksUnavailable, type JwksFetchResult } from './jwks-fetch.js';
 
 /** What a verified token says; `expiresAt` is ms since the epoch, 0 = never. */
 export interface VerifiedToken {
@@ -17,7 +18,8 @@ export interface VerifiedToken {
   expiresAt: number;
   grants: readonly string[];
 }
-export type Refusal = { ok: false; reason: string };
+/** `busy`: not the token's fault; too many upgrades already wait for a JWKS fetch (HTTP 503 jwks_busy at the upgrade). */
+export type Refusal = { ok: false; reason: string; busy?: true };
 export type Identity = { ok: true; user: string | null; expiresAt: number; grants: readonly string[] } | Refusal;
 
 const ANONYMOUS: Identity = { ok: true, user: null, expiresAt: 0, grants: [] };
@@ -43,6 +45,8 @@ export type KeySettings = Pick<
   | 'jwtJwksUrl'
   | 'jwtJwksCacheSec'
   | 'jwtJwksCooldownSec'
+  | 'jwtJwksMaxBytes'
+  | 'jwtJwksMaxWaiting'
   | 'jwtIssuer'
   | 'jwtAudience'
   | 'jwtRequireExp'
@@ -99,17 +103,26 @@ function reasonOf(err: unknown): string {
   if (err instanceof errors.JWTClaimValidationFailed) return `token claim ${err.claim} ${err.reason === 'missing' ? 'missing' : 'not accepted'}`;
   if (err instanceof errors.JWKSNoMatchingKey) return 'no key with the token\'s kid';
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
+  if (err instanceof JwksUnavailable) return err.message;
   if (err instanceof errors.JWKSTimeout || (err instanceof Error && err.name === 'JWKSInvalid')) return 'JWKS unavailable';
   return err instanceof Error ? err.message.slice(0, 200) : 'invalid token';
 }
 
+/** Thrown instead of waiting when the JWKS fetch in progress already has its fill of waiters. */
+class JwksBusy extends Error {}
+
 export class TokenVerifier {
   private readonly secrets: Uint8Array[];
   private readonly localKeys: JWTVerifyGetKey | undefined;
-  private readonly remoteKeys: JWTVerifyGetKey | undefined;
+  private readonly remoteKeys: ReturnType<typeof createRemoteJWKSet> | undefined;
   private readonly claims: JWTVerifyOptions;
+  /** Verifications using the JWKS URL in flight: while a fetch runs, each of them waits for it. */
+  private remoteVerifications = 0;
 
-  constructor(private readonly settings: KeySettings) {
+  constructor(
+    private readonly settings: KeySettings,
+    onJwksFetch: (result: JwksFetchResult, detail: string | undefined) => void = () => undefined,
+  ) {
     this.secrets = loadSecrets(settings);
     this.localKeys = settings.jwtJwksFile !== undefined ? loadJwksFile(settings.jwtJwksFile) : undefined;
     if (settings.jwtJwksUrl !== undefined) {
@@ -120,7 +133,13 @@ export class TokenVerifier {
         throw new ConfigError(`--jwt-jwks-url/JWT_JWKS_URL: ${JSON.stringify(settings.jwtJwksUrl)} is not a URL`);
       }
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('--jwt-jwks-url/JWT_JWKS_URL: must be an https (or http) URL');
-      this.remoteKeys = createRemoteJWKSet(url, { cacheMaxAge: settings.jwtJwksCacheSec * 1000, cooldownDuration: settings.jwtJwksCooldownSec * 1000, timeoutDuration: 5000 });
+      const guarded = new JwksFetch({ maxBytes: settings.jwtJwksMaxBytes, cooldownMs: settings.jwtJwksCooldownSec * 1000, onResult: onJwksFetch });
+      this.remoteKeys = createRemoteJWKSet(url, {
+        cacheMaxAge: settings.jwtJwksCacheSec * 1000,
+        cooldownDuration: settings.jwtJwksCooldownSec * 1000,
+        timeoutDuration: 5000,
+        [customFetch]: guarded.fetch,
+      });
     }
     this.claims = {
       ...(settings.jwtIssuer.length > 0 ? { issuer: settings.jwtIssuer } : {}),
@@ -155,6 +174,7 @@ export class TokenVerifier {
       if (!payload) return { ok: false, reason: `algorithm ${JSON.stringify(alg ?? null)} not accepted` };
       return this.identityOf(payload);
     } catch (err) {
+      if (err instanceof JwksBusy) return { ok: false, reason: err.message, busy: true };
       return { ok: false, reason: reasonOf(err) };
     }
   }
@@ -184,8 +204,17 @@ export class TokenVerifier {
         if (!(err instanceof errors.JWKSNoMatchingKey) || !this.remoteKeys) throw err;
       }
     }
-    if (this.remoteKeys) return (await jwtVerify(token, this.remoteKeys, options)).payload;
-    return undefined;
+    if (!this.remoteKeys) return undefined;
+    // A slow JWKS URL must not let tokens that need it (garbage ones included) hold every upgrade slot for its timeout.
+    if (this.remoteKeys.reloading && this.remoteVerifications >= this.settings.jwtJwksMaxWaiting) {
+      throw new JwksBusy(`JWKS busy: ${this.remoteVerifications} upgrades already wait for its fetch (--jwt-jwks-max-waiting)`);
+    }
+    this.remoteVerifications++;
+    try {
+      return (await jwtVerify(token, this.remoteKeys, options)).payload;
+    } finally {
+      this.remoteVerifications--;
+    }
   }
 
   private identityOf(payload: JWTPayload): VerifiedToken | Refusal {

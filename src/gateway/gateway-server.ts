@@ -154,7 +154,7 @@ export class OdinGateway implements AdmissionHost {
     this.metrics.connectionsMax.set(this.maxConnections);
     this.metrics.memoryLimitBytes.set(this.memoryLimitBytes);
     // Labelled series exist from the start (at 0), so rates and alerts have data before the first event.
-    for (const reason of ['capacity', 'connection_rate', 'shutting_down', 'broker_starting', 'unauthorized', 'not_found', 'origin', 'invalid_stream']) this.metrics.connectionsFailed.inc({ reason }, 0);
+    for (const reason of ['capacity', 'connection_rate', 'shutting_down', 'broker_starting', 'jwks_busy', 'unauthorized', 'not_found', 'origin', 'invalid_stream']) this.metrics.connectionsFailed.inc({ reason }, 0);
     for (const result of ['accepted', 'invalid', 'other_user']) this.metrics.tokenRefreshes.inc({ result }, 0);
     this.metrics.ingestDropped.inc({ reason: 'invalid_channel' }, 0);
     for (const code of [...Object.values(ErrorCode), 'MESSAGE_TOO_BIG']) this.metrics.clientErrors.inc({ code }, 0);

@@ -45,7 +45,11 @@ export class UpgradeAdmission {
     private readonly host: AdmissionHost,
   ) {
     this.connectLimiter = new ConnectionRateLimiter(config.connectBurstPerIp, config.connectRatePerIp);
-    this.verifier = new TokenVerifier(config);
+    this.verifier = new TokenVerifier(config, (result, detail) => {
+      metrics.jwksFetches.inc({ result });
+      // Failures are logged once per attempt: the backoff bounds the attempts; refusals during it are only counted.
+      if (detail !== undefined) logger.warn({ event: 'jwks_fetch_failed', result, detail }, 'JWKS fetch failed: tokens that need it are refused until a fetch succeeds');
+    });
     this.allowedOrigins = config.allowedOrigins.length > 0 ? new Set(config.allowedOrigins.map(normaliseOrigin)) : undefined;
   }
 
@@ -61,6 +65,7 @@ export class UpgradeAdmission {
     try {
       const identity = await this.verifier.identify(tokenFrom(req, url), this.config.authRequired);
       if (socket.destroyed) return;
+      if (!identity.ok && identity.busy) return this.refuse(socket, this.refused(503, 'jwks_busy'));
       socket.off('error', destroyOnError);
       // Without verifyClient, ws completes the upgrade (and calls back) synchronously,
       // so the connection is in the host's count before `inProgress` drops below.

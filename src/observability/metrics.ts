@@ -25,6 +25,7 @@ export function createGatewayMetrics(registry: Registry) {
     resumes: new Counter({ name: 'ws_resumes_total', help: 'resume outcomes: recovered, not_recovered (history lost or other epoch), unavailable (broker error)', labelNames: ['result'] as const, registers: r }),
     historyReplayed: new Counter({ name: 'ws_history_messages_replayed_total', help: 'messages sent from history (resume or latest value)', registers: r }),
     tokenRefreshes: new Counter({ name: 'ws_token_refreshes_total', help: 'in-band token refreshes (auth messages), by result: accepted, invalid, other_user', labelNames: ['result'] as const, registers: r }),
+    jwksFetches: new Counter({ name: 'ws_jwks_fetches_total', help: 'JWKS URL fetches by result: ok, http_error, too_large, invalid, unreachable, and backoff (a fetch not made: a failure is recent)', labelNames: ['result'] as const, registers: r }),
     tokensExpired: new Counter({ name: 'ws_tokens_expired_total', help: 'connections closed with 4003 because their token expired', registers: r }),
     ingestDropped: new Counter({ name: 'ws_ingest_dropped_total', help: 'broker messages dropped before delivery, by reason (invalid_channel: a subject that is not a valid channel name); per process', labelNames: ['reason'] as const, registers: r }),
     brokerMessages: new Counter({ name: 'ws_nats_messages_received_total', help: 'messages received from the broker (NATS or memory)', registers: r }),

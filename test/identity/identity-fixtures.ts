@@ -48,17 +48,43 @@ export async function testKey(alg: 'RS256' | 'ES256' | 'EdDSA', kid: string): Pr
   return { kid, alg, privateKey, publicJwk, sign: (o = {}) => build({ ...o, kid }, alg).sign(privateKey) };
 }
 
-/** A local HTTP server serving a JWKS the test changes at will; counts fetches. */
+/**
+ * A local HTTP server serving a JWKS the test changes at will; counts fetches.
+ * `status` answers another status, `body` another document (sent chunked when
+ * `chunked`, without a content-length), `hold` keeps each request waiting
+ * until `release()`.
+ */
 export class JwksServer {
   keys: JWK[] = [];
   fetches = 0;
+  status = 200;
+  body: string | undefined;
+  chunked = false;
+  hold = false;
+  private held: Array<() => void> = [];
   private server: Server | undefined;
   url = '';
+
+  release(): void {
+    this.hold = false;
+    for (const answer of this.held.splice(0)) answer();
+  }
 
   async start(): Promise<this> {
     this.server = createServer((_req, res) => {
       this.fetches++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.keys }));
+      const answer = (): void => {
+        const body = this.body ?? JSON.stringify({ keys: this.keys });
+        if (this.chunked) {
+          res.writeHead(this.status, { 'content-type': 'application/json' });
+          for (let i = 0; i < body.length; i += 65_536) res.write(body.slice(i, i + 65_536));
+          res.end();
+        } else {
+          res.writeHead(this.status, { 'content-type': 'application/json' }).end(body);
+        }
+      };
+      if (this.hold) this.held.push(answer);
+      else answer();
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/.well-known/jwks.json`;

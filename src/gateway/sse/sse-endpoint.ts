@@ -29,7 +29,7 @@ export interface SseHost {
   /** The broker's epoch: a fresh stream's cursor starts in it. */
   epoch(): string;
   /** Counts a refusal that is the endpoint's own (bad request, bad token). */
-  refused(reason: 'invalid_stream' | 'unauthorized'): void;
+  refused(reason: 'invalid_stream' | 'unauthorized' | 'jwks_busy'): void;
   /** Makes a connection of the stream (counted, under expiry, welcomed) and returns it. */
   open(transport: SseTransport, socket: Socket, req: IncomingMessage, identity: Extract<Identity, { ok: true }>, encoder: SseEncoder): ClientConnection;
   /** Subscribes the connection's entries through the ordinary subscribe path (its request queue). */
@@ -94,6 +94,11 @@ export async function serveSse(host: SseHost, req: IncomingMessage, res: ServerR
     return badRequest(res, stream);
   }
   const identity = await host.identify(tokenFrom(req, url));
+  if (!identity.ok && identity.busy) {
+    host.refused('jwks_busy');
+    res.writeHead(503, { 'content-type': 'text/plain' }).end('jwks_busy\n');
+    return;
+  }
   if (!identity.ok) {
     // An HTTP status here (unlike a WebSocket upgrade) is visible to every client, and stops EventSource's reconnecting.
     host.refused('unauthorized');

@@ -276,12 +276,13 @@ const reliability: PanelSpec[] = [
   },
   {
     title: 'Tokens and ingest',
-    description: 'Identity and ingest per second: in-band token refreshes by result (accepted, invalid, other_user), connections closed at token expiry (4003), and broker messages dropped because their subject is not a valid channel name (should stay 0: someone publishes odd subjects on odin.>).',
+    description: 'Identity and ingest per second: in-band token refreshes by result (accepted, invalid, other_user), connections closed at token expiry (4003), JWKS URL fetches by result (anything but ok means tokens needing it are refused; backoff = a fetch not made after a recent failure), and broker messages dropped because their subject is not a valid channel name (should stay 0: someone publishes odd subjects on odin.>).',
     kind: 'timeseries',
     unit: 'ops',
     queries: [
       { expr: `sum by (result) (${rate('ws_token_refreshes_total')})`, legend: 'refresh {{result}}' },
       { expr: `sum(${rate('ws_tokens_expired_total')})`, legend: 'expired (4003)' },
+      { expr: `sum by (result) (${rate('ws_jwks_fetches_total')})`, legend: 'JWKS fetch {{result}}' },
       { expr: `sum by (reason) (${rate('ws_ingest_dropped_total')})`, legend: 'ingest dropped {{reason}}' },
     ],
   },
