@@ -248,6 +248,9 @@ export class MemoryBroker implements Broker {
   async publishControl(topic: string, body: unknown): Promise<void> {
     // A copy through JSON, as over NATS: no handler shares the sender's object.
     const copy: unknown = JSON.parse(JSON.stringify(body) ?? 'null');
+    // Never inside the sender's call, as over NATS: a gateway asking for a book snapshot in the middle of
+    // a fold must not have the publisher's answer folded before the message it is folding goes out.
+    await Promise.resolve();
     for (const handler of this.controlHandlers) handler(topic, copy);
   }
 

@@ -9,6 +9,9 @@ import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from
 /** The highest rate `--rate` and the control API accept, in messages per second. */
 export const MAX_PUBLISH_RATE = 100_000;
 
+/** The highest `--book-rate` and control `bookMessagesPerSecond`, in book messages per second. */
+export const MAX_BOOK_RATE = 10_000;
+
 export const DEFAULT_TOKENS = ['BTC', 'ETH', 'ODIN', 'SOL', 'DOGE'];
 export const DEFAULT_DEMO_USERS = ['alice', 'bob', 'carol'];
 
@@ -21,6 +24,7 @@ export const simulationOptionTable = {
   tokens: { kind: 'list', flag: 'tokens', env: 'TOKENS', default: DEFAULT_TOKENS, description: 'simulated tokens' },
   duration: { kind: 'number', flag: 'duration', env: 'PUBLISH_DURATION', default: 0, min: 0, description: 'stop publishing after this many seconds (0 = never)' },
   statisticsIntervalMs: { kind: 'int', flag: 'statistics-interval-ms', env: 'STATISTICS_INTERVAL_MS', default: 30_000, min: 100, description: 'market statistics period on market.statistics' },
+  bookRate: { kind: 'number', flag: 'book-rate', env: 'BOOK_RATE', default: 10, min: 0, max: MAX_BOOK_RATE, description: 'order-book messages per second over all tokens on book.<TOKEN> (0 = no books)' },
   tradeRate: { kind: 'number', flag: 'trade-rate', env: 'TRADE_RATE', default: 1, min: 0, max: 1000, description: 'simulated user trades per second on trades.user.<id> (0 = none)' },
   users: { kind: 'list', flag: 'users', env: 'DEMO_USERS', default: DEFAULT_DEMO_USERS, description: 'demo users that trade' },
   maxInFlight: { kind: 'int', flag: 'max-in-flight', env: 'PUBLISH_MAX_IN_FLIGHT', default: 10_000, min: 1, description: 'unacknowledged publishes allowed before the publisher waits (retries included)' },

@@ -1,6 +1,6 @@
 // Validates a `POST /control` body into a typed command. Every rejection
 // names the offending field, so a caller can fix the request from the message.
-import { MAX_PUBLISH_RATE, TOKEN_ID_PATTERN } from '../config/publisher-options.js';
+import { MAX_BOOK_RATE, MAX_PUBLISH_RATE, TOKEN_ID_PATTERN } from '../config/publisher-options.js';
 import type { SettingsChange } from './publisher-settings.js';
 
 export class ControlRequestError extends Error {
@@ -26,7 +26,7 @@ const MAX_LIST = 100;
 const MAX_DURATION_MS = 365 * 24 * 3600 * 1000;
 /** `connections` is the reference's (its publisher ignored it too): accepted, reported as ignored. */
 const IGNORED_FIELDS = new Set(['connections']);
-const KNOWN_FIELDS = new Set(['action', 'messagesPerSecond', 'duration', 'tokens', 'statisticsIntervalMs', 'tradeEventsPerSecond', 'users', ...IGNORED_FIELDS]);
+const KNOWN_FIELDS = new Set(['action', 'messagesPerSecond', 'duration', 'tokens', 'statisticsIntervalMs', 'tradeEventsPerSecond', 'bookMessagesPerSecond', 'users', ...IGNORED_FIELDS]);
 
 export function parseControlRequest(body: unknown): ControlCommand {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -45,6 +45,7 @@ export function parseControlRequest(body: unknown): ControlCommand {
   if (b.duration !== undefined) change.duration = numberIn(b, 'duration', 0, MAX_DURATION_MS) / 1000;
   if (b.statisticsIntervalMs !== undefined) change.statisticsIntervalMs = numberIn(b, 'statisticsIntervalMs', 100, 24 * 3600 * 1000);
   if (b.tradeEventsPerSecond !== undefined) change.tradeEventsPerSecond = numberIn(b, 'tradeEventsPerSecond', 0, 1000);
+  if (b.bookMessagesPerSecond !== undefined) change.bookMessagesPerSecond = numberIn(b, 'bookMessagesPerSecond', 0, MAX_BOOK_RATE);
   if (b.tokens !== undefined) change.tokens = idList(b, 'tokens', 1);
   if (b.users !== undefined) change.users = idList(b, 'users', 0);
   return { action: b.action as ControlAction, change, ignored: Object.keys(b).filter((k) => IGNORED_FIELDS.has(k)) };

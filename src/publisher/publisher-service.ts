@@ -7,6 +7,7 @@ import type { Broker } from '../broker/broker.js';
 import { simulationOptionTable } from '../config/publisher-options.js';
 import type { Logger } from '../observability/logger.js';
 import { createPublisherMetrics, type PublisherMetrics } from '../observability/metrics.js';
+import { BookSimulator } from './book-simulator.js';
 import { MarketModel } from './market-model.js';
 import type { PublisherSettings, SettingsChange } from './publisher-settings.js';
 import { RateMeter } from './rate-meter.js';
@@ -23,7 +24,7 @@ const DRAIN_TIMEOUT_MS = 5000;
 const RETRY_FIRST_DELAY_MS = 100;
 const RETRY_MAX_DELAY_MS = 2000;
 
-type Kind = 'price' | 'statistics' | 'trade';
+type Kind = 'price' | 'statistics' | 'trade' | 'book';
 
 /** One message until the broker acknowledges it or the publisher gives up: its msgId never changes. */
 interface Outgoing {
@@ -60,6 +61,8 @@ export interface PublisherStats {
   targetRate: number;
   statisticsPublished: number;
   tradeEventsPublished: number;
+  /** Order-book messages (snapshots and updates on book.<TOKEN>) the broker acknowledged. */
+  bookMessagesPublished: number;
   /** Publishes sent (or waiting to be retried) and not yet acknowledged. */
   inFlight: number;
   /** Mean time from publish to acknowledgement over the last second or so, ms. */
@@ -88,6 +91,8 @@ export class PublisherService {
   private readonly trades: TradeEventGenerator;
   private readonly pricePacer: RatePacer;
   private readonly tradePacer: RatePacer;
+  private readonly bookPacer: RatePacer;
+  private readonly books: BookSimulator;
   private readonly meter = new RateMeter();
   private slotTimer: NodeJS.Timeout | undefined;
   private statisticsTimer: NodeJS.Timeout | undefined;
@@ -103,7 +108,7 @@ export class PublisherService {
   private latencyCount = 0;
   private lastLatencyMs = 0;
   private lastError: string | null = null;
-  private readonly counts = { price: 0, statistics: 0, trade: 0, errors: 0, retries: 0, lost: 0 };
+  private readonly counts = { price: 0, statistics: 0, trade: 0, book: 0, errors: 0, retries: 0, lost: 0 };
   /** Messages waiting for their next attempt, by the timer that will send it. */
   private readonly retrying = new Map<NodeJS.Timeout, Outgoing>();
   private closing = false;
@@ -117,6 +122,13 @@ export class PublisherService {
     this.trades = new TradeEventGenerator(this.model, deps.random);
     this.pricePacer = new RatePacer(settings.messagesPerSecond);
     this.tradePacer = new RatePacer(settings.tradeEventsPerSecond);
+    this.bookPacer = new RatePacer(settings.bookMessagesPerSecond ?? 0);
+    this.books = new BookSimulator(this.model, deps.random);
+    // A gateway whose book differs from ours (a lost publish, a gap) asks for a snapshot: answer it.
+    this.broker.onControl((topic, body) => {
+      const answer = this.books.snapshotRequested(topic, body);
+      if (answer) this.send('book', answer.channel, answer.data);
+    });
     // A fresh prefix per process: a restarted publisher must not collide with its old ids.
     this.msgIdPrefix = `${deps.instanceId}-${randomBytes(3).toString('hex')}-`;
     this.metrics.targetRate.set(settings.messagesPerSecond);
@@ -145,6 +157,7 @@ export class PublisherService {
     this.runStartCount = this.counts.price;
     this.pricePacer.reset(now);
     this.tradePacer.reset(now, false);
+    this.bookPacer.reset(now);
     this.meter.clear();
     this.meter.sample(this.counts.price, now);
     this.lastSample = now;
@@ -190,6 +203,7 @@ export class PublisherService {
       targetRate: this.settings.messagesPerSecond,
       statisticsPublished: this.counts.statistics,
       tradeEventsPublished: this.counts.trade,
+      bookMessagesPublished: this.counts.book,
       inFlight: this.inFlight,
       publishLatencyMs: round3(this.latencyCount > 0 ? this.latencySumMs / this.latencyCount : this.lastLatencyMs),
       runningSeconds: round1(runningMs / 1000),
@@ -231,6 +245,10 @@ export class PublisherService {
       s.tradeEventsPerSecond = change.tradeEventsPerSecond;
       this.tradePacer.retime(change.tradeEventsPerSecond, now);
     }
+    if (change.bookMessagesPerSecond !== undefined) {
+      s.bookMessagesPerSecond = change.bookMessagesPerSecond;
+      this.bookPacer.retime(change.bookMessagesPerSecond, now);
+    }
     if (change.duration !== undefined) {
       s.duration = change.duration;
       this.stopAt = this.slotTimer && change.duration > 0 ? now + change.duration * 1000 : 0;
@@ -266,6 +284,11 @@ export class PublisherService {
     for (let i = 0; i < tradesDue; i++) {
       const trade = this.trades.next(this.settings.users, tokens);
       if (trade) this.send('trade', trade.channel, trade.event);
+    }
+    const booksDue = this.bookPacer.due(now);
+    for (let i = 0; i < booksDue; i++) {
+      const book = this.books.next(tokens);
+      if (book) this.send('book', book.channel, book.data);
     }
     if (now - this.lastSample >= METER_SAMPLE_MS) this.sampleMeters(now);
   }
@@ -347,7 +370,7 @@ export class PublisherService {
 
   private logSettings(): Record<string, unknown> {
     const s = this.settings;
-    return { rate: s.messagesPerSecond, tokens: s.tokens, duration: s.duration, statistics_interval_ms: s.statisticsIntervalMs, trade_rate: s.tradeEventsPerSecond };
+    return { rate: s.messagesPerSecond, tokens: s.tokens, duration: s.duration, statistics_interval_ms: s.statisticsIntervalMs, trade_rate: s.tradeEventsPerSecond, book_rate: s.bookMessagesPerSecond ?? 0 };
   }
 }
 

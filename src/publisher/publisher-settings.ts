@@ -8,6 +8,8 @@ export interface PublisherSettings {
   /** Seconds to publish after start (or after a configure that sets it); 0 = no limit. */
   duration: number;
   statisticsIntervalMs: number;
+  /** Order-book messages (book.<TOKEN>) per second over all tokens; 0 or absent = none. */
+  bookMessagesPerSecond?: number;
   /** Simulated user trades per second over all demo users; 0 = none. */
   tradeEventsPerSecond: number;
   users: string[];
@@ -20,7 +22,7 @@ export interface PublisherSettings {
 }
 
 /** The fields a `start` or `configure` request may change. */
-export type SettingsChange = Partial<Pick<PublisherSettings, 'messagesPerSecond' | 'tokens' | 'duration' | 'statisticsIntervalMs' | 'tradeEventsPerSecond' | 'users'>>;
+export type SettingsChange = Partial<Pick<PublisherSettings, 'messagesPerSecond' | 'tokens' | 'duration' | 'statisticsIntervalMs' | 'tradeEventsPerSecond' | 'bookMessagesPerSecond' | 'users'>>;
 
 export function settingsFrom(config: SimulationConfig): PublisherSettings {
   return {
@@ -29,6 +31,7 @@ export function settingsFrom(config: SimulationConfig): PublisherSettings {
     duration: config.duration,
     statisticsIntervalMs: config.statisticsIntervalMs,
     tradeEventsPerSecond: config.tradeRate,
+    bookMessagesPerSecond: config.bookRate,
     users: [...config.users],
     maxInFlight: config.maxInFlight,
     maxRetries: config.publishRetries,

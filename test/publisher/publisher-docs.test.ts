@@ -17,7 +17,7 @@ test('docs/publisher.md lists every publisher option with its flag and variable'
 });
 
 test('docs/publisher.md documents every control field the API accepts', () => {
-  const valid: Record<string, unknown> = { messagesPerSecond: 10, duration: 5, tokens: ['BTC'], statisticsIntervalMs: 1000, tradeEventsPerSecond: 1, users: ['alice'] };
+  const valid: Record<string, unknown> = { messagesPerSecond: 10, duration: 5, tokens: ['BTC'], statisticsIntervalMs: 1000, tradeEventsPerSecond: 1, bookMessagesPerSecond: 5, users: ['alice'] };
   for (const [field, value] of Object.entries(valid)) {
     assert.ok(doc.includes(`| \`${field}\` |`), `${field} missing from docs/publisher.md`);
     // And the API really accepts it (an unknown field would be a 400).

@@ -52,7 +52,7 @@ describe('publisher retries', () => {
   it('ticks published during a nats-server restart are stored after it, each once', { timeout: 120_000 }, async () => {
     nats = await NatsServer.start();
     const stream = `RETRY_${process.pid}`;
-    const config = publisherConfigFrom(['--nats', nats.url, '--nats-stream', stream, '--rate', '200', '--trade-rate', '0', '--statistics-interval-ms', '600000'], {});
+    const config = publisherConfigFrom(['--nats', nats.url, '--nats-stream', stream, '--rate', '200', '--trade-rate', '0', '--book-rate', '0', '--statistics-interval-ms', '600000'], {});
     broker = await createPublisherBroker(config, logger);
     service = new PublisherService({ broker, logger, instanceId: 'retry-test' }, settingsFrom(config));
     const s = service;
@@ -86,7 +86,7 @@ describe('publisher retries', () => {
     const failing = new MemoryBroker({ historySize: 10, historyMaxAgeMs: 60_000 });
     await failing.start();
     await failing.close();
-    const quiet = new PublisherService({ broker: failing, logger, instanceId: 'bound' }, { ...settingsFrom(publisherConfigFrom(['--publish-retries', '2'], {})), messagesPerSecond: 0, statisticsIntervalMs: 600_000 });
+    const quiet = new PublisherService({ broker: failing, logger, instanceId: 'bound' }, { ...settingsFrom(publisherConfigFrom(['--publish-retries', '2', '--book-rate', '0'], {})), messagesPerSecond: 0, statisticsIntervalMs: 600_000 });
     quiet.start(); // publishes one market.statistics at once
     await waitUntil('the message given up', () => quiet.stats().lost === 1, 10_000);
     const stats = quiet.stats();
