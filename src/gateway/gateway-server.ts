@@ -1,8 +1,9 @@
 // The gateway: wires HTTP (http-endpoints.ts), the socket-level guards
 // (listener-guard.ts), admission of upgrades (upgrade-admission.ts), client
 // frames (client-frame-router.ts) and fan-out from the broker
-// (subscription-hub.ts); owns the connection set, keepalive, the optional
-// private metrics listener and graceful shutdown.
+// (subscription-hub.ts); owns keepalive, the optional private metrics
+// listener and graceful shutdown. The connection set and the limit belong to
+// admission (upgrade-admission.ts): the gateway asks it.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,7 +28,7 @@ import { closeAtOf, expireConnection, expOf, type AuthContext } from './auth-han
 import { ExpirySchedule } from './expiry-schedule.js';
 import { KeepaliveSweep } from './keepalive-sweep.js';
 import { onInvalidSubject } from '../broker/ingest-drops.js';
-import { maxConnectionsFor, memoryBudget } from './memory-budget.js';
+import { memoryBudget } from './memory-budget.js';
 import { ResourceSampler } from './resource-sampler.js';
 import { serveHttp, type HttpEndpointsContext, type Readiness } from './http-endpoints.js';
 import { sdkCorsHeaders } from './sdk-cors.js';
@@ -82,7 +83,6 @@ export interface GatewayDependencies {
 export class OdinGateway implements AdmissionHost {
   readonly registry: Registry;
   readonly metrics: GatewayMetrics;
-  readonly connections = new Set<ClientConnection>();
   readonly hub: SubscriptionHub;
   /** Conflated subscriptions (subscribe entries with `conflate`), apart from the live hub. */
   readonly conflation: ConflationHub;
@@ -91,7 +91,6 @@ export class OdinGateway implements AdmissionHost {
   private readonly observer: GatewayObserver;
   /** The server API under /api/ (src/api/). */
   readonly api: ServerApi;
-  readonly maxConnections: number;
   private readonly memoryLimitBytes: number;
   private readonly broker: Broker;
   private readonly logger: Logger;
@@ -142,16 +141,6 @@ export class OdinGateway implements AdmissionHost {
     this.memoryLimitBytes = budget.limitBytes;
     // Each private listener gets its own small share of the open files, taken out of the public one's.
     const files = fileBudget(openFileLimit(), (config.metricsPort !== undefined ? 1 : 0) + (config.apiPort !== undefined ? 1 : 0));
-    const byMemory = maxConnectionsFor(config.maxConnections, budget, config.connectionBudgetKb);
-    // Past the open-file limit accept() fails and the process can no longer read /proc: the lower limit wins.
-    this.maxConnections = Math.min(byMemory, files.maxConnections);
-    if (this.maxConnections < byMemory) {
-      this.logger.warn(
-        { event: 'connection_limit_from_open_files', open_files: files.openFiles, max_connections: this.maxConnections, by_memory: byMemory },
-        `connection limit ${this.maxConnections}: the open-file limit (${files.openFiles}) allows no more than that (raise ulimit -n)`,
-      );
-    }
-    this.metrics.connectionsMax.set(this.maxConnections);
     this.metrics.memoryLimitBytes.set(this.memoryLimitBytes);
     // Labelled series exist from the start (at 0), so rates and alerts have data before the first event.
     for (const reason of ['capacity', 'connection_rate', 'shutting_down', 'broker_starting', 'jwks_busy', 'unauthorized', 'not_found', 'origin', 'invalid_stream']) this.metrics.connectionsFailed.inc({ reason }, 0);
@@ -234,7 +223,7 @@ export class OdinGateway implements AdmissionHost {
     if (this.api.adminServer) {
       this.adminGuards.push(new ListenerGuard(this.api.adminServer, { ...guardOptions, files: adminListenerBudget(files), listener: 'api' }, this.metrics, this.logger, onTimerError));
     }
-    this.admission = new UpgradeAdmission(config, this.wss, this.metrics, this.logger, this);
+    this.admission = new UpgradeAdmission(config, this.wss, this.metrics, this.logger, this, { memory: budget, files });
     this.authContext = {
       verifier: this.admission.verifier,
       expiry: this.expiry,
@@ -278,7 +267,7 @@ export class OdinGateway implements AdmissionHost {
     const masking = wsMasking();
     this.metrics.nativeBufferutil.set(masking === 'javascript' ? 0 : 1);
     this.logger.info(
-      { event: 'gateway_started', pid: process.pid, session_prefix: this.sessionPrefix, port, host: this.config.host, broker: this.broker.kind, max_connections: this.maxConnections, ws_masking: masking, metrics_port: this.metricsPort ?? null },
+      { event: 'gateway_started', pid: process.pid, session_prefix: this.sessionPrefix, port, host: this.config.host, broker: this.broker.kind, max_connections: this.admission.maxConnections, ws_masking: masking, metrics_port: this.metricsPort ?? null },
       `gateway listening on ${this.config.host}:${port}`,
     );
     return port;
@@ -299,7 +288,7 @@ export class OdinGateway implements AdmissionHost {
     const starting = this.broker.starting?.();
     if (starting !== undefined) reasons.push('broker_starting');
     else if (this.broker.status() !== 'connected') reasons.push('broker_disconnected');
-    if (this.connections.size + this.admission.inProgress >= this.maxConnections) reasons.push('at_capacity');
+    if (this.admission.atCapacity) reasons.push('at_capacity');
     if (this.shuttingDown) reasons.push('shutting_down');
     if (this.draining) reasons.push('draining');
     return { ready: reasons.length === 0, reasons, ...(starting !== undefined ? { broker: starting } : {}), ...(this.clusterView ? { cluster: this.clusterView } : {}) };
@@ -314,8 +303,8 @@ export class OdinGateway implements AdmissionHost {
       brokerStarting: this.broker.starting?.(),
       brokerLag: broker.lagMessages,
       brokerBehind: broker.behind,
-      connections: this.connections.size,
-      maxConnections: this.maxConnections,
+      connections: this.admission.connectionCount,
+      maxConnections: this.admission.maxConnections,
       rssBytes: s.rssBytes,
       memoryLimitBytes: this.memoryLimitBytes,
       cpuPercent: s.cpuPercent,
@@ -423,8 +412,7 @@ export class OdinGateway implements AdmissionHost {
     conn.grants = identity.grants;
     conn.closeAt = closeAtOf(identity.expiresAt, this.authContext.clockToleranceMs);
     this.expiry.set(conn);
-    this.connections.add(conn);
-    this.metrics.connectionsActive.set(this.connections.size);
+    this.admission.opened(conn);
     this.logger.debug({ event: 'connection_opened', session: conn.id, user: identity.user, remote: conn.remoteAddress, transport: conn.sse ? 'sse' : 'ws' }, 'connection opened');
     conn.send({
       type: 'welcome',
@@ -465,8 +453,14 @@ export class OdinGateway implements AdmissionHost {
     };
   }
 
-  connectionCount(): number {
-    return this.connections.size;
+  /** The open connections (admission's set, read-only). */
+  get connections(): ReadonlySet<ClientConnection> {
+    return this.admission.connections;
+  }
+
+  /** The connection limit (admission's). */
+  get maxConnections(): number {
+    return this.admission.maxConnections;
   }
 
   isShuttingDown(): boolean {
@@ -480,12 +474,11 @@ export class OdinGateway implements AdmissionHost {
   /** @internal */
   handleClosed(conn: ClientConnection, code: number): void {
     conn.markClosed();
-    if (!this.connections.delete(conn)) return;
+    if (!this.admission.closed(conn)) return;
     this.expiry.remove(conn);
     removeAllSubscriptions(this.subscribeContext, conn);
     const effective = conn.serverCloseCode ?? code;
     this.metrics.disconnections.inc({ code: closeCodeName(effective) });
-    this.metrics.connectionsActive.set(this.connections.size);
     this.logger.info(
       { event: 'connection_closed', session: conn.id, code: effective, reason: closeCodeName(effective), by: conn.serverCloseCode ? 'server' : 'client', duration_ms: Date.now() - conn.openedAt },
       'connection closed',

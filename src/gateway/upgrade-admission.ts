@@ -1,23 +1,27 @@
-// Admission: which HTTP upgrade requests become WebSocket connections. Path,
-// origin, shutdown, per-address rate, capacity and identity are checked here,
-// in that order; a refusal is answered on the raw socket and counted by reason.
-// Identity verification is asynchronous, so the capacity check counts the
-// upgrades admitted but not yet open: otherwise every upgrade verifying at
-// the same moment would pass a check made against the same count.
+// Admission: which HTTP upgrade requests become WebSocket connections (and
+// which GET /sse requests become streams). Path, origin, shutdown,
+// per-address rate, capacity and identity are checked here, in that order; a
+// refusal is answered on the raw socket and counted by reason.
+// Admission owns capacity whole: the connection limit (from the memory budget
+// and the open files), the set of open connections and the upgrades in
+// progress. Identity verification is asynchronous, so the capacity check
+// counts the upgrades admitted but not yet open: otherwise every upgrade
+// verifying at the same moment would pass a check made against the same count.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { GatewayConfig } from '../config/gateway-options.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { ClientConnection } from './client-connection.js';
 import { TokenVerifier, tokenFrom, type Identity } from './client-identity.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
+import type { FileBudget } from './file-limit.js';
 import { refuseUpgradeResponse } from './http-endpoints.js';
+import { maxConnectionsFor, type MemoryBudget } from './memory-budget.js';
 
 /** What admission needs to know about the gateway around it. */
 export interface AdmissionHost {
-  readonly maxConnections: number;
-  connectionCount(): number;
   isShuttingDown(): boolean;
   /** The broker has not finished starting: a client would get neither history nor live messages yet. */
   isBrokerStarting(): boolean;
@@ -29,13 +33,23 @@ function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
+/** What the connection limit is derived from. */
+export interface CapacityBudgets {
+  memory: MemoryBudget;
+  files: FileBudget;
+}
+
 export class UpgradeAdmission {
   readonly connectLimiter: ConnectionRateLimiter;
   /** Shared with the in-band `auth` handler: one key cache per gateway. */
   readonly verifier: TokenVerifier;
+  /** The most connections (WebSocket and SSE) open at once: --max-connections, or derived from memory and open files. */
+  readonly maxConnections: number;
   private readonly allowedOrigins: ReadonlySet<string> | undefined;
+  /** The open connections: added by `opened`, removed by `closed`, nowhere else. */
+  private readonly open = new Set<ClientConnection>();
   /** Upgrades past the capacity check and not yet handed to ws (or dropped). */
-  inProgress = 0;
+  private upgrading = 0;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -43,6 +57,7 @@ export class UpgradeAdmission {
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
     private readonly host: AdmissionHost,
+    budgets: CapacityBudgets,
   ) {
     this.connectLimiter = new ConnectionRateLimiter(config.connectBurstPerIp, config.connectRatePerIp);
     this.verifier = new TokenVerifier(config, (result, detail) => {
@@ -51,6 +66,53 @@ export class UpgradeAdmission {
       if (detail !== undefined) logger.warn({ event: 'jwks_fetch_failed', result, detail }, 'JWKS fetch failed: tokens that need it are refused until a fetch succeeds');
     });
     this.allowedOrigins = config.allowedOrigins.length > 0 ? new Set(config.allowedOrigins.map(normaliseOrigin)) : undefined;
+    this.maxConnections = this.connectionLimit(budgets);
+    this.metrics.connectionsMax.set(this.maxConnections);
+  }
+
+  /** The open connections, read-only: iterate them (shutdown, epoch change, keepalive); only admission adds or removes. */
+  get connections(): ReadonlySet<ClientConnection> {
+    return this.open;
+  }
+
+  get connectionCount(): number {
+    return this.open.size;
+  }
+
+  /** Upgrades admitted and still verifying their identity. */
+  get inProgress(): number {
+    return this.upgrading;
+  }
+
+  /** No room for one more: open connections plus upgrades in progress have reached the limit. */
+  get atCapacity(): boolean {
+    return this.open.size + this.upgrading >= this.maxConnections;
+  }
+
+  /** A connection (WebSocket or SSE) is open and counts against the limit. */
+  opened(conn: ClientConnection): void {
+    this.open.add(conn);
+    this.metrics.connectionsActive.set(this.open.size);
+  }
+
+  /** A connection is gone; false when it was not counted (already closed, or never opened). */
+  closed(conn: ClientConnection): boolean {
+    if (!this.open.delete(conn)) return false;
+    this.metrics.connectionsActive.set(this.open.size);
+    return true;
+  }
+
+  /** The lower of the memory budget's limit and the open files' (past the open-file limit accept() fails and /proc cannot be read). */
+  private connectionLimit({ memory, files }: CapacityBudgets): number {
+    const byMemory = maxConnectionsFor(this.config.maxConnections, memory, this.config.connectionBudgetKb);
+    const limit = Math.min(byMemory, files.maxConnections);
+    if (limit < byMemory) {
+      this.logger.warn(
+        { event: 'connection_limit_from_open_files', open_files: files.openFiles, max_connections: limit, by_memory: byMemory },
+        `connection limit ${limit}: the open-file limit (${files.openFiles}) allows no more than that (raise ulimit -n)`,
+      );
+    }
+    return limit;
   }
 
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -61,17 +123,17 @@ export class UpgradeAdmission {
     if (url.pathname !== '/ws') return this.refuse(socket, this.refused(404, 'not_found'));
     const refusal = this.refusalOf(req);
     if (refusal) return this.refuse(socket, refusal);
-    this.setInProgress(this.inProgress + 1);
+    this.setInProgress(this.upgrading + 1);
     try {
       const identity = await this.verifier.identify(tokenFrom(req, url), this.config.authRequired);
       if (socket.destroyed) return;
       if (!identity.ok && identity.busy) return this.refuse(socket, this.refused(503, 'jwks_busy'));
       socket.off('error', destroyOnError);
       // Without verifyClient, ws completes the upgrade (and calls back) synchronously,
-      // so the connection is in the host's count before `inProgress` drops below.
+      // so the connection is counted (`opened`) before `upgrading` drops below.
       this.wss.handleUpgrade(req, socket, head, (ws) => this.host.onUpgraded(ws, req, identity));
     } finally {
-      this.setInProgress(this.inProgress - 1);
+      this.setInProgress(this.upgrading - 1);
     }
   }
 
@@ -96,8 +158,8 @@ export class UpgradeAdmission {
       }
       return this.refused(429, 'connection_rate');
     }
-    if (this.host.connectionCount() + this.inProgress >= this.host.maxConnections) {
-      this.logger.warn({ event: 'at_capacity', connections: this.host.connectionCount(), upgrading: this.inProgress, max: this.host.maxConnections }, 'connection refused: at capacity');
+    if (this.atCapacity) {
+      this.logger.warn({ event: 'at_capacity', connections: this.open.size, upgrading: this.upgrading, max: this.maxConnections }, 'connection refused: at capacity');
       return this.refused(503, 'capacity');
     }
     return undefined;
@@ -109,7 +171,7 @@ export class UpgradeAdmission {
   }
 
   private setInProgress(n: number): void {
-    this.inProgress = n;
+    this.upgrading = n;
     this.metrics.upgradesInProgress.set(n);
   }
 
