@@ -21,6 +21,22 @@ export interface ConnectionSpec {
   sampled: boolean;
   /** Offer permessage-deflate. */
   deflate?: boolean;
+  /**
+   * A slow reader: reads at most this many messages per second (it stops
+   * reading its socket when ahead), so TCP backpressure reaches the server.
+   * Counted apart from the other connections (WorkerCounters.slow).
+   */
+  readPerSec?: number;
+}
+
+/** The slow readers of a worker, counted apart so the others' rates and latency are theirs alone. */
+export class SlowReaderCounters {
+  ready = 0;
+  received = 0;
+  /** `conflating` messages: subscriptions the server switched to conflation. */
+  conflating = 0;
+  /** Closes by the server's close code ('none': the socket ended without a close frame). */
+  readonly closes = new Map<string, number>();
 }
 
 /** Recently seen shared compressed frames and their delivery counts (a small ring). */
@@ -41,6 +57,7 @@ export class WorkerCounters {
   lastDeliveryAt = 0;
   readonly latency = new LatencyRecorder();
   readonly errors = new Map<string, number>();
+  readonly slow = new SlowReaderCounters();
   private readonly sharedFrames: SharedFrame[] = [];
   private nextShared = 0;
 
@@ -87,6 +104,11 @@ export class BenchConnection {
   private natsPayload = '';
   /** Odin answers each entry with its own `subscribed`: ready when all have come. */
   private subscribedAnswers = 0;
+  /** A slow reader's allowance (a token bucket of messages, at most one second's worth) and when it was last filled. */
+  private readTokens = 0;
+  private readFilledAt = 0;
+  /** A slow reader: the publish time of the newest message it has read (epoch ms), 0 before the first. */
+  newestReadTs = 0;
   onSettled: (() => void) | undefined;
   onLost: ((conn: BenchConnection) => void) | undefined;
 
@@ -105,6 +127,7 @@ export class BenchConnection {
     this.subscribedAnswers = 0;
     this.delivered = 0;
     this.lastN.clear();
+    this.newestReadTs = 0;
     this.deflate = 'none';
     this.stream?.close();
     this.stream = undefined;
@@ -130,10 +153,18 @@ export class BenchConnection {
     this.ws?.terminate();
   }
 
+  private get slowReader(): boolean {
+    return this.spec.readPerSec !== undefined;
+  }
+
   private markReady(): void {
     if (this.isReady) return;
     this.isReady = true;
-    this.counters.ready++;
+    if (this.slowReader) {
+      this.counters.slow.ready++;
+      this.readTokens = this.spec.readPerSec!;
+      this.readFilledAt = performance.now();
+    } else this.counters.ready++;
     this.onSettled?.();
   }
 
@@ -156,8 +187,16 @@ export class BenchConnection {
   /** @internal */
   handleClose(ws: RawWebSocket): void {
     if (ws !== this.ws) return;
-    if (this.isReady) this.counters.ready--;
-    if (this.wasOpened) this.counters.closes++;
+    if (this.slowReader) {
+      if (this.isReady) this.counters.slow.ready--;
+      if (this.wasOpened) {
+        const code = ws.closeCode === undefined ? 'none' : String(ws.closeCode);
+        this.counters.slow.closes.set(code, (this.counters.slow.closes.get(code) ?? 0) + 1);
+      }
+    } else {
+      if (this.isReady) this.counters.ready--;
+      if (this.wasOpened) this.counters.closes++;
+    }
     const wasReady = this.isReady;
     this.isReady = false;
     if (!wasReady && !this.wasOpened) this.onSettled?.();
@@ -198,6 +237,7 @@ export class BenchConnection {
   }
 
   private deliveries(count: number, text: string | undefined): void {
+    if (this.slowReader) return this.slowDeliveries(count, text);
     this.counters.received += count;
     this.delivered += count;
     if (this.counters.stampDeliveries) this.counters.lastDeliveryAt = preciseNowMs();
@@ -220,6 +260,18 @@ export class BenchConnection {
     this.deliveries(entry.count, this.spec.sampled ? (entry.text ??= entry.inflated.toString('utf8')) : undefined);
   }
 
+  /** A slow reader counts apart and, once ahead of its rate, stops reading until the rate has caught up. */
+  private slowDeliveries(count: number, text: string | undefined): void {
+    this.counters.slow.received += count;
+    if (text !== undefined) forEachTick(text, (_n, _token, ts) => (this.newestReadTs = Math.max(this.newestReadTs, ts)));
+    this.delivered += count;
+    const rate = this.spec.readPerSec!;
+    const now = performance.now();
+    this.readTokens = Math.min(rate, this.readTokens + ((now - this.readFilledAt) / 1000) * rate) - count;
+    this.readFilledAt = now;
+    if (this.readTokens < 0) this.ws?.holdReading(Math.ceil((-this.readTokens / rate) * 1000));
+  }
+
   private countError(code: string): void {
     this.counters.errors.set(code, (this.counters.errors.get(code) ?? 0) + 1);
   }
@@ -237,11 +289,13 @@ export class BenchConnection {
   private odinFrame(data: Buffer): void {
     const count = odinDataCount(data);
     if (count > 0) {
-      this.deliveries(count, this.spec.sampled ? data.toString('utf8') : undefined);
+      // Slow readers read the text too (rarely: they are slow) for the age of the newest value they have.
+      this.deliveries(count, this.spec.sampled || this.slowReader ? data.toString('utf8') : undefined);
       return;
     }
     const text = data.toString('utf8');
     if (text.includes('"type":"subscribed"') && ++this.subscribedAnswers === this.spec.channels.length) this.markReady();
+    else if (text.includes('"type":"conflating"')) this.counters.slow.conflating++;
   }
 
   private wsLoopFrame(data: Buffer): void {

@@ -51,6 +51,16 @@ const full = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
   { name: 'pinned', title: '500 clients, one channel, pinned and unpinned', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, pin: true },
   { name: 'idle', title: '10,000 idle subscribed connections', clients: 10_000, channels: 50, idle: true, systems: IDLE_SYSTEMS },
   scaleScenario('scale', scaleConnections, 5, REALISTIC_MINUTE, scaleWorkers),
+  // 10% of the clients read at a tenth of the rate: without them, with them (--slow-client conflate), and with --slow-client close.
+  {
+    name: 'slow-consumers',
+    title: '1,000 clients over 10 channels, 10% watching all 10 and reading at a tenth of the rate (without them / conflate / close)',
+    clients: 1000,
+    channels: 10,
+    systems: ['odin'],
+    fixedDeliveriesPerSec: 50_000,
+    slowConsumers: { slowEvery: 10, readFactor: 0.1, slowWatchEveryChannel: true, maxQueueBytes: 65_536, switchWaitMs: 120_000, windowMs: 20_000 },
+  },
 ];
 
 const QUICK: Scenario[] = [
@@ -64,6 +74,15 @@ const tiny = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
   { name: 'tiny-compression', title: '20 clients, one channel, permessage-deflate', clients: 20, channels: 1, systems: COMPRESSION_SYSTEMS, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
   { name: 'tiny-pinned', title: '20 clients, one channel, pinned and unpinned', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, pin: true },
   scaleScenario('tiny-scale', scaleConnections, 3, REALISTIC_TINY, scaleWorkers),
+  {
+    name: 'tiny-slow-consumers',
+    title: '40 clients over 2 channels, 10% watching both and reading at a tenth of the rate (without them / conflate / close)',
+    clients: 40,
+    channels: 2,
+    systems: ['odin'],
+    fixedDeliveriesPerSec: 20_000,
+    slowConsumers: { slowEvery: 10, readFactor: 0.1, slowWatchEveryChannel: true, maxQueueBytes: 16_384, switchWaitMs: 60_000, windowMs: 2000 },
+  },
 ];
 
 function scenariosOf(mode: BenchMode, scaleConnections: number | undefined, scaleWorkers?: number): Scenario[] {

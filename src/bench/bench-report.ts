@@ -1,5 +1,7 @@
 // The benchmark's table, for a terminal and for BENCHMARKS.md (Markdown).
+import type { SystemResult } from './bench-scenario.js';
 import type { BenchOutput } from './bench-suite.js';
+import { P99_RATIO_TARGET, RSS_FLAT_TOLERANCE } from './slow-consumers.js';
 
 const fmt = (v: number | undefined, digits = 0): string => (v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const x = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(2)}x`);
@@ -93,10 +95,50 @@ export function benchTable(out: BenchOutput): string {
       );
     }
   }
+  const slow = out.results.filter((r) => r.slowConsumers);
+  if (slow.length) lines.push('', slowConsumersTable(slow));
   if (out.resume) {
     lines.push('', `Resume of ${out.resume.missed} missed messages (subscribe with since -> last replayed message), ${out.resume.rounds} rounds x ${out.resume.runs.length} runs: p50 ${fmt(out.resume.p50Median, 3)} ms, p99 ${fmt(out.resume.p99Median, 3)} ms (medians over runs)`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Every run of the slow-consumers course (not medians: each run's three gateways belong together), and the targets. */
+export function slowConsumersTable(results: readonly SystemResult[]): string {
+  const lines = ['Slow consumers: the same publish rate without slow readers, with them under --slow-client conflate, and under --slow-client close:', ''];
+  const rows: string[][] = [];
+  for (const r of results) {
+    for (const run of r.slowConsumers!.runs) {
+      const closes = Object.entries(run.slowCloses).map(([code, n]) => `${n} x ${code}`).join(', ');
+      rows.push([
+        r.scenario,
+        run.label,
+        `${fmt(run.fastDeliveredPerSec)} of ${fmt(run.fastOfferedPerSec)}`,
+        fmt(run.fastLatencyMs.p50, 2),
+        fmt(run.fastLatencyMs.p99, 2),
+        String(run.gaps),
+        run.slowClients ? `${run.slowConnectedAtEnd} of ${run.slowClients}` : '-',
+        run.slowClients ? `${run.serverSwitched} of ${run.slowSubscriptions}` : '-',
+        run.slowClients ? String(run.serverClosed4000) : '-',
+        run.slowClients ? closes || 'none' : '-',
+        run.slowClients ? fmt(run.slowMaxLagMs / 1000, 1) : '-',
+        run.slowClients ? (run.slowSwitchedAfterMs !== undefined ? fmt(run.slowSwitchedAfterMs / 1000, 1) : 'not all') : '-',
+        `${fmt(run.rssKiB.start / 1024, 1)} / ${fmt(run.rssKiB.middle / 1024, 1)} / ${fmt(run.rssKiB.end / 1024, 1)}`,
+      ]);
+    }
+  }
+  lines.push(markdownTable(['scenario', 'run', 'fast deliv/s', 'fast p50 ms', 'fast p99 ms', 'gaps', 'slow connected at end', 'slow subs switched (gateway)', 'slow closed 4000 (gateway)', 'closes seen by slow (code)', 'slow newest value age s', 'all slow switched/closed after s', 'server RSS MiB start / middle / end'], rows));
+  const yes = (v: boolean): string => (v ? 'holds' : 'does NOT hold');
+  for (const r of results) {
+    const v = r.slowConsumers!.verdict;
+    lines.push(
+      '',
+      `${r.scenario}: fast p99 with slow readers (conflate) / without: ${x(v.p99Ratio)} (target <= ${P99_RATIO_TARGET}x: ${yes(v.p99Holds)}); ` +
+        `slow readers all connected at the end, none closed: ${yes(v.slowStayConnected)}; server RSS flat (within ${RSS_FLAT_TOLERANCE * 100}% of the window's start): ${yes(v.rssFlat)}; ` +
+        `--slow-client close closed them with 4000: ${v.closeRunClosed4000 ? 'yes' : 'no'}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -12,6 +12,7 @@ import { benchChannels } from './price-tick.js';
 import { cpuSeconds, rssKiB } from './proc-stats.js';
 import { runScale, type ScaleResult } from './scale-run.js';
 import type { RealisticShape } from './scale-realistic.js';
+import { runSlowConsumers, type SlowConsumersSettings, type SlowConsumersVerdict, type SlowRunResult } from './slow-consumers.js';
 import { audiences, subscriptionPlan } from './subscription-plan.js';
 
 export interface Scenario {
@@ -34,6 +35,8 @@ export interface Scenario {
   pin?: boolean;
   /** The scale course: connect all, RSS, then `broadcasts` messages to every connection, one at a time. */
   scale?: { broadcasts: number; /** Most gateway worker processes to start (default: as many as needed). */ maxWorkers?: number; /** The realistic phase after the broadcasts (scale-realistic.ts). */ realistic?: RealisticShape };
+  /** The slow-consumers course (slow-consumers.ts): `fixedDeliveriesPerSec` is the rate with every client reading in full. */
+  slowConsumers?: SlowConsumersSettings;
 }
 
 export type PinMode = 'auto' | 'off';
@@ -81,6 +84,8 @@ export interface SystemResult {
   received?: number;
   /** Bytes the clients read over the whole run (handshakes included). */
   bytes?: number;
+  /** The slow-consumers course: its three runs and the verdict on its targets. */
+  slowConsumers?: { runs: SlowRunResult[]; verdict: SlowConsumersVerdict };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -201,6 +206,7 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
   const log = options.log ?? ((): void => undefined);
   const result: SystemResult = { system: spec.name, scenario: scenario.name, status: 'ok' };
   if (scenario.scale) return runScale(spec, scenario, timing, result, log);
+  if (scenario.slowConsumers) return runSlowConsumers(spec, scenario, timing, result, log);
   let system: RunningSystem;
   try {
     system = await spec.start({ ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) });

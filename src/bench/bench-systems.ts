@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { stopChild, trackChild } from './child-registry.js';
 import { startNatsServer, type NatsServerProcess } from './nats-server-process.js';
 import { forkWithFdLimit } from './os-limits.js';
-import type { ParentToServer, ServerToParent } from './server-ipc.js';
+import type { ParentToServer, ServerToParent, SlowClientStats } from './server-ipc.js';
 
 export type ClientKind = 'odin' | 'nats-ws' | 'ws-loop' | 'socketio';
 
@@ -33,6 +33,8 @@ export interface RunningSystem {
   burst(channel: string, count: number): Promise<{ before: number; epoch: string }>;
   /** Full GC in the server process when it is Node (so RSS is not garbage). */
   collectGarbage(): Promise<void>;
+  /** Odin's slow-client policy counters (zero for other systems). */
+  slowClientStats(): Promise<SlowClientStats>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,14 @@ export interface StartOptions {
   connections?: number;
   /** Most server processes a multi-process system may start. */
   maxWorkers?: number;
+  /** Odin's slow-client settings (the slow-consumers scenario); absent: the gateway's defaults. */
+  slowClient?: { policy: 'close' | 'conflate'; maxQueueBytes?: number };
+}
+
+/** The bench server's arguments for `slowClient`. */
+function slowClientArgs(options: StartOptions): string[] {
+  const s = options.slowClient;
+  return s ? ['--slow-client', s.policy, ...(s.maxQueueBytes !== undefined ? ['--max-queue-bytes', String(s.maxQueueBytes)] : [])] : [];
 }
 
 export interface SystemSpec {
@@ -111,6 +121,13 @@ export class ServerChild {
     return m.type === 'published' ? m.perChannel : [];
   }
 
+  async slowStats(): Promise<SlowClientStats> {
+    const answer = this.next((m) => m.type === 'slow-stats');
+    this.send({ type: 'slow-stats' });
+    const m = await answer;
+    return m.type === 'slow-stats' ? m.stats : { conflated: 0, closed: 0, active: 0 };
+  }
+
   async gc(): Promise<void> {
     const done = this.next((m) => m.type === 'gc-done');
     this.send({ type: 'gc' });
@@ -131,6 +148,7 @@ function nodeSystem(name: string, kind: ClientKind, url: (port: number, channels
     publishedPerChannel: () => server.published(),
     burst: (channel, count) => server.burst(channel, count),
     collectGarbage: () => server.gc(),
+    slowClientStats: () => (kind === 'odin' ? server.slowStats() : Promise.resolve({ conflated: 0, closed: 0, active: 0 })),
     async stop() {
       await stopChild(server.child);
       await extraStop?.();
@@ -146,7 +164,7 @@ export const ODIN_MEMORY: SystemSpec = {
   description: 'Odin gateway + memory broker (one process, publishNow)',
   kind: 'odin',
   async start(options) {
-    const { server, port } = await ServerChild.fork('odin-bench-server', [], options);
+    const { server, port } = await ServerChild.fork('odin-bench-server', slowClientArgs(options), options);
     return nodeSystem('odin', 'odin', odinUrl, server, port);
   },
 };

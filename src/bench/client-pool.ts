@@ -10,7 +10,7 @@ import { sourceAddresses, sourceAddressFor } from '../load/source-addresses.js';
 import type { ConnectionSpec } from './bench-connection.js';
 import type { RunningSystem } from './bench-systems.js';
 import { trackChild } from './child-registry.js';
-import type { PoolToWorker, WorkerInput, WorkerMeasurement, WorkerToPool } from './client-worker.js';
+import type { PoolToWorker, SlowReaderCount, WorkerInput, WorkerMeasurement, WorkerToPool } from './client-worker.js';
 import { forkWithFdLimit } from './os-limits.js';
 
 export interface PoolMeasurement {
@@ -29,6 +29,8 @@ export interface PoolMeasurement {
 export interface PoolOptions {
   /** The channels of each client (subscribed by name), one entry per client. */
   plan: readonly (readonly string[])[];
+  /** Per client: read at most this many messages per second (a slow reader), or undefined. */
+  readPerSec?: readonly (number | undefined)[];
   workers: number;
   /** Every n-th connection reads payloads for latency and continuity. */
   sampleEvery: number;
@@ -111,7 +113,16 @@ export class ClientPool {
     for (let i = 0; i < clients; i++) {
       const channels = [...options.plan[i]!];
       const localAddress = sourceAddressFor(addresses, i);
-      perWorker[i % options.workers]!.push({ url: system.urlFor(channels), channels, sampled: i % options.sampleEvery === 0, ...(system.deflate ? { deflate: true } : {}), ...(localAddress ? { localAddress } : {}) });
+      const readPerSec = options.readPerSec?.[i];
+      // Slow readers are never sampled: the latency and continuity figures are the other clients'.
+      perWorker[i % options.workers]!.push({
+        url: system.urlFor(channels),
+        channels,
+        sampled: readPerSec === undefined && i % options.sampleEvery === 0,
+        ...(system.deflate ? { deflate: true } : {}),
+        ...(localAddress ? { localAddress } : {}),
+        ...(readPerSec !== undefined ? { readPerSec } : {}),
+      });
     }
     const handles = perWorker.map((connections) => (options.processes ? WorkerHandle.process({ kind: system.kind, connections }, options.fdLimit) : WorkerHandle.thread({ kind: system.kind, connections })));
     try {
@@ -130,10 +141,20 @@ export class ClientPool {
     }
   }
 
-  async counts(): Promise<{ received: number; bytes: number; ready: number; closes: number; gaps: number }> {
+  /** Counts over every worker; `slow`: the slow readers' own (they are not in the others). */
+  async counts(): Promise<{ received: number; bytes: number; ready: number; closes: number; gaps: number; slow: SlowReaderCount }> {
     const all = await Promise.all(this.handles.map((h) => h.ask({ type: 'count' }, 'count')));
     const sum = (pick: (c: (typeof all)[number]) => number): number => all.reduce((n, c) => n + pick(c), 0);
-    return { received: sum((c) => c.received), bytes: sum((c) => c.bytes), ready: sum((c) => c.ready), closes: sum((c) => c.closes), gaps: sum((c) => c.gaps) };
+    const closes: Record<string, number> = {};
+    for (const c of all) for (const [code, n] of Object.entries(c.slow.closes)) closes[code] = (closes[code] ?? 0) + n;
+    return {
+      received: sum((c) => c.received),
+      bytes: sum((c) => c.bytes),
+      ready: sum((c) => c.ready),
+      closes: sum((c) => c.closes),
+      gaps: sum((c) => c.gaps),
+      slow: { ready: sum((c) => c.slow.ready), received: sum((c) => c.slow.received), conflating: sum((c) => c.slow.conflating), closes, maxLagMs: Math.max(0, ...all.map((c) => c.slow.maxLagMs)) },
+    };
   }
 
   /** The processes generating load (the benchmark itself when the workers are threads), for CPU pinning. */

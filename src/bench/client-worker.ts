@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BenchConnection, WorkerCounters, type ConnectionSpec } from './bench-connection.js';
 import type { ClientKind } from './bench-systems.js';
+import { preciseNowMs } from '../load/latency-recorder.js';
 
 export interface WorkerInput {
   kind: ClientKind;
@@ -36,9 +37,19 @@ export interface WorkerMeasurement {
   closes: number;
 }
 
+/** The slow readers' counts (ConnectionSpec.readPerSec). */
+export interface SlowReaderCount {
+  ready: number;
+  received: number;
+  conflating: number;
+  closes: Record<string, number>;
+  /** The oldest, over connected slow readers, of the newest value each has read: now - its publish time, ms (0: none connected). */
+  maxLagMs: number;
+}
+
 export type WorkerToPool =
   | { type: 'settled'; ready: number; failed: number; errors: Record<string, number> }
-  | { type: 'count'; received: number; bytes: number; ready: number; closes: number; gaps: number }
+  | { type: 'count'; received: number; bytes: number; ready: number; closes: number; gaps: number; slow: SlowReaderCount }
   | { type: 'measured'; measurement: WorkerMeasurement }
   | { type: 'coverage'; complete: number; ready: number; lastDeliveryAt: number }
   | { type: 'closed' };
@@ -73,7 +84,7 @@ function run(input: WorkerInput, port: PoolPort): void {
     settled++;
     openMore();
     if (settled === connections.length) {
-      port.postMessage({ type: 'settled', ready: counters.ready, failed: counters.failed, errors: Object.fromEntries(counters.errors) } satisfies WorkerToPool);
+      port.postMessage({ type: 'settled', ready: counters.ready + counters.slow.ready, failed: counters.failed, errors: Object.fromEntries(counters.errors) } satisfies WorkerToPool);
     }
   };
   const openMore = (): void => {
@@ -93,6 +104,22 @@ function run(input: WorkerInput, port: PoolPort): void {
   };
   if (connections.length === 0) port.postMessage({ type: 'settled', ready: 0, failed: 0, errors: {} } satisfies WorkerToPool);
   openMore();
+
+  const countMessage = (): WorkerToPool => {
+    const slow = counters.slow;
+    const now = preciseNowMs();
+    let maxLagMs = 0;
+    for (const c of connections) if (c.spec.readPerSec !== undefined && c.isReady && c.newestReadTs > 0) maxLagMs = Math.max(maxLagMs, now - c.newestReadTs);
+    return {
+      type: 'count',
+      received: counters.received,
+      bytes: counters.bytes,
+      ready: counters.ready,
+      closes: counters.closes,
+      gaps: counters.gaps,
+      slow: { ready: slow.ready, received: slow.received, conflating: slow.conflating, closes: Object.fromEntries(slow.closes), maxLagMs: Math.round(maxLagMs) },
+    };
+  };
 
   let eluStart = performance.eventLoopUtilization();
   let receivedStart = 0;
@@ -127,14 +154,14 @@ function run(input: WorkerInput, port: PoolPort): void {
       };
       port.postMessage({ type: 'measured', measurement } satisfies WorkerToPool);
     } else if (m.type === 'count') {
-      port.postMessage({ type: 'count', received: counters.received, bytes: counters.bytes, ready: counters.ready, closes: counters.closes, gaps: counters.gaps } satisfies WorkerToPool);
+      port.postMessage(countMessage());
     } else if (m.type === 'broadcast-start') {
       // From here, every connection must receive every broadcast message: count afresh, stamp the last arrival.
       for (const c of connections) c.delivered = 0;
       counters.stampDeliveries = true;
       counters.lastDeliveryAt = 0;
       startMeasuring();
-      port.postMessage({ type: 'count', received: counters.received, bytes: counters.bytes, ready: counters.ready, closes: counters.closes, gaps: counters.gaps } satisfies WorkerToPool);
+      port.postMessage(countMessage());
     } else if (m.type === 'coverage') {
       let complete = 0;
       for (const c of connections) if (c.isReady && c.delivered >= m.expected) complete++;

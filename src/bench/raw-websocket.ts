@@ -41,6 +41,10 @@ export class RawWebSocket {
   private upgraded = false;
   private pending: Buffer | undefined;
   private closed = false;
+  /** Reading is held until this timer fires (a slow reader's pause). */
+  private resumeTimer: NodeJS.Timeout | undefined;
+  /** The code of the server's close frame, once one came. */
+  closeCode: number | undefined;
   /** What the server agreed to (known once open). */
   negotiated = { deflate: false, serverContextTakeover: false };
 
@@ -62,6 +66,7 @@ export class RawWebSocket {
       if (!this.upgraded) handlers.onError(err.code ?? err.message);
     });
     this.socket.on('close', () => {
+      if (this.resumeTimer) clearTimeout(this.resumeTimer);
       if (this.closed) return;
       this.closed = true;
       handlers.onClose();
@@ -81,6 +86,21 @@ export class RawWebSocket {
 
   terminate(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * Stops reading for `ms` (a slow reader): Node stops taking data from the
+   * kernel once its own small read buffer is full, so the receive window
+   * closes and the server's writes back up, as with a slow client on a real
+   * network. Frames already read are still handled.
+   */
+  holdReading(ms: number): void {
+    if (this.closed || this.resumeTimer) return;
+    this.socket.pause();
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      if (!this.closed) this.socket.resume();
+    }, ms);
   }
 
   private onData(chunk: Buffer): void {
@@ -127,6 +147,7 @@ export class RawWebSocket {
       if (opcode === OP_TEXT || opcode === OP_BINARY) this.handlers.onText(payload, (b0 & RSV1) !== 0);
       else if (opcode === OP_PING) this.socket.write(maskedFrame(0x0a, payload));
       else if (opcode === OP_CLOSE) {
+        if (payload.length >= 2) this.closeCode = payload.readUInt16BE(0);
         this.socket.end(maskedFrame(OP_CLOSE, payload.subarray(0, 2)));
         return;
       }

@@ -7,14 +7,26 @@ export type ParentToServer =
   | { type: 'rate'; perSec: number; channels: string[] }
   | { type: 'burst'; channel: string; count: number }
   | { type: 'count' }
-  | { type: 'gc' };
+  | { type: 'gc' }
+  | { type: 'slow-stats' };
 
 export type ServerToParent =
   | { type: 'ready'; port: number }
   | { type: 'published'; total: number; perChannel: number[] }
   | { type: 'burst-done'; before: number; epoch: string }
   | { type: 'gc-done' }
+  | { type: 'slow-stats'; stats: SlowClientStats }
   | { type: 'error'; message: string };
+
+/** What Odin's slow-client policy did so far (its own counters: a client sees a switch or a close only after its backlog). */
+export interface SlowClientStats {
+  /** Subscriptions switched to conflation (ws_slow_subscriptions_conflated_total). */
+  conflated: number;
+  /** Connections closed with 4000 (ws_slow_clients_disconnected_total). */
+  closed: number;
+  /** Open connections (ws_connections_active). */
+  active: number;
+}
 
 export function sendToParent(message: ServerToParent): void {
   process.send?.(message);
@@ -25,7 +37,7 @@ export function sendToParent(message: ServerToParent): void {
  * position before a burst (Odin, for resume). The child exits when the parent
  * disconnects, so a crashed benchmark leaves no server behind.
  */
-export function serveParent(publish: PublishOne, options: { beforeBurst?: (channel: string) => { before: number; epoch: string } } = {}): PublishPacer {
+export function serveParent(publish: PublishOne, options: { beforeBurst?: (channel: string) => { before: number; epoch: string }; slowStats?: () => Promise<SlowClientStats> } = {}): PublishPacer {
   const pacer = new PublishPacer(publish);
   process.on('message', (raw: unknown) => {
     const m = raw as ParentToServer;
@@ -35,6 +47,9 @@ export function serveParent(publish: PublishOne, options: { beforeBurst?: (chann
       // RSS is compared after a full collection, so garbage is not counted as connection cost.
       (globalThis as { gc?: () => void }).gc?.();
       sendToParent({ type: 'gc-done' });
+    }
+    else if (m.type === 'slow-stats') {
+      void (options.slowStats?.() ?? Promise.resolve({ conflated: 0, closed: 0, active: 0 })).then((stats) => sendToParent({ type: 'slow-stats', stats }));
     }
     else if (m.type === 'burst') {
       const position = options.beforeBurst?.(m.channel) ?? { before: 0, epoch: '' };

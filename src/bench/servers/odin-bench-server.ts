@@ -10,9 +10,17 @@ import { createLogger } from '../../observability/logger.js';
 import { sendToParent, serveParent } from '../server-ipc.js';
 import type { PriceTick } from '../price-tick.js';
 
+/** The value after `flag` in this process's arguments. */
+function argument(flag: string): string | undefined {
+  const at = process.argv.indexOf(flag);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
 async function main(): Promise<void> {
-  const natsAt = process.argv.indexOf('--nats');
-  const natsUrl = natsAt >= 0 ? process.argv[natsAt + 1] : undefined;
+  const natsUrl = argument('--nats');
+  // The slow-consumers scenario runs the gateway with a slow-client policy and byte budget of its own.
+  const slowClient = argument('--slow-client') as 'close' | 'conflate' | undefined;
+  const maxQueueBytes = argument('--max-queue-bytes');
   const config = defaultGatewayConfig({
     port: 0,
     host: '127.0.0.1',
@@ -23,6 +31,8 @@ async function main(): Promise<void> {
     // The resume measurement re-subscribes hundreds of times on one connection.
     rateLimitBurst: 100_000,
     rateLimitPerSec: 100_000,
+    ...(slowClient ? { slowClient } : {}),
+    ...(maxQueueBytes ? { maxQueueBytes: Number(maxQueueBytes) } : {}),
     ...(natsUrl ? { natsUrl, natsStream: `BENCH${process.pid}`, natsStorage: 'memory' } : {}),
   });
   const logger = createLogger('silent');
@@ -41,7 +51,11 @@ async function main(): Promise<void> {
             () => undefined,
           );
         };
-  serveParent(publish, { beforeBurst: () => ({ before: lastSeq, epoch: broker.epoch() }) });
+  const counterValue = async (counter: { get(): Promise<{ values: Array<{ value: number }> }> }): Promise<number> => (await counter.get()).values[0]?.value ?? 0;
+  serveParent(publish, {
+    beforeBurst: () => ({ before: lastSeq, epoch: broker.epoch() }),
+    slowStats: async () => ({ conflated: await counterValue(gateway.metrics.slowClientsConflated), closed: await counterValue(gateway.metrics.slowClientsDisconnected), active: await counterValue(gateway.metrics.connectionsActive) }),
+  });
   sendToParent({ type: 'ready', port });
 }
 

@@ -11,7 +11,10 @@ const DESCRIPTION = `Starts each system in its own process with the same clients
 publish-to-receive latency at a fixed rate, the maximum sustained
 deliveries/s, RSS per idle connection, and Odin's resume latency; bytes on
 the wire per delivery, compressed and not; latency with the server and the
-generator pinned to separate cores; N connections to one gateway (scale).
+generator pinned to separate cores; N connections to one gateway (scale);
+slow consumers (10% of the clients reading at a tenth of the rate: the
+others' p99 and the server's RSS without them, with --slow-client conflate,
+and with --slow-client close).
 Systems: odin (memory broker), odin-deflate (the same, clients negotiating
 permessage-deflate), odin-nats (when this build has the NATS broker), nats-ws
 (nats-server's WebSocket listener), ws-loop (JSON.stringify + send per
