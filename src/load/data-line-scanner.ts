@@ -1,4 +1,5 @@
-// Reads the few fields the load tools need (channel, seq, prev, epoch, ts)
+// Reads the few fields the load tools need (channel, seq, prev, epoch, ts, and
+// a conflated message's skipped)
 // from a data message without JSON.parse of the whole message and its payload.
 // The gateway writes these fields first and in a fixed order
 // (src/protocol/data-message-encoder.ts); anything else falls back to JSON.parse,
@@ -10,6 +11,8 @@ export interface DataHeader {
   prev: number;
   epoch: string;
   ts: number;
+  /** A conflated message: how many earlier messages of the channel it stands for (a declared skip, not a gap). */
+  skipped?: number;
 }
 
 const PREFIX = '{"type":"message","channel":"';
@@ -40,19 +43,34 @@ export function scanDataLine(line: string): DataHeader | undefined {
     const [prev, afterPrev] = numberAfter(line, ',"prev":', afterSeq);
     const epochStart = line.indexOf(',"epoch":"', afterPrev) + 10;
     const epochEnd = line.indexOf('"', epochStart);
-    const [ts] = numberAfter(line, ',"ts":', epochEnd);
+    const [ts, afterTs] = numberAfter(line, ',"ts":', epochEnd);
     if (channelEnd > 0 && epochStart >= 10 && epochEnd > 0 && Number.isFinite(seq) && Number.isFinite(prev) && Number.isFinite(ts)) {
-      return { channel: line.slice(PREFIX.length, channelEnd), seq, prev, epoch: line.slice(epochStart, epochEnd), ts };
+      const header: DataHeader = { channel: line.slice(PREFIX.length, channelEnd), seq, prev, epoch: line.slice(epochStart, epochEnd), ts };
+      const skipped = skippedAfter(line, afterTs);
+      if (skipped !== undefined) header.skipped = skipped;
+      return header;
     }
   }
   return parseSlowly(line);
+}
+
+/** `skipped` where the encoder puts it, right after the event string; undefined when absent. */
+function skippedAfter(line: string, afterTs: number): number | undefined {
+  const EVENT = ',"event":"';
+  if (!line.startsWith(EVENT, afterTs)) return undefined;
+  let i = afterTs + EVENT.length;
+  while (i < line.length && line.charCodeAt(i) !== 34) i += line.charCodeAt(i) === 92 ? 2 : 1;
+  const SKIPPED = ',"skipped":';
+  if (!line.startsWith(SKIPPED, i + 1)) return undefined;
+  const [skipped] = numberAfter(line, SKIPPED, i + 1);
+  return Number.isFinite(skipped) ? skipped : undefined;
 }
 
 function parseSlowly(line: string): DataHeader | undefined {
   try {
     const m = JSON.parse(line) as Partial<DataHeader> & { type?: string };
     if (m.type !== 'message' || typeof m.channel !== 'string' || typeof m.seq !== 'number') return undefined;
-    return { channel: m.channel, seq: m.seq, prev: m.prev ?? 0, epoch: m.epoch ?? '', ts: m.ts ?? 0 };
+    return { channel: m.channel, seq: m.seq, prev: m.prev ?? 0, epoch: m.epoch ?? '', ts: m.ts ?? 0, ...(typeof m.skipped === 'number' ? { skipped: m.skipped } : {}) };
   } catch {
     return undefined;
   }

@@ -3,7 +3,7 @@
 // apply too. One detector per simulated client; it outlives the client's
 // connections, so a resume that skips or repeats a message is caught across
 // reconnects.
-import { advances, classify } from '@odin-gateway/client/continuity';
+import { advances, classify, verdictOf, type Verdict } from '@odin-gateway/client/continuity';
 
 export interface GapEvent {
   channel: string;
@@ -11,8 +11,6 @@ export interface GapEvent {
   prev: number;
   seq: number;
 }
-
-export type Continuity = 'ok' | 'gap' | 'duplicate';
 
 export class GapDetector {
   /** Last seq seen per channel. */
@@ -25,31 +23,38 @@ export class GapDetector {
   /** The first few gaps, for the report. */
   readonly examples: GapEvent[] = [];
 
-  /** Checks one data message: 'ok' (first, next, unverifiable or a new epoch), or the continuity break it reveals. */
-  observe(channel: string, seq: number, prev: number, epoch: string): Continuity {
+  /** Messages whose prev was 0 after an earlier one: they cannot be verified (not a loss). */
+  unverified = 0;
+
+  /** Checks one data message: the SDK's verdict (an epoch change without a reset is a gap, as there). */
+  observe(channel: string, seq: number, prev: number, epoch: string, skipped?: number): Verdict {
     const lastSeq = this.lastSeq.get(channel);
     const lastEpoch = this.epochs.get(channel);
     const last = lastSeq !== undefined && lastEpoch !== undefined ? { seq: lastSeq, epoch: lastEpoch } : undefined;
-    const c = classify(last, { seq, prev, epoch });
+    const c = classify(last, { seq, prev, epoch, ...(skipped !== undefined ? { skipped } : {}) });
     if (advances(c)) {
       this.lastSeq.set(channel, seq);
       this.epochs.set(channel, epoch);
     }
-    if (c === 'duplicate') {
-      this.duplicates++;
-      return 'duplicate';
-    }
-    if (c === 'gap') {
+    const verdict = verdictOf(c);
+    if (verdict === 'duplicate') this.duplicates++;
+    else if (verdict === 'unverified') this.unverified++;
+    else if (verdict === 'gap') {
       this.gaps++;
       if (this.examples.length < 10) this.examples.push({ channel, expectedPrev: lastSeq!, prev, seq });
-      return 'gap';
     }
-    return 'ok';
+    return verdict;
   }
 
   /** Forgets a channel, e.g. after `recovered:false`, when the client knowingly resyncs. */
   reset(channel: string): void {
     this.lastSeq.delete(channel);
+    this.epochs.delete(channel);
+  }
+
+  /** Forgets every channel `select` accepts (a pattern's channels after its `recovered:false`). */
+  resetMatching(select: (channel: string) => boolean): void {
+    for (const channel of [...this.lastSeq.keys()]) if (select(channel)) this.reset(channel);
   }
 
   /** The resume position for a channel: where a `since` should start. */

@@ -197,7 +197,7 @@ export class LoadClient {
     const stats = this.stats;
     if (this.unanswered.size > 0 && this.isUnanswered(header.channel)) stats.recordReplay(preciseNowMs() - header.ts);
     else stats.recordLive(preciseNowMs() - header.ts);
-    const result = this.detector.observe(header.channel, header.seq, header.prev, header.epoch);
+    const result = this.detector.observe(header.channel, header.seq, header.prev, header.epoch, header.skipped);
     if (result === 'duplicate') stats.duplicates++;
     else if (result === 'gap') {
       const provisional = this.provisionalGaps.get(header.channel);
@@ -228,7 +228,11 @@ export class LoadClient {
     }
     if (m.type === 'pong') this.stats.pongs++;
     else if (m.type === 'error') this.stats.serverErrors++;
-    else if (m.type === 'subscribed' && m.channel !== undefined) {
+    else if (m.type === 'replaying' && m.recovered === false && m.channel !== undefined) {
+      // As the SDK: history is gone, continuity restarts from the latest values that follow (another epoch is then no gap).
+      const entry = m.channel;
+      this.detector.resetMatching((channel) => (isPattern(entry) ? channelMatches(entry, channel) : channel === entry));
+    } else if (m.type === 'subscribed' && m.channel !== undefined) {
       if (this.unanswered.delete(m.channel) && isPattern(m.channel)) this.unansweredPatterns--;
       const provisional = this.provisionalGaps.get(m.channel);
       this.provisionalGaps.delete(m.channel);

@@ -1,7 +1,7 @@
 // A protocol-v1 test client over a real WebSocket: records every message,
 // checks continuity per channel from `prev`, and waits for conditions.
 import WebSocket from 'ws';
-import { classify } from '@odin-gateway/client/continuity';
+import { advances, classify, verdictOf } from '@odin-gateway/client/continuity';
 import { parseServerFrame, type DataMessage, type ServerMessage } from '@odin-gateway/client/protocol';
 import { ArrivalWaiter } from './arrival-waiter.js';
 
@@ -60,10 +60,11 @@ export class TestClient {
     this.data.push(m);
     const last = this.lastSeq.get(m.channel);
     const continuity = classify(last === undefined ? undefined : { seq: last, epoch: this.epochs.get(m.channel) ?? m.epoch }, m);
-    if (continuity === 'unverified') this.unverified.push(m);
-    else if (continuity !== 'first' && continuity !== 'next' && continuity !== 'skipped') {
-      this.gaps.push(`${m.channel}: ${continuity}: expected prev ${last}, got prev ${m.prev} (seq ${m.seq})`);
-    }
+    // The SDK's verdict: a duplicate or a gap (an epoch change without resetChannel included) is a violation.
+    const verdict = verdictOf(continuity);
+    if (verdict === 'unverified') this.unverified.push(m);
+    else if (verdict !== 'ok') this.gaps.push(`${m.channel}: ${continuity}: expected prev ${last}, got prev ${m.prev} (seq ${m.seq})`);
+    if (!advances(continuity)) return;
     this.lastSeq.set(m.channel, m.seq);
     this.epochs.set(m.channel, m.epoch);
   }

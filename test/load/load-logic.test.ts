@@ -2,7 +2,7 @@
 // line scanner, trader sampling, auto-balancing decisions, source addresses.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeDataMessage } from '../../src/protocol/data-message-encoder.js';
+import { encodeConflatedMessage, encodeDataMessage } from '../../src/protocol/data-message-encoder.js';
 import { decideBalance, desiredConnections, isPeakHour, rampStep } from '../../src/load/auto-balancer.js';
 import { forEachLine, scanDataLine } from '../../src/load/data-line-scanner.js';
 import { GapDetector } from '../../src/load/gap-detector.js';
@@ -75,18 +75,23 @@ describe('gap detection from positions', () => {
     assert.equal(d.gaps, 1);
     assert.equal(d.duplicates, 1);
     // prev 0 is "unknown" (the shared rule): unverifiable, not loss.
-    assert.equal(d.observe('a', 12, 0, 'e'), 'ok');
+    assert.equal(d.observe('a', 12, 0, 'e'), 'unverified');
     assert.equal(d.gaps, 1);
+    assert.equal(d.unverified, 1);
     assert.deepEqual(d.position('a'), { seq: 12, epoch: 'e' });
   });
 
-  it('restarts continuity on a new epoch and after a reset', () => {
+  it('a new epoch without a reset is a gap (the SDK\'s verdict); after a reset (recovered:false) continuity restarts', () => {
     const d = new GapDetector();
     d.observe('a', 30, 0, 'old');
-    assert.equal(d.observe('a', 2, 0, 'new'), 'ok');
+    assert.equal(d.observe('a', 2, 0, 'new'), 'gap');
+    assert.equal(d.gaps, 1);
     d.reset('a');
     assert.equal(d.observe('a', 50, 40, 'new'), 'ok');
-    assert.equal(d.gaps, 0);
+    d.observe('b.x', 60, 0, 'new');
+    d.resetMatching((channel) => channel.startsWith('b.'));
+    assert.equal(d.observe('b.x', 3, 0, 'newer'), 'ok');
+    assert.equal(d.gaps, 1);
   });
 });
 
@@ -95,6 +100,16 @@ describe('data line scanner', () => {
 
   it('reads channel, seq, prev, epoch and ts from what the gateway encodes', () => {
     assert.deepEqual(scanDataLine(encodeDataMessage(message)), { channel: 'token.BTC.price', seq: 134, prev: 131, epoch: 'k3f9a1', ts: 1732680000123 });
+  });
+
+  it('reads a conflated message\'s skipped (a declared skip, not a gap), also after an event with escaped quotes', () => {
+    const m = { channel: 'token.BTC.price', seq: 140, prev: 131, epoch: 'k3f9a1', ts: 5, event: 'a\\"b,"skipped":9', payload: '{}' };
+    assert.deepEqual(scanDataLine(encodeConflatedMessage(m, 3)), { channel: 'token.BTC.price', seq: 140, prev: 131, epoch: 'k3f9a1', ts: 5, skipped: 3 });
+    assert.equal(scanDataLine(encodeDataMessage(m))?.skipped, undefined);
+    const d = new GapDetector();
+    d.observe('token.BTC.price', 120, 0, 'k3f9a1');
+    const header = scanDataLine(encodeConflatedMessage(m, 3))!;
+    assert.equal(d.observe(header.channel, header.seq, header.prev, header.epoch, header.skipped), 'ok');
   });
 
   it('falls back to JSON for another field order, and ignores control messages', () => {

@@ -13,6 +13,7 @@ import type { AuthenticatedMessage, DataMessage, ErrorMessage, PongMessage, Posi
 import { CLIENT_DROP_CODE, CloseCode } from './close-codes.js';
 import { ClientSubscription, type MessageHandler, type SubscribeResult } from './client-subscription.js';
 import { ContinuityTracker } from './continuity-tracker.js';
+import { verdictOf } from '../protocol/continuity.js';
 import { ClientClosedError, HandlerError, NoWebSocketError, OdinClientError, ServerError, UnauthorizedError } from './errors.js';
 import { DEFAULT_HEARTBEAT, Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import type { PayloadOf } from './market-payloads.js';
@@ -579,15 +580,16 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
       }
     }
     const continuity = this.tracker.check(m);
-    if (continuity === 'duplicate') {
+    const verdict = verdictOf(continuity);
+    if (verdict === 'duplicate') {
       this.stats.duplicates++;
       // A new subscription's latest value may repeat what another one delivered: its handlers still want it.
       for (const sub of this.subscriptions.values()) if (sub.phase === 'pending' && sub.matches(m.channel)) this.deliverTo(sub, m);
       return;
     }
-    if (continuity === 'gap' || continuity === 'epoch') {
+    if (verdict === 'gap') {
       this.stats.gaps++;
-      this.emit('gap', { channel: m.channel, expectedPrev: this.tracker.lastSeq(m.channel) ?? 0, prev: m.prev, seq: m.seq, kind: continuity });
+      this.emit('gap', { channel: m.channel, expectedPrev: this.tracker.lastSeq(m.channel) ?? 0, prev: m.prev, seq: m.seq, kind: continuity === 'epoch' ? 'epoch' : 'gap' });
     }
     this.tracker.record(m);
     this.stats.messages++;

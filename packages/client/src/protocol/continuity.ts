@@ -42,6 +42,32 @@ export function classify(last: LastSeen | undefined, m: Positioned): Continuity 
   return m.prev === 0 ? 'unverified' : 'gap';
 }
 
+/**
+ * The verdict, the same in every client (docs/protocol.md, "Continuity"):
+ * `ok` deliver; `unverified` deliver, nothing lost as far as anyone can tell;
+ * `duplicate` already delivered, drop it; `gap` messages may be missing: a
+ * `prev` naming a message never seen, or another epoch arriving without a
+ * resync (`recovered: false`) first, since nothing proves the old history's
+ * tail was seen.
+ */
+export type Verdict = 'ok' | 'unverified' | 'duplicate' | 'gap';
+
+export function verdictOf(c: Continuity): Verdict {
+  switch (c) {
+    case 'first':
+    case 'next':
+    case 'skipped':
+      return 'ok';
+    case 'unverified':
+      return 'unverified';
+    case 'duplicate':
+      return 'duplicate';
+    case 'gap':
+    case 'epoch':
+      return 'gap';
+  }
+}
+
 /** True for the outcomes after which the message is recorded as the channel's last. */
 export function advances(c: Continuity): boolean {
   return c !== 'duplicate';
