@@ -35,6 +35,8 @@ export class ClientSubscription {
   constructor(
     readonly channel: string,
     readonly latest: boolean,
+    /** Book channels: levels per side asked for (undefined: the server's default). */
+    readonly depth?: number,
   ) {
     this.ready = new Promise<SubscribeResult>((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -49,8 +51,10 @@ export class ClientSubscription {
 
   /** The entry to send: resume from the position when one is known. */
   entry(): string | SubscribeEntry {
-    if (this.position) return { channel: this.channel, since: this.position };
-    return this.latest ? { channel: this.channel, latest: true } : this.channel;
+    const depth = this.depth !== undefined ? { depth: this.depth } : {};
+    if (this.position) return { channel: this.channel, since: this.position, ...depth };
+    if (this.latest) return { channel: this.channel, latest: true, ...depth };
+    return this.depth !== undefined ? { channel: this.channel, ...depth } : this.channel;
   }
 
   /** Moves the resume position forward (never back within an epoch). */

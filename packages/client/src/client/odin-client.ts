@@ -9,7 +9,9 @@
 // browser as plain ES modules from the gateway's /sdk/ and /protocol/. In Node
 // it is the package's main entry (package.json "exports").
 import { parseServerFrame } from '../protocol/messages.js';
-import type { AuthenticatedMessage, DataMessage, ErrorMessage, PongMessage, Position, ReplayingMessage, ServerMessage, SubscribedMessage, SubscribeEntry, WelcomeMessage } from '../protocol/messages.js';
+import type { AuthenticatedMessage, DataMessage, ErrorMessage, PongMessage, Position, ReplayingMessage, ServerMessage, SubscribedMessage, SubscribeEntry, UnsubscribedMessage, WelcomeMessage } from '../protocol/messages.js';
+import { channelMatches } from '../protocol/channels.js';
+import { BookView, type BookOptions } from './book-view.js';
 import { CLIENT_DROP_CODE, CloseCode } from './close-codes.js';
 import { ClientSubscription, type MessageHandler, type SubscribeResult } from './client-subscription.js';
 import { ContinuityTracker } from './continuity-tracker.js';
@@ -24,6 +26,9 @@ export type { DataMessage, Position, SubscribeResult, MessageHandler };
 export type { PriceUpdate, MarketStatistics, TradeEvent, PayloadOf } from './market-payloads.js';
 export { OdinClientError, UnauthorizedError, ServerError, NoWebSocketError, ClientClosedError, HandlerError };
 export { CloseCode };
+export { BookView };
+export type { BookOptions, BookViewStats, BookViewEvents, BookMismatch } from './book-view.js';
+export type { BookLevel, BookMessageData } from '../protocol/book.js';
 
 /** What the client needs of a WebSocket: the browser's, or the class exported by 'ws' in Node. */
 export interface WebSocketLike {
@@ -120,6 +125,8 @@ export interface OdinClientEvents {
 export interface SubscribeOptions {
   /** Deliver the channel's latest message at once (the current price). Default true. */
   latest?: boolean;
+  /** Book channels: levels per side in the snapshot (10, 25, 100 or 1000). Default: the server's (1000). */
+  depth?: number;
 }
 
 export interface Subscription {
@@ -160,6 +167,8 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
   private flushQueued = false;
   private readonly pings = new Map<number, { sentAt: number; resolve(rtt: number): void; reject(e: Error): void }>();
   private readonly openWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
+  /** Channels unsubscribed on this connection whose `unsubscribed` answer has not come yet (a count per channel). */
+  private readonly unsubscribing = new Map<string, number>();
 
   constructor(private readonly options: OdinClientOptions) {
     super((err) => this.emit('error', err instanceof OdinClientError ? err : new HandlerError('(event listener)', err)));
@@ -225,7 +234,7 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     let sub = this.subscriptions.get(channel);
     const h = handler as MessageHandler;
     if (!sub) {
-      sub = new ClientSubscription(channel, latest);
+      sub = new ClientSubscription(channel, latest, options.depth);
       this.subscriptions.set(channel, sub);
       sub.handlers.add(h);
       this.queueFlush();
@@ -243,6 +252,38 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
       },
       unsubscribe: () => this.removeHandler(owner, h),
     };
+  }
+
+  /**
+   * A verified order book of a book channel (`book.<TOKEN>`, docs/books.md):
+   * keeps `depth` levels a side from the snapshot and updates, checks every
+   * checksum, and resubscribes by itself for a fresh snapshot after a
+   * mismatch or a resume answered `recovered:false` (counted in `stats`).
+   * `close()` unsubscribes.
+   */
+  book(channel: string, options: BookOptions = {}): BookView {
+    return new BookView(this, channel, options);
+  }
+
+  /**
+   * Subscribes `channel` again from scratch, for every handler on it: an
+   * unsubscribe, then a subscribe without `since`, so the server starts it
+   * afresh (a book channel with a new snapshot). What the server sent before
+   * it took the unsubscribe in is dropped. Used by client.book() after a
+   * checksum mismatch.
+   */
+  resubscribe(channel: string): void {
+    const sub = this.subscriptions.get(channel);
+    if (!sub) return;
+    this.release(sub);
+    this.tracker.forget((c) => sub.matches(c) && ![...this.subscriptions.values()].some((s) => s !== sub && s.matches(c)));
+    sub.position = undefined;
+    if (sub.phase !== 'queued' && this.sendJson({ type: 'unsubscribe', id: this.nextId++, channels: [sub.channel] })) {
+      this.unsubscribing.set(sub.channel, (this.unsubscribing.get(sub.channel) ?? 0) + 1);
+    }
+    sub.phase = 'queued';
+    sub.requestId = undefined;
+    this.queueFlush();
   }
 
   /** Sends an application ping; resolves with the round trip in ms. */
@@ -415,6 +456,7 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
       sub.phase = 'queued';
       sub.requestId = undefined;
     }
+    this.unsubscribing.clear();
     for (const ping of this.pings.values()) ping.reject(new OdinClientError('DISCONNECTED', 'connection closed before the pong'));
     this.pings.clear();
   }
@@ -472,6 +514,8 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
         return this.onError(m);
       case 'authenticated':
         return this.onAuthenticated(m);
+      case 'unsubscribed':
+        return this.onUnsubscribed(m);
       default:
         return; // unsubscribed, or a type from a newer protocol
     }
@@ -491,6 +535,24 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     this.emit('open', m);
     for (const w of this.openWaiters.splice(0)) w.resolve();
     this.flush();
+  }
+
+  private onUnsubscribed(m: UnsubscribedMessage): void {
+    for (const channel of m.channels) {
+      const left = (this.unsubscribing.get(channel) ?? 0) - 1;
+      if (left > 0) this.unsubscribing.set(channel, left);
+      else this.unsubscribing.delete(channel);
+    }
+  }
+
+  /** True for a message the server sent before it took in our unsubscribe of its channel, and that no live subscription wants. */
+  private isStale(m: DataMessage): boolean {
+    if (this.unsubscribing.size === 0) return false;
+    let unsubscribed = false;
+    for (const channel of this.unsubscribing.keys()) if (channelMatches(channel, m.channel)) unsubscribed = true;
+    if (!unsubscribed) return false;
+    for (const sub of this.subscriptions.values()) if (sub.phase === 'active' && sub.matches(m.channel)) return false;
+    return true;
   }
 
   private onAuthenticated(m: AuthenticatedMessage): void {
@@ -572,6 +634,8 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
   }
 
   private onData(m: DataMessage): void {
+    // Sent before our unsubscribe: a subscription made again since must start from its own first message (a book from its snapshot).
+    if (this.isStale(m)) return;
     // While a resume's outcome is unknown, its messages wait: after recovered:false they are a resync, not a gap.
     for (const sub of this.subscriptions.values()) {
       if (sub.resuming && sub.matches(m.channel)) {
@@ -628,7 +692,9 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     this.release(sub);
     // Continuity of channels no longer subscribed would give false gaps on a later subscribe.
     this.tracker.forget((channel) => sub.matches(channel) && ![...this.subscriptions.values()].some((s) => s.matches(channel)));
-    if (sub.phase !== 'queued') this.sendJson({ type: 'unsubscribe', id: this.nextId++, channels: [sub.channel] });
+    if (sub.phase !== 'queued' && this.sendJson({ type: 'unsubscribe', id: this.nextId++, channels: [sub.channel] })) {
+      this.unsubscribing.set(sub.channel, (this.unsubscribing.get(sub.channel) ?? 0) + 1);
+    }
   }
 
   /** Subscribes issued in one turn go out as one request: the server rate-limits requests, not entries. */
