@@ -21,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   stream: { summary: 'the NATS stream\'s configuration: apply (create or update its limits) or check', load: () => import('./commands/stream.js') },
   publish: { summary: 'publish through a gateway\'s server API (CHANNEL JSON, or --file NDJSON)', load: () => import('./commands/publish.js') },
   load: { summary: 'load presets (light/medium/heavy/custom/attack) and the realistic trading simulation', load: () => import('./commands/load.js') },
+  token: { summary: 'print a development JWT signed with the gateway\'s secret or a private key (--sub alice --ttl 1h)', load: () => import('./commands/token.js') },
   bench: { summary: 'benchmark Odin against nats-server WebSocket, a plain ws loop and socket.io', load: () => import('./commands/bench.js') },
 };
 

@@ -7,7 +7,7 @@ import { mayReadWith } from '@odin-gateway/client/channels';
 import { ErrorCode } from '@odin-gateway/client/codes';
 import type { AuthRequest } from '@odin-gateway/client/protocol';
 import type { ClientConnection } from './client-connection.js';
-import type { TokenVerifier } from './client-identity.js';
+import { TOKEN_REASON_TEXT, type TokenVerifier } from './client-identity.js';
 import type { ExpirySchedule } from './expiry-schedule.js';
 import { handleUnsubscribe, type SubscribeContext } from './subscribe-handler.js';
 
@@ -40,13 +40,12 @@ export async function handleAuth(ctx: AuthContext, conn: ClientConnection, reque
   const verified = await ctx.verifier.verify(request.token);
   if (!conn.isOpen) return;
   if (!verified.ok || verified.user !== conn.user) {
-    const mismatch = verified.ok;
-    ctx.metrics.tokenRefreshes.inc({ result: mismatch ? 'other_user' : 'invalid' });
-    ctx.logger.info({ event: 'token_refresh_refused', session: conn.id, user: conn.user, reason: verified.ok ? 'sub differs' : verified.reason }, 'token refresh refused');
-    if (mismatch) {
+    ctx.metrics.tokenRefreshes.inc({ result: verified.ok ? 'other_user' : 'invalid' });
+    ctx.logger.info({ event: 'token_refresh_refused', session: conn.id, user: conn.user, reason: verified.ok ? 'sub differs' : verified.reason, ...(verified.ok ? {} : { detail: verified.detail }) }, 'token refresh refused');
+    if (verified.ok) {
       conn.sendError(ErrorCode.TOKEN_SUBJECT_MISMATCH, `the token is for another user; a connection keeps its user (${conn.user === null ? 'anonymous' : conn.user}): reconnect to change it`, request.id);
     } else {
-      conn.sendError(ErrorCode.INVALID_TOKEN, `token refused: ${verified.reason}; the current token stays in force until it expires`, request.id);
+      conn.sendError(ErrorCode.INVALID_TOKEN, `${verified.reason}: ${TOKEN_REASON_TEXT[verified.reason]}; the current token stays in force until it expires`, request.id, undefined, verified.reason);
     }
     return;
   }

@@ -11,7 +11,7 @@
 //            (a multi-entry subscribe waiting on the broker) finds it closed
 //            and stops: no subscription is added to a dead connection.
 import type { Socket } from 'node:net';
-import { CloseCode, closeCodeName, spendsAbuseBudget, type ErrorCode } from '@odin-gateway/client/codes';
+import { CloseCode, closeCodeName, spendsAbuseBudget, type ErrorCode, TokenReason } from '@odin-gateway/client/codes';
 import type { RequestId, ServerMessage } from '@odin-gateway/client/protocol';
 import type { ClientTransport } from './client-transport.js';
 import { ConnectionWriter, type FlushPass } from './connection-writer.js';
@@ -193,9 +193,9 @@ export class ClientConnection {
   }
 
   /** Answers an error, counted; a client fault (codes.ts, `errorFault`) also spends the abuse budget. */
-  sendError(code: ErrorCode, message: string, id?: RequestId, channel?: string): void {
+  sendError(code: ErrorCode, message: string, id?: RequestId, channel?: string, reason?: TokenReason): void {
     this.observer.clientError(this, code);
-    this.send({ type: 'error', code, message, ...(id !== undefined ? { id } : {}), ...(channel !== undefined ? { channel } : {}) });
+    this.send({ type: 'error', code, message, ...(id !== undefined ? { id } : {}), ...(channel !== undefined ? { channel } : {}), ...(reason !== undefined ? { reason } : {}) });
     if (!spendsAbuseBudget(code)) return;
     this.abuse ??= new TokenBucket(this.limits.abuseBurst, this.limits.abusePerSec);
     if (!this.abuse.take() && this.isOpen) {
@@ -224,7 +224,7 @@ export class ClientConnection {
   expire(): void {
     if (this.lifecycle !== 'open') return;
     this.observer.tokenExpired(this);
-    this.close(CloseCode.UNAUTHORIZED, 'TOKEN_EXPIRED');
+    this.close(CloseCode.UNAUTHORIZED, TokenReason.TOKEN_EXPIRED);
   }
 
   close(code: number, reason: string = closeCodeName(code)): void {

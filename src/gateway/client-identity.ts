@@ -8,6 +8,7 @@ import { createLocalJWKSet, createRemoteJWKSet, customFetch, decodeProtectedHead
 import type { GatewayConfig } from '../config/gateway-options.js';
 import { ConfigError } from '../config/option-parser.js';
 import { checkChannel } from '@odin-gateway/client/channels';
+import { TokenReason } from '@odin-gateway/client/codes';
 import { MAX_TOKEN_LENGTH } from '../protocol/client-message-parser.js';
 import { JwksFetch, JwksUnavailable, type JwksFetchResult } from './jwks-fetch.js';
 
@@ -18,8 +19,11 @@ export interface VerifiedToken {
   expiresAt: number;
   grants: readonly string[];
 }
-/** `busy`: not the token's fault; too many upgrades already wait for a JWKS fetch (HTTP 503 jwks_busy at the upgrade). */
-export type Refusal = { ok: false; reason: string; busy?: true };
+/**
+ * A refused token: `reason` is what the client is told; `detail` is for the server's log only.
+ * `busy`: not the token's fault; too many upgrades already wait for a JWKS fetch (HTTP 503 jwks_busy at the upgrade).
+ */
+export type Refusal = { ok: false; reason: TokenReason; detail: string; busy?: true };
 export type Identity = { ok: true; user: string | null; expiresAt: number; grants: readonly string[] } | Refusal;
 
 const ANONYMOUS: Identity = { ok: true, user: null, expiresAt: 0, grants: [] };
@@ -98,14 +102,43 @@ function loadJwksFile(path: string): JWTVerifyGetKey {
   return createLocalJWKSet(jwks);
 }
 
-function reasonOf(err: unknown): string {
-  if (err instanceof errors.JWTExpired) return 'token expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `token claim ${err.claim} ${err.reason === 'missing' ? 'missing' : 'not accepted'}`;
-  if (err instanceof errors.JWKSNoMatchingKey) return 'no key with the token\'s kid';
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
-  if (err instanceof JwksUnavailable) return err.message;
-  if (err instanceof errors.JWKSTimeout || (err instanceof Error && err.name === 'JWKSInvalid')) return 'JWKS unavailable';
-  return err instanceof Error ? err.message.slice(0, 200) : 'invalid token';
+/** What a client is told with each reason: what to fix, nothing about the keys or the expected values. */
+export const TOKEN_REASON_TEXT: Readonly<Record<TokenReason, string>> = {
+  TOKEN_REQUIRED: 'this gateway requires a token',
+  TOKEN_MALFORMED: 'the token is not a well-formed JWT (at most 8192 characters)',
+  TOKEN_ALGORITHM_REFUSED: "the token's alg is not one this gateway accepts",
+  TOKEN_INVALID_SIGNATURE: "the token's signature does not verify with any of this gateway's keys",
+  TOKEN_UNKNOWN_KEY: "the token's kid names no key this gateway has",
+  TOKEN_EXPIRED: 'the token has expired: get a fresh one',
+  TOKEN_NOT_YET_VALID: 'the token is not valid yet (nbf or iat in the future)',
+  TOKEN_WRONG_ISSUER: "the token's iss is not an issuer this gateway accepts",
+  TOKEN_WRONG_AUDIENCE: "the token's aud is not an audience this gateway accepts",
+  TOKEN_INVALID_CLAIMS: 'a required claim is missing or malformed (exp, sub, or the channels claim)',
+  TOKEN_NOT_ACCEPTED: 'this gateway has no token keys: connect without a token',
+  TOKEN_KEYS_UNAVAILABLE: "this gateway could not fetch the token's keys: retry later",
+};
+
+function refusal(reason: TokenReason, detail: string): Refusal {
+  return { ok: false, reason, detail };
+}
+
+/** The stable reason of a jose verification error (the detail names the claim, never its value). */
+export function refusalOf(err: unknown): Refusal {
+  if (err instanceof errors.JWTExpired) return refusal(TokenReason.TOKEN_EXPIRED, 'token expired');
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    const detail = `token claim ${err.claim} ${err.reason === 'missing' ? 'missing' : 'not accepted'}`;
+    if (err.claim === 'iss') return refusal(TokenReason.TOKEN_WRONG_ISSUER, detail);
+    if (err.claim === 'aud') return refusal(TokenReason.TOKEN_WRONG_AUDIENCE, detail);
+    if ((err.claim === 'nbf' || err.claim === 'iat') && err.reason === 'check_failed') return refusal(TokenReason.TOKEN_NOT_YET_VALID, detail);
+    return refusal(TokenReason.TOKEN_INVALID_CLAIMS, detail);
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return refusal(TokenReason.TOKEN_INVALID_SIGNATURE, 'signature does not verify');
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) return refusal(TokenReason.TOKEN_UNKNOWN_KEY, "no key with the token's kid");
+  if (err instanceof errors.JOSEAlgNotAllowed) return refusal(TokenReason.TOKEN_ALGORITHM_REFUSED, 'algorithm not accepted');
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported) return refusal(TokenReason.TOKEN_MALFORMED, 'token is not a well-formed JWT');
+  if (err instanceof JwksUnavailable) return refusal(TokenReason.TOKEN_KEYS_UNAVAILABLE, err.message);
+  // What is left is fetching the JWKS URL: a timeout, a status other than 200, a body that is not a key set, a network error.
+  return refusal(TokenReason.TOKEN_KEYS_UNAVAILABLE, `JWKS unavailable: ${err instanceof Error ? err.message.slice(0, 200) : 'unknown error'}`);
 }
 
 /** Thrown instead of waiting when the JWKS fetch in progress already has its fill of waiters. */
@@ -156,26 +189,26 @@ export class TokenVerifier {
 
   /** The identity of an upgrade: anonymous without a token (unless required), else the token's. */
   async identify(token: string | undefined, required: boolean): Promise<Identity> {
-    if (!token) return required ? { ok: false, reason: 'token required' } : ANONYMOUS;
+    if (!token) return required ? refusal(TokenReason.TOKEN_REQUIRED, 'token required') : ANONYMOUS;
     return this.verify(token);
   }
 
   async verify(token: string): Promise<VerifiedToken | Refusal> {
-    if (!this.hasKeys) return { ok: false, reason: 'tokens are not accepted: no JWT key configured' };
-    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: `token longer than ${MAX_TOKEN_LENGTH} characters` };
+    if (!this.hasKeys) return refusal(TokenReason.TOKEN_NOT_ACCEPTED, 'tokens are not accepted: no JWT key configured');
+    if (token.length > MAX_TOKEN_LENGTH) return refusal(TokenReason.TOKEN_MALFORMED, `token longer than ${MAX_TOKEN_LENGTH} characters`);
     let alg: string | undefined;
     try {
       alg = decodeProtectedHeader(token).alg;
     } catch {
-      return { ok: false, reason: 'token is not a JWT' };
+      return refusal(TokenReason.TOKEN_MALFORMED, 'token is not a JWT');
     }
     try {
       const payload = alg === 'HS256' ? await this.verifyHmac(token) : ASYMMETRIC_ALGORITHMS.includes(alg ?? '') ? await this.verifyPublic(token, alg!) : undefined;
-      if (!payload) return { ok: false, reason: `algorithm ${JSON.stringify(alg ?? null)} not accepted` };
+      if (!payload) return refusal(TokenReason.TOKEN_ALGORITHM_REFUSED, `algorithm ${JSON.stringify(alg ?? null).slice(0, 40)} not accepted`);
       return this.identityOf(payload);
     } catch (err) {
-      if (err instanceof JwksBusy) return { ok: false, reason: err.message, busy: true };
-      return { ok: false, reason: reasonOf(err) };
+      if (err instanceof JwksBusy) return { ...refusal(TokenReason.TOKEN_KEYS_UNAVAILABLE, err.message), busy: true };
+      return refusalOf(err);
     }
   }
 
@@ -219,13 +252,13 @@ export class TokenVerifier {
 
   private identityOf(payload: JWTPayload): VerifiedToken | Refusal {
     if (typeof payload.sub !== 'string' || !SUB_PATTERN.test(payload.sub)) {
-      return { ok: false, reason: 'token sub must be 1-64 characters of [A-Za-z0-9_-]' };
+      return refusal(TokenReason.TOKEN_INVALID_CLAIMS, 'token sub must be 1-64 characters of [A-Za-z0-9_-]');
     }
     const claim = payload[this.settings.jwtChannelsClaim];
     let grants: string[] = [];
     if (claim !== undefined) {
       if (!Array.isArray(claim) || claim.length > MAX_GRANTS || !claim.every((c) => checkChannel(c).ok)) {
-        return { ok: false, reason: `token claim ${this.settings.jwtChannelsClaim} must be an array of at most ${MAX_GRANTS} channel names or patterns` };
+        return refusal(TokenReason.TOKEN_INVALID_CLAIMS, `token claim ${this.settings.jwtChannelsClaim} must be an array of at most ${MAX_GRANTS} channel names or patterns`);
       }
       grants = claim as string[];
     }

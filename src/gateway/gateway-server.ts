@@ -385,9 +385,10 @@ export class OdinGateway implements AdmissionHost {
     const ws = socket as ClientSocket;
     if (!identity.ok) {
       this.metrics.connectionsFailed.inc({ reason: 'unauthorized' });
-      this.logger.info({ event: 'unauthorized', reason: identity.reason, remote: req.socket.remoteAddress }, 'connection refused: bad token');
+      this.logger.info({ event: 'unauthorized', reason: identity.reason, detail: identity.detail, remote: req.socket.remoteAddress }, 'connection refused: bad token');
       ws.on('error', () => undefined);
-      ws.close(CloseCode.UNAUTHORIZED, 'UNAUTHORIZED');
+      // The close reason is the stable token reason (TOKEN_EXPIRED, TOKEN_INVALID_SIGNATURE, ...): the client learns why, and nothing else.
+      ws.close(CloseCode.UNAUTHORIZED, identity.reason);
       return;
     }
     const reference = new URL(req.url ?? '/', 'http://gateway').searchParams.get('protocol') === 'reference';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CLI, REPO_ROOT } from '../helpers/child-process.js';
 import { gatewayOptionTable } from '../../src/config/gateway-options.js';
 
-const COMMANDS = ['dev', 'gateway', 'publisher', 'stream', 'publish', 'load', 'bench'];
+const COMMANDS = ['dev', 'gateway', 'publisher', 'stream', 'publish', 'load', 'bench', 'token'];
 
 function npxOdin(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   // As a newcomer types it, in the checkout: npx finds the package's own `odin` bin.

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { CloseCode, closeFault, ErrorCode, errorFault } from '@odin-gateway/client/codes';
+import { CloseCode, closeFault, ErrorCode, errorFault, isTokenReason, TokenReason, tokenReasonFault } from '@odin-gateway/client/codes';
 import { devOptionTable } from '../../src/cli/commands/dev.js';
 import { benchOptionTable } from '../../src/config/bench-options.js';
 import { gatewayOptionTable } from '../../src/config/gateway-options.js';
@@ -71,7 +71,8 @@ export function documentedCodes(doc: string): { close: DocumentedCode[]; error: 
   const close = [...doc.matchAll(/^\| `(\d{4})` \| `([A-Z_]+)` \| ([^|]*)\|/gm)].map((m) => ({ value: m[1]!, name: m[2]!, reserved: /\breserved\b/i.test(m[3]!) }));
   const rows = [...doc.matchAll(/^\| `([A-Z][A-Z_]+)` \| ([^|]*)\|/gm)].map((m) => ({ value: m[1]!, name: m[1]!, reserved: /\breserved\b/i.test(m[2]!) }));
   // A code may appear in more than one table (its main row comes first).
-  const error = rows.filter((r, i) => rows.findIndex((o) => o.name === r.name) === i);
+  // Token reasons have their own table (checked below), not error codes.
+  const error = rows.filter((r, i) => rows.findIndex((o) => o.name === r.name) === i && !isTokenReason(r.name));
   return { close, error };
 }
 
@@ -96,6 +97,18 @@ test('every close code and error code docs/protocol.md documents is sent by the 
   assert.deepEqual(error.map((c) => c.name).sort(), Object.values(ErrorCode).sort(), 'the error-code table is the code list');
   for (const c of close) assert.equal(String(CloseCode[c.name as keyof typeof CloseCode]), c.value, `${c.name} is ${CloseCode[c.name as keyof typeof CloseCode]} in codes.ts`);
   assert.deepEqual(codeDrift(doc, serverSources()), []);
+});
+
+test('every token reason is documented in protocol.md (with its fault) and identity.md, and produced by the server', () => {
+  const doc = read('docs/protocol.md');
+  const identity = read('docs/identity.md');
+  const sources = serverSources();
+  for (const [reason, fault] of Object.entries(tokenReasonFault)) {
+    assert.match(doc, new RegExp('^\\| `' + reason + '` \\|.*\\| ' + fault + ' \\|$', 'm'), `protocol.md: ${reason} (${fault})`);
+    assert.ok(identity.includes('`' + reason + '`'), `identity.md: ${reason}`);
+    assert.match(sources, new RegExp(`\\bTokenReason\\.${reason}\\b`), `nothing in src produces ${reason}`);
+  }
+  assert.deepEqual(Object.keys(tokenReasonFault).sort(), Object.values(TokenReason).sort());
 });
 
 test('the code check catches drift: 1013 documented for capacity while capacity answers HTTP 503', () => {

@@ -120,7 +120,11 @@ test('SSE refusals: bad token 401, Origin 403, bad channels/conflate/cursor 400,
   const h = await startTestGateway({ jwtSecret: SECRET_A, allowedOrigins: ['https://app.example'] });
   try {
     const status = async (path: string, headers: Record<string, string> = {}): Promise<number> => (await fetch(`${h.httpUrl}${path}`, { headers })).status;
-    assert.equal(await status('/sse?channels=token.BTC.price&token=garbage'), 401);
+    const refusedToken = await fetch(`${h.httpUrl}/sse?channels=token.BTC.price&token=garbage`);
+    assert.equal(refusedToken.status, 401);
+    assert.deepEqual(((await refusedToken.json()) as { code: string; reason: string }).reason, 'TOKEN_MALFORMED', 'the body names why');
+    const expired = await fetch(`${h.httpUrl}/sse?channels=token.BTC.price&token=${await hs256(SECRET_A, { expiresIn: -60 })}`);
+    assert.deepEqual(await expired.json(), { code: 'UNAUTHORIZED', reason: 'TOKEN_EXPIRED', message: 'the token has expired: get a fresh one' });
     assert.equal(await status('/sse?channels=token.BTC.price', { origin: 'https://evil.example' }), 403);
     assert.equal(await status('/sse'), 400);
     assert.equal(await status('/sse?channels=bad..name'), 400);
@@ -140,7 +144,7 @@ test('SSE refusals: bad token 401, Origin 403, bad channels/conflate/cursor 400,
     viaQuery.drop();
     viaHeader.drop();
     const metrics = await fetchMetrics(h.httpUrl);
-    assert.equal(metricValue(metrics, 'ws_connections_failed_total', { reason: 'unauthorized' }), 1);
+    assert.equal(metricValue(metrics, 'ws_connections_failed_total', { reason: 'unauthorized' }), 2, 'the malformed and the expired token');
     assert.equal(metricValue(metrics, 'ws_connections_failed_total', { reason: 'origin' }), 1);
     assert.equal(metricValue(metrics, 'ws_connections_failed_total', { reason: 'invalid_stream' }), 4);
   } finally {

@@ -70,7 +70,7 @@ describe('grants', () => {
     }
     const closed = await startTestGateway({ jwtSecret: SECRET_A, authRequired: true });
     try {
-      assert.deepEqual(await identify(closed.url), { closed: 4003, reason: 'UNAUTHORIZED' });
+      assert.deepEqual(await identify(closed.url), { closed: 4003, reason: 'TOKEN_REQUIRED' });
     } finally {
       await closed.stop();
     }
@@ -80,7 +80,7 @@ describe('grants', () => {
     const h = await startTestGateway({ jwtSecret: SECRET_A });
     try {
       for (const bad of ['token.>', [1], ['bad channel'], Array.from({ length: 101 }, (_, i) => `c${i}`)]) {
-        assert.equal((await identify(h.url, { token: await hs256(SECRET_A, { claims: { channels: bad } }) }) as { closed: number }).closed, 4003, JSON.stringify(bad).slice(0, 40));
+        assert.deepEqual(await identify(h.url, { token: await hs256(SECRET_A, { claims: { channels: bad } }) }), { closed: 4003, reason: 'TOKEN_INVALID_CLAIMS' }, JSON.stringify(bad).slice(0, 40));
       }
     } finally {
       await h.stop();

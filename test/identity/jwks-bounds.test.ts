@@ -56,7 +56,7 @@ describe('JWKS URL bounds', () => {
       const started = Date.now();
       for (let batch = 0; batch < 10; batch++) {
         const outcomes = await Promise.all(Array.from({ length: 20 }, () => identify(h.url, { token })));
-        for (const o of outcomes) assert.deepEqual(o, { closed: 4003, reason: 'UNAUTHORIZED' });
+        for (const o of outcomes) assert.deepEqual(o, { closed: 4003, reason: 'TOKEN_KEYS_UNAVAILABLE' });
       }
       const elapsed = Date.now() - started;
       const allowed = attemptsAllowed(elapsed, cooldownSec * 1000) + 1;
@@ -85,7 +85,7 @@ describe('JWKS URL bounds', () => {
       const h = await startTestGateway({ jwtJwksUrl: jwks.url, jwtJwksMaxBytes: 65_536 });
       try {
         const token = await key.sign({ sub: 'alice' });
-        assert.deepEqual(await identify(h.url, { token }), { closed: 4003, reason: 'UNAUTHORIZED' });
+        assert.deepEqual(await identify(h.url, { token }), { closed: 4003, reason: 'TOKEN_KEYS_UNAVAILABLE' });
         assert.equal(jwks.fetches, 1);
         assert.equal(await counter(h, 'ws_jwks_fetches_total', { result: 'too_large' }), 1);
         jwks.body = undefined;
@@ -103,7 +103,7 @@ describe('JWKS URL bounds', () => {
     jwks.body = JSON.stringify({ keys: [{ ...key.publicJwk, d: 'private-part' }] });
     const h = await startTestGateway({ jwtJwksUrl: jwks.url });
     try {
-      assert.deepEqual(await identify(h.url, { token: await key.sign() }), { closed: 4003, reason: 'UNAUTHORIZED' });
+      assert.deepEqual(await identify(h.url, { token: await key.sign() }), { closed: 4003, reason: 'TOKEN_KEYS_UNAVAILABLE' });
       assert.equal(await counter(h, 'ws_jwks_fetches_total', { result: 'invalid' }), 1);
     } finally {
       jwks.body = undefined;

@@ -87,11 +87,11 @@ describe('token expiry on live connections', () => {
     await client.waitFor(() => client.ofType('error').length === 3, 5000, 'three refusals');
     assert.deepEqual(
       // Verification is asynchronous: answers may come in another order than the requests.
-      client.ofType('error').map((e) => [e.id, e.code]).sort((a, b) => Number(a[0]) - Number(b[0])),
+      client.ofType('error').map((e) => [e.id, e.code, e.reason]).sort((a, b) => Number(a[0]) - Number(b[0])),
       [
-        [1, 'TOKEN_SUBJECT_MISMATCH'],
-        [2, 'INVALID_TOKEN'],
-        [3, 'INVALID_MESSAGE'],
+        [1, 'TOKEN_SUBJECT_MISMATCH', undefined],
+        [2, 'INVALID_TOKEN', 'TOKEN_INVALID_SIGNATURE'],
+        [3, 'INVALID_MESSAGE', undefined],
       ],
     );
     // bob's token did not make it bob's connection:

@@ -28,7 +28,7 @@ describe('HS256 secrets', () => {
   it('accepts tokens signed with any configured secret (rotation), refuses others with 4003', async () => {
     assert.equal(userOf(await identify(h.url, { token: await hs256(SECRET_A, { sub: 'alice' }) })), 'alice');
     assert.equal(userOf(await identify(h.url, { token: await hs256(SECRET_B, { sub: 'bob' }) })), 'bob');
-    assert.deepEqual(await identify(h.url, { token: await hs256('some-other-secret-0123456789abcdefgh') }), { closed: 4003, reason: 'UNAUTHORIZED' });
+    assert.deepEqual(await identify(h.url, { token: await hs256('some-other-secret-0123456789abcdefgh') }), { closed: 4003, reason: 'TOKEN_INVALID_SIGNATURE' });
   });
 
   it('takes the Bearer scheme in any case (lower case used to make the client silently anonymous)', async () => {
@@ -41,14 +41,18 @@ describe('HS256 secrets', () => {
   });
 
   it('requires exp by default: a token without exp is refused', async () => {
-    assert.deepEqual(await identify(h.url, { token: await hs256(SECRET_A, { expiresIn: null }) }), { closed: 4003, reason: 'UNAUTHORIZED' });
+    assert.deepEqual(await identify(h.url, { token: await hs256(SECRET_A, { expiresIn: null }) }), { closed: 4003, reason: 'TOKEN_INVALID_CLAIMS' });
   });
 
-  it('refuses alg none, an expired token and a bad sub', async () => {
+  it('refuses alg none, an expired token, a bad sub, a token from the future and garbage, each with its reason', async () => {
     const none = new UnsecuredJWT({}).setSubject('alice').setExpirationTime('1h').encode();
-    assert.equal((await identify(h.url, { token: none }) as { closed: number }).closed, 4003);
-    assert.equal((await identify(h.url, { token: await hs256(SECRET_A, { expiresIn: -60 }) }) as { closed: number }).closed, 4003);
-    assert.equal((await identify(h.url, { token: await hs256(SECRET_A, { sub: 'trades.user.bob' }) }) as { closed: number }).closed, 4003);
+    assert.deepEqual(await identify(h.url, { token: none }), { closed: 4003, reason: 'TOKEN_ALGORITHM_REFUSED' });
+    assert.deepEqual(await identify(h.url, { token: await hs256(SECRET_A, { expiresIn: -60 }) }), { closed: 4003, reason: 'TOKEN_EXPIRED' });
+    assert.deepEqual(await identify(h.url, { token: await hs256(SECRET_A, { sub: 'trades.user.bob' }) }), { closed: 4003, reason: 'TOKEN_INVALID_CLAIMS' });
+    assert.deepEqual(await identify(h.url, { token: await hs256(SECRET_A, { claims: { nbf: Math.floor(Date.now() / 1000) + 600 } }) }), { closed: 4003, reason: 'TOKEN_NOT_YET_VALID' });
+    assert.deepEqual(await identify(h.url, { token: 'not-a-jwt' }), { closed: 4003, reason: 'TOKEN_MALFORMED' });
+    const [header, , signature] = (await hs256(SECRET_A)).split('.');
+    assert.deepEqual(await identify(h.url, { token: `${header}.bm90IGpzb24.${signature}` }), { closed: 4003, reason: 'TOKEN_INVALID_SIGNATURE' }, 'a payload that is not JSON does not verify first');
   });
 });
 
@@ -85,9 +89,10 @@ describe('issuer, audience, exp and clock tolerance', () => {
     const h = await startTestGateway({ jwtSecret: SECRET_A, jwtIssuer: ['https://id.example'], jwtAudience: ['odin'] });
     try {
       assert.equal(userOf(await identify(h.url, { token: await hs256(SECRET_A, { iss: 'https://id.example', aud: 'odin' }) })), 'alice');
-      assert.equal((await identify(h.url, { token: await hs256(SECRET_A, { iss: 'https://evil.example', aud: 'odin' }) }) as { closed: number }).closed, 4003);
-      assert.equal((await identify(h.url, { token: await hs256(SECRET_A, { iss: 'https://id.example', aud: 'another-app' }) }) as { closed: number }).closed, 4003);
-      assert.equal((await identify(h.url, { token: await hs256(SECRET_A, { aud: 'odin' }) }) as { closed: number }).closed, 4003, 'iss missing');
+      // The reason names the claim to fix, never the issuer or audience the gateway expects.
+      assert.deepEqual(await identify(h.url, { token: await hs256(SECRET_A, { iss: 'https://evil.example', aud: 'odin' }) }), { closed: 4003, reason: 'TOKEN_WRONG_ISSUER' });
+      assert.deepEqual(await identify(h.url, { token: await hs256(SECRET_A, { iss: 'https://id.example', aud: 'another-app' }) }), { closed: 4003, reason: 'TOKEN_WRONG_AUDIENCE' });
+      assert.deepEqual(await identify(h.url, { token: await hs256(SECRET_A, { aud: 'odin' }) }), { closed: 4003, reason: 'TOKEN_WRONG_ISSUER' }, 'iss missing');
     } finally {
       await h.stop();
     }
@@ -100,7 +105,7 @@ describe('issuer, audience, exp and clock tolerance', () => {
       assert.equal(userOf(outcome), 'alice');
       assert.equal((outcome as { welcome: { exp: number | null } }).welcome.exp, null);
       assert.equal(userOf(await identify(h.url, { token: await hs256(SECRET_A, { expiresIn: -10 }) })), 'alice');
-      assert.equal((await identify(h.url, { token: await hs256(SECRET_A, { expiresIn: -60 }) }) as { closed: number }).closed, 4003);
+      assert.deepEqual(await identify(h.url, { token: await hs256(SECRET_A, { expiresIn: -60 }) }), { closed: 4003, reason: 'TOKEN_EXPIRED' });
     } finally {
       await h.stop();
     }
@@ -124,10 +129,13 @@ describe('public keys from a JWKS file', () => {
 
   it('refuses an unknown kid, HS256 (no secret configured) and the public key used as an HMAC secret', async () => {
     const stranger = await testKey('RS256', 'rsa-unknown');
-    assert.equal((await identify(h.url, { token: await stranger.sign() }) as { closed: number }).closed, 4003);
-    assert.equal((await identify(h.url, { token: await hs256(SECRET_A) }) as { closed: number }).closed, 4003);
+    assert.deepEqual(await identify(h.url, { token: await stranger.sign() }), { closed: 4003, reason: 'TOKEN_UNKNOWN_KEY' });
+    assert.deepEqual(await identify(h.url, { token: await hs256(SECRET_A) }), { closed: 4003, reason: 'TOKEN_ALGORITHM_REFUSED' });
     const confused = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).setSubject('alice').setExpirationTime('1h').sign(new TextEncoder().encode(JSON.stringify(keys[0]!.publicJwk)));
-    assert.equal((await identify(h.url, { token: confused }) as { closed: number }).closed, 4003);
+    assert.deepEqual(await identify(h.url, { token: confused }), { closed: 4003, reason: 'TOKEN_ALGORITHM_REFUSED' });
+    const forged = (await stranger.sign()).split('.');
+    const [genuineHeader] = (await keys[0]!.sign()).split('.');
+    assert.deepEqual(await identify(h.url, { token: `${genuineHeader}.${forged[1]}.${forged[2]}` }), { closed: 4003, reason: 'TOKEN_INVALID_SIGNATURE' }, 'a known kid, signed by another key');
   });
 
   it('refuses to start on a JWKS file holding private keys', async () => {
@@ -159,7 +167,7 @@ describe('public keys from a JWKS URL (a local server serving a JWKS the test ge
   it('accepts a new kid without restart and refuses a removed one', async () => {
     assert.equal(userOf(await identify(h.url, { token: await first.sign({ sub: 'alice' }) })), 'alice');
     // Not published yet: refused.
-    assert.equal((await identify(h.url, { token: await second.sign({ sub: 'bob' }) }) as { closed: number }).closed, 4003);
+    assert.deepEqual(await identify(h.url, { token: await second.sign({ sub: 'bob' }) }), { closed: 4003, reason: 'TOKEN_UNKNOWN_KEY' });
     // Rotation step 1: publish the new key next to the old one. The unknown kid makes the gateway refetch.
     jwks.keys = [first.publicJwk, second.publicJwk];
     const fetchesBefore = jwks.fetches;
@@ -174,7 +182,7 @@ describe('public keys from a JWKS URL (a local server serving a JWKS the test ge
       await new Promise((r) => setTimeout(r, 100));
       outcome = await identify(h.url, { token: old });
     }
-    assert.deepEqual(outcome, { closed: 4003, reason: 'UNAUTHORIZED' });
+    assert.deepEqual(outcome, { closed: 4003, reason: 'TOKEN_UNKNOWN_KEY' });
     assert.equal(userOf(await identify(h.url, { token: await second.sign({ sub: 'bob' }) })), 'bob');
   });
 
@@ -184,7 +192,7 @@ describe('public keys from a JWKS URL (a local server serving a JWKS the test ge
     await dead.stop();
     const g = await startTestGateway({ jwtJwksUrl: url });
     try {
-      assert.equal((await identify(g.url, { token: await first.sign() }) as { closed: number }).closed, 4003);
+      assert.deepEqual(await identify(g.url, { token: await first.sign() }), { closed: 4003, reason: 'TOKEN_KEYS_UNAVAILABLE' });
       assert.equal(userOf(await identify(g.url)), null, 'anonymous still works');
     } finally {
       await g.stop();

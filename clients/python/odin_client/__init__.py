@@ -7,7 +7,7 @@
 """
 from .channels import channel_matches
 from .client import OdinClient
-from .codes import CLIENT_DROP_CODE, CloseCode, ErrorCode, close_code_name
+from .codes import CLIENT_DROP_CODE, CloseCode, ErrorCode, TokenReason, close_code_name
 from .continuity import Continuity, classify
 from .errors import ClientClosedError, HandlerError, OdinClientError, ServerError, UnauthorizedError
 from .messages import ClientStats, Message, Position, SubscribeResult
@@ -25,6 +25,7 @@ __all__ = [
     "ClientStats",
     "CloseCode",
     "ErrorCode",
+    "TokenReason",
     "CLIENT_DROP_CODE",
     "close_code_name",
     "Continuity",

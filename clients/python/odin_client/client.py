@@ -24,7 +24,7 @@ from urllib.parse import quote
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from .codes import CLIENT_DROP_CODE, REFUSALS, CloseCode
+from .codes import CLIENT_DROP_CODE, REFUSALS, TOKEN_REASONS, CloseCode
 from .continuity import classify
 from .errors import ClientClosedError, HandlerError, OdinClientError, ServerError, UnauthorizedError
 from .messages import ClientStats, Message, Position, SubscribeResult
@@ -233,7 +233,7 @@ class OdinClient:
                 self._stopped = True
                 self._emit("close", {"code": code, "reason": reason, "will_reconnect": False, "delay": 0.0})
                 self._set_state("closed")
-                error: OdinClientError = UnauthorizedError(advice.reason or "") if code == CloseCode.UNAUTHORIZED else ClientClosedError(f"{advice.reason} (close {code})")
+                error: OdinClientError = UnauthorizedError(advice.reason or "", reason if reason in TOKEN_REASONS else None) if code == CloseCode.UNAUTHORIZED else ClientClosedError(f"{advice.reason} (close {code})")
                 self._reject_waiters(error)
                 self._emit("error", error)
                 for sub in self._subs.values():
@@ -457,7 +457,7 @@ class OdinClient:
         self._emit("subscribed", result)
 
     def _on_error(self, m: Dict[str, Any]) -> None:
-        error = ServerError(str(m.get("code")), str(m.get("message", "")), m.get("channel"))
+        error = ServerError(str(m.get("code")), str(m.get("message", "")), m.get("channel"), m.get("reason"))
         sub = self._subs.get(m["channel"]) if m.get("channel") is not None else None
         if sub is not None and sub.request_id == m.get("id") and error.code in REFUSALS:
             # Refused: no `subscribed` follows, and retrying would be refused again.

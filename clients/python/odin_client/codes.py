@@ -59,5 +59,25 @@ class ErrorCode:
     NOT_CONFLATABLE = "NOT_CONFLATABLE"
 
 
+class TokenReason:
+    """Why a token was refused: the reason of close 4003, and ``reason`` of an INVALID_TOKEN error (docs/protocol.md, "Token reasons")."""
+
+    TOKEN_REQUIRED = "TOKEN_REQUIRED"
+    TOKEN_MALFORMED = "TOKEN_MALFORMED"
+    TOKEN_ALGORITHM_REFUSED = "TOKEN_ALGORITHM_REFUSED"
+    TOKEN_INVALID_SIGNATURE = "TOKEN_INVALID_SIGNATURE"
+    TOKEN_UNKNOWN_KEY = "TOKEN_UNKNOWN_KEY"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_NOT_YET_VALID = "TOKEN_NOT_YET_VALID"
+    TOKEN_WRONG_ISSUER = "TOKEN_WRONG_ISSUER"
+    TOKEN_WRONG_AUDIENCE = "TOKEN_WRONG_AUDIENCE"
+    TOKEN_INVALID_CLAIMS = "TOKEN_INVALID_CLAIMS"
+    TOKEN_NOT_ACCEPTED = "TOKEN_NOT_ACCEPTED"
+    TOKEN_KEYS_UNAVAILABLE = "TOKEN_KEYS_UNAVAILABLE"
+
+
+TOKEN_REASONS = frozenset(v for k, v in vars(TokenReason).items() if k.startswith("TOKEN_"))
+
+
 #: Errors after which the server sends no ``subscribed``: the subscription is refused for good.
 REFUSALS = frozenset({ErrorCode.INVALID_CHANNEL, ErrorCode.FORBIDDEN, ErrorCode.TOO_MANY_SUBSCRIPTIONS, ErrorCode.OVERLAPPING_SUBSCRIPTION, ErrorCode.NOT_CONFLATABLE})

@@ -13,16 +13,22 @@ class OdinClientError(Exception):
 class ServerError(OdinClientError):
     """An ``error`` answer from the server; ``code`` is the protocol's (e.g. FORBIDDEN)."""
 
-    def __init__(self, code: str, message: str, channel: Optional[str] = None) -> None:
+    def __init__(self, code: str, message: str, channel: Optional[str] = None, reason: Optional[str] = None) -> None:
         super().__init__(code, f"{code}: {message}")
         self.channel = channel
+        #: With INVALID_TOKEN: why the token was refused (a ``TokenReason``).
+        self.reason = reason
 
 
 class UnauthorizedError(OdinClientError):
-    """4003 with no token callback to get a new token: the client stopped."""
+    """4003 with no token callback to get a new token: the client stopped.
 
-    def __init__(self, message: str) -> None:
-        super().__init__("UNAUTHORIZED", message)
+    ``reason`` says why (``TOKEN_EXPIRED``, ``TOKEN_INVALID_SIGNATURE``, ...), when the server gave one.
+    """
+
+    def __init__(self, message: str, reason: Optional[str] = None) -> None:
+        super().__init__("UNAUTHORIZED", f"{reason}: {message}" if reason else message)
+        self.reason = reason
 
 
 class ClientClosedError(OdinClientError):

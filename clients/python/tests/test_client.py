@@ -8,7 +8,7 @@ from typing import Any, Coroutine, Dict, List
 
 import pytest
 
-from odin_client import CloseCode, Message, OdinClient, Position, ServerError, UnauthorizedError
+from odin_client import CloseCode, Message, OdinClient, Position, ServerError, TokenReason, UnauthorizedError
 
 
 def run(coro: "Coroutine[Any, Any, Any]", timeout: float = 90) -> Any:
@@ -183,8 +183,9 @@ def test_a_refused_token_without_a_callback_stops_with_unauthorized(gateways: An
         client = OdinClient(gateways.ws_b, token="not-a-jwt")
         closes: List[Dict[str, Any]] = []
         client.on("close", closes.append)
-        with pytest.raises(UnauthorizedError):
+        with pytest.raises(UnauthorizedError) as refused:
             await client.connect()
+        assert refused.value.reason == TokenReason.TOKEN_MALFORMED
         assert client.state == "closed"
         while not closes:  # events reach listeners from their own task
             await asyncio.sleep(0.02)

@@ -5,6 +5,7 @@ import os
 import re
 
 from odin_client import CloseCode, Message, Position, ReconnectOptions, advise_reconnect, backoff_delay, channel_matches, classify
+from odin_client.codes import TOKEN_REASONS, TokenReason
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
 
@@ -50,6 +51,16 @@ def test_close_codes_are_those_of_docs_protocol_md() -> None:
     assert len(table) >= 10
     for code, name in table.items():
         assert CloseCode(code).name == name, f"{code} is {name} in docs/protocol.md"
+
+
+def test_token_reasons_are_those_of_docs_protocol_md() -> None:
+    with open(os.path.join(ROOT, "docs", "protocol.md"), encoding="utf-8") as f:
+        doc = f.read()
+    section = doc[doc.index("### Token reasons"):]
+    documented = set(re.findall(r"^\| `(TOKEN_[A-Z_]+)` \|", section, re.M))
+    assert len(documented) >= 10
+    assert documented == set(TOKEN_REASONS)
+    assert TokenReason.TOKEN_EXPIRED in TOKEN_REASONS
 
 
 def test_channel_patterns() -> None:

@@ -14,7 +14,7 @@ import { MAX_CONFLATE_MS, MIN_CONFLATE_MS } from '../../protocol/conflation-rule
 import { MAX_CHANNELS_PER_REQUEST } from '../../protocol/client-message-parser.js';
 import type { ClientConnection } from '../client-connection.js';
 import type { Identity } from '../client-identity.js';
-import { tokenFrom } from '../client-identity.js';
+import { TOKEN_REASON_TEXT, tokenFrom } from '../client-identity.js';
 import { decodeCursor, type SseCursor } from './sse-cursor.js';
 import { SseEncoder } from './sse-encoder.js';
 import { SseTransport } from './sse-transport.js';
@@ -102,7 +102,7 @@ export async function serveSse(host: SseHost, req: IncomingMessage, res: ServerR
   if (!identity.ok) {
     // An HTTP status here (unlike a WebSocket upgrade) is visible to every client, and stops EventSource's reconnecting.
     host.refused('unauthorized');
-    res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'UNAUTHORIZED', message: identity.reason }));
+    res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'UNAUTHORIZED', reason: identity.reason, message: TOKEN_REASON_TEXT[identity.reason] }));
     return;
   }
   const socket = req.socket;

@@ -1,4 +1,5 @@
 // Errors the SDK reports, each with a stable `code`.
+import type { TokenReason } from '../protocol/codes.js';
 
 export class OdinClientError extends Error {
   constructor(
@@ -10,20 +11,28 @@ export class OdinClientError extends Error {
   }
 }
 
-/** The server refused the token (close 4003) and no token function was given to fetch a new one. */
+/**
+ * The server refused the token (close 4003) and no token function was given to
+ * fetch a new one. `reason` says why (`TOKEN_EXPIRED`, `TOKEN_INVALID_SIGNATURE`,
+ * ..., docs/protocol.md "Token reasons"), when the server gave one.
+ */
 export class UnauthorizedError extends OdinClientError {
-  constructor(message: string) {
-    super('UNAUTHORIZED', message);
+  constructor(
+    message: string,
+    readonly reason?: TokenReason,
+  ) {
+    super('UNAUTHORIZED', reason !== undefined ? `${reason}: ${message}` : message);
     this.name = 'UnauthorizedError';
   }
 }
 
-/** An error answer from the server (`{type:"error", code, message}`). */
+/** An error answer from the server (`{type:"error", code, message}`); `reason` comes with `INVALID_TOKEN`: why the token was refused. */
 export class ServerError extends OdinClientError {
   constructor(
     code: string,
     message: string,
     readonly channel?: string,
+    readonly reason?: TokenReason,
   ) {
     super(code, channel ? `${code} on ${channel}: ${message}` : `${code}: ${message}`);
     this.name = 'ServerError';

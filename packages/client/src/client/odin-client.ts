@@ -8,6 +8,7 @@
 // matching, continuity, the frame parser), so the compiled files load in a
 // browser as plain ES modules from the gateway's /sdk/ and /protocol/. In Node
 // it is the package's main entry (package.json "exports").
+import { isTokenReason, TokenReason } from '../protocol/codes.js';
 import { parseServerFrame } from '../protocol/messages.js';
 import type { AuthenticatedMessage, DataMessage, ErrorMessage, PongMessage, Position, ReplayingMessage, ServerMessage, SubscribedMessage, SubscribeEntry, UnsubscribedMessage, WelcomeMessage } from '../protocol/messages.js';
 import { channelMatches } from '../protocol/channels.js';
@@ -25,7 +26,7 @@ import { TypedEmitter } from './typed-emitter.js';
 export type { DataMessage, Position, SubscribeResult, MessageHandler };
 export type { PriceUpdate, MarketStatistics, TradeEvent, PayloadOf } from './market-payloads.js';
 export { OdinClientError, UnauthorizedError, ServerError, NoWebSocketError, ClientClosedError, HandlerError };
-export { CloseCode };
+export { CloseCode, TokenReason };
 export { BookView };
 export type { BookOptions, BookViewStats, BookViewEvents, BookMismatch } from './book-view.js';
 export type { BookLevel, BookMessageData } from '../protocol/book.js';
@@ -389,7 +390,7 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
       this.stopped = true;
       this.emit('close', { code, reason, willReconnect: false, delayMs: 0 });
       this.setState('closed');
-      const error = code === CloseCode.UNAUTHORIZED ? new UnauthorizedError(advice.reason) : new OdinClientError('CLOSED', `${advice.reason} (close ${code})`);
+      const error = code === CloseCode.UNAUTHORIZED ? new UnauthorizedError(advice.reason, isTokenReason(reason) ? reason : undefined) : new OdinClientError('CLOSED', `${advice.reason} (close ${code})`);
       this.rejectOpenWaiters(error);
       this.emit('error', error);
       return;
@@ -569,7 +570,7 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
   }
 
   private onError(m: ErrorMessage): void {
-    const error = new ServerError(m.code, m.message, m.channel);
+    const error = new ServerError(m.code, m.message, m.channel, m.reason);
     const sub = m.channel !== undefined ? this.subscriptions.get(m.channel) : undefined;
     if (sub && sub.requestId === m.id && REFUSALS.has(m.code)) {
       // Refused: the server will send no `subscribed`, and retrying would be refused again.

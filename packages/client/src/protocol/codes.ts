@@ -53,6 +53,62 @@ export function spendsAbuseBudget(code: ErrorCode): boolean {
   return errorFault[code] === 'client';
 }
 
+/**
+ * Why a token was refused: the reason of close `4003` at connect (and of
+ * `TOKEN_EXPIRED` on a live connection), the `reason` of an `INVALID_TOKEN`
+ * error answering `auth`, and of the `401` body of `/sse`. Each names what the
+ * client (or whoever issues its tokens) can fix; none carries a key, a claim's
+ * value, the expected issuer or audience, or the token.
+ */
+export const TokenReason = {
+  /** No token, and the gateway runs with `--auth-required`. */
+  TOKEN_REQUIRED: 'TOKEN_REQUIRED',
+  /** Not a JWT (not three base64url parts with a JSON header), or longer than 8192 characters. */
+  TOKEN_MALFORMED: 'TOKEN_MALFORMED',
+  /** The header's `alg` is not one the gateway accepts (`none`, or HS256 where only public keys are configured, ...). */
+  TOKEN_ALGORITHM_REFUSED: 'TOKEN_ALGORITHM_REFUSED',
+  /** The signature does not verify with any configured key. */
+  TOKEN_INVALID_SIGNATURE: 'TOKEN_INVALID_SIGNATURE',
+  /** The token's `kid` names no key the gateway has (a JWKS that does not hold it). */
+  TOKEN_UNKNOWN_KEY: 'TOKEN_UNKNOWN_KEY',
+  /** `exp` is past (give or take the clock tolerance); also the reason a live connection is closed at `exp`. */
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  /** `nbf` or `iat` is in the future (give or take the clock tolerance). */
+  TOKEN_NOT_YET_VALID: 'TOKEN_NOT_YET_VALID',
+  /** `iss` is missing or not one the gateway accepts. */
+  TOKEN_WRONG_ISSUER: 'TOKEN_WRONG_ISSUER',
+  /** `aud` is missing or names none of the audiences the gateway accepts. */
+  TOKEN_WRONG_AUDIENCE: 'TOKEN_WRONG_AUDIENCE',
+  /** A required claim is missing or malformed: `exp` absent, `sub` not 1-64 of [A-Za-z0-9_-], the channels claim not a list of channels. */
+  TOKEN_INVALID_CLAIMS: 'TOKEN_INVALID_CLAIMS',
+  /** The gateway has no key configured: it accepts no token at all (anonymous connections only). */
+  TOKEN_NOT_ACCEPTED: 'TOKEN_NOT_ACCEPTED',
+  /** The JWKS URL the token's key comes from could not be fetched: the server's side; retry later. */
+  TOKEN_KEYS_UNAVAILABLE: 'TOKEN_KEYS_UNAVAILABLE',
+} as const;
+export type TokenReason = (typeof TokenReason)[keyof typeof TokenReason];
+
+/** Whose fault each token reason reports (see `Fault`). */
+export const tokenReasonFault: Readonly<Record<TokenReason, Fault>> = {
+  TOKEN_REQUIRED: 'client',
+  TOKEN_MALFORMED: 'client',
+  TOKEN_ALGORITHM_REFUSED: 'client',
+  TOKEN_INVALID_SIGNATURE: 'client',
+  TOKEN_UNKNOWN_KEY: 'client',
+  TOKEN_EXPIRED: 'client',
+  TOKEN_NOT_YET_VALID: 'client',
+  TOKEN_WRONG_ISSUER: 'client',
+  TOKEN_WRONG_AUDIENCE: 'client',
+  TOKEN_INVALID_CLAIMS: 'client',
+  TOKEN_NOT_ACCEPTED: 'server',
+  TOKEN_KEYS_UNAVAILABLE: 'server',
+};
+
+/** True for a string that is one of the token reasons (a close reason, say). */
+export function isTokenReason(value: unknown): value is TokenReason {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(TokenReason, value);
+}
+
 /** WebSocket close codes with the advice a client should follow. */
 export const CloseCode = {
   SERVER_SHUTDOWN: 1001,

@@ -1,6 +1,6 @@
 // The shapes of protocol v1 (docs/protocol.md). Shared by the gateway, the
 // client SDK, the load tools and the benchmark.
-import type { ErrorCode } from './codes.js';
+import type { ErrorCode, TokenReason } from './codes.js';
 
 export interface Position {
   seq: number;
@@ -111,6 +111,8 @@ export interface ErrorMessage {
   code: ErrorCode;
   message: string;
   channel?: string;
+  /** With `INVALID_TOKEN`: why the token was refused. */
+  reason?: TokenReason;
 }
 export type ServerMessage = WelcomeMessage | DataMessage | ReplayingMessage | SubscribedMessage | ConflatingMessage | UnsubscribedMessage | PongMessage | AuthenticatedMessage | ErrorMessage;
 
