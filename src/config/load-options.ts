@@ -20,12 +20,16 @@ export type AttackKind = (typeof ATTACK_KINDS)[number];
 
 export const DEFAULT_CHANNELS = ['token.BTC.price', 'token.ETH.price', 'token.ODIN.price', 'token.SOL.price', 'token.DOGE.price'];
 
+export const DEFAULT_BOOK_CHANNELS = ['book.BTC', 'book.ETH', 'book.ODIN', 'book.SOL', 'book.DOGE'];
+
 export const loadOptionTable = {
   url: { kind: 'string', flag: 'url', env: 'LOAD_URL', default: 'ws://127.0.0.1:3004/ws', description: 'gateway WebSocket URL (the reference\'s WS_URL is read when LOAD_URL is unset)' },
   protocol: { kind: 'string', flag: 'protocol', env: 'LOAD_PROTOCOL', default: 'odin', choices: ['odin', 'reference'], description: 'odin: subscribe and resume by position; reference: the reference\'s clients (never subscribe, one message per frame, gaps judged by the per-connection seq; run the gateway with --default-channels)' },
   connections: { kind: 'int', flag: 'connections', env: 'CONNECTIONS', default: undefined, min: 1, max: 1_000_000, description: 'connections to open [default: from the preset]' },
   duration: { kind: 'number', flag: 'duration', env: 'DURATION', default: undefined, min: 0.1, description: 'run time in wall-clock seconds, whatever --time-scale [default: from the preset; realistic: 300]' },
   channels: { kind: 'list', flag: 'channels', env: 'LOAD_CHANNELS', default: DEFAULT_CHANNELS, description: 'channels each client subscribes to (realistic: traders pick 1-3, bots all)' },
+  bookShare: { kind: 'number', flag: 'book-share', env: 'LOAD_BOOK_SHARE', default: 0.2, min: 0, max: 1, description: 'share of clients that also follow one of --book-channels, keeping a local order book and verifying every checksum (0 = none)' },
+  bookChannels: { kind: 'list', flag: 'book-channels', env: 'LOAD_BOOK_CHANNELS', default: DEFAULT_BOOK_CHANNELS, description: 'book channels (book.<TOKEN>) the book-following clients pick one of' },
   ramp: { kind: 'number', flag: 'ramp', env: 'RAMP', default: 500, min: 0.1, description: 'connections opened per second' },
   compression: { kind: 'string', flag: 'compression', env: 'LOAD_COMPRESSION', default: 'off', choices: ['on', 'off'], description: 'on: offer permessage-deflate, as browsers do (the gateway then sends batches compressed; ws inflates them on the thread pool); off: plain frames, the cheaper client' },
   keepalive: { kind: 'number', flag: 'keepalive', env: 'KEEPALIVE_SEC', default: 20, min: 0, description: 'seconds between application pings per client (0 = none)' },
@@ -61,5 +65,7 @@ export function loadConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv =
   }
   if (values.min > values.max) throw new ConfigError(`--min (${values.min}) is above --max (${values.max})`);
   if (values.channels.length === 0) throw new ConfigError('--channels/LOAD_CHANNELS: at least one channel');
+  const notBook = values.bookChannels.find((c) => !/^book\.[A-Za-z0-9_-]+$/.test(c));
+  if (notBook !== undefined) throw new ConfigError(`--book-channels/LOAD_BOOK_CHANNELS: ${JSON.stringify(notBook)} is not a book channel (book.<TOKEN>)`);
   return { ...values, mode, connections: values.connections ?? preset.connections, duration: values.duration ?? preset.durationSec };
 }

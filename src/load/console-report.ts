@@ -33,6 +33,7 @@ export function summaryText(s: LoadSummary): string {
     `  reconnects    ${s.reconnects} connections reopened`,
     `  resumes       ${r.connections} connections resumed ${r.channels} channels: ${r.recovered} channels recovered, ${r.notRecovered} not recovered; ${r.replayed} messages replayed`,
     `  keepalives    sent ${s.keepalives.sent}, pongs ${s.keepalives.pongs}`,
+    `  books         ${s.books.verified} book messages verified, book mismatches: ${s.books.mismatches}${s.books.mismatches === 0 ? ' (ok)' : ' (WRONG BOOK!)'}, resyncs ${s.books.resyncs}`,
   ];
   if (s.realistic) {
     const r = s.realistic;

@@ -10,6 +10,7 @@ import { channelMatches } from '@odin-gateway/client/channels';
 import { closeCodeName } from '@odin-gateway/client/codes';
 import type { SubscribeEntry } from '@odin-gateway/client/protocol';
 import { forEachLine, isDataText, scanDataLine } from './data-line-scanner.js';
+import { BookFollower, isBookChannel } from './book-follower.js';
 import { GapDetector } from './gap-detector.js';
 import { preciseNowMs } from './latency-recorder.js';
 import type { LoadStats } from './load-stats.js';
@@ -57,6 +58,8 @@ function onUnexpectedResponse(this: WebSocket, _req: unknown, res: { statusCode?
 
 export class LoadClient {
   readonly detector = new GapDetector();
+  /** Local books of the book channels among `channels`, verified message by message. */
+  private readonly books: BookFollower;
   /** A reference-protocol client (`?protocol=reference`): never subscribes; its per-connection seq must count up by one. */
   private readonly reference: boolean;
   private referenceSeq = 0;
@@ -77,6 +80,7 @@ export class LoadClient {
     private readonly stats: LoadStats,
   ) {
     this.reference = /[?&]protocol=reference(&|$)/.test(options.url);
+    this.books = new BookFollower(stats);
   }
 
   connect(): void {
@@ -116,9 +120,12 @@ export class LoadClient {
     let resuming = 0;
     this.unanswered.clear();
     this.unansweredPatterns = 0;
+    this.books.connectionOpened();
     for (const channel of this.options.channels) {
       this.unanswered.add(channel);
       if (isPattern(channel)) this.unansweredPatterns++;
+      // A book with no verified base cannot be continued: a fresh snapshot instead.
+      if (isBookChannel(channel) && !this.books.isSynced(channel)) this.detector.reset(channel);
       const since = this.detector.position(channel);
       if (since) {
         resuming++;
@@ -194,6 +201,8 @@ export class LoadClient {
   private readonly handleDataLine = (line: string): void => {
     const header = scanDataLine(line);
     if (!header) return;
+    // Leftovers of a book subscription being replaced after a mismatch.
+    if (this.books.isResyncing(header.channel)) return;
     const stats = this.stats;
     if (this.unanswered.size > 0 && this.isUnanswered(header.channel)) stats.recordReplay(preciseNowMs() - header.ts);
     else stats.recordLive(preciseNowMs() - header.ts);
@@ -203,6 +212,9 @@ export class LoadClient {
       const provisional = this.provisionalGaps.get(header.channel);
       if (provisional !== undefined) this.provisionalGaps.set(header.channel, provisional + 1);
       else this.countGap();
+    }
+    if (result !== 'duplicate' && isBookChannel(header.channel) && this.books.apply(header.channel, line)) {
+      this.ws?.send(JSON.stringify({ type: 'unsubscribe', channels: [header.channel] }));
     }
   };
 
@@ -220,7 +232,7 @@ export class LoadClient {
   }
 
   private handleControl(text: string): void {
-    let m: { type?: string; channel?: string; recovered?: boolean; replayed?: number };
+    let m: { type?: string; channel?: string; channels?: string[]; recovered?: boolean; replayed?: number };
     try {
       m = JSON.parse(text) as typeof m;
     } catch {
@@ -231,7 +243,16 @@ export class LoadClient {
     else if (m.type === 'replaying' && m.recovered === false && m.channel !== undefined) {
       // As the SDK: history is gone, continuity restarts from the latest values that follow (another epoch is then no gap).
       const entry = m.channel;
+      this.books.notRecovered(entry);
       this.detector.resetMatching((channel) => (isPattern(entry) ? channelMatches(entry, channel) : channel === entry));
+    } else if (m.type === 'unsubscribed' && Array.isArray(m.channels)) {
+      for (const channel of m.channels) {
+        if (!this.books.unsubscribed(channel)) continue;
+        // Nothing of the old subscription can follow now: a fresh one, without since, starts with a snapshot.
+        this.detector.reset(channel);
+        this.unanswered.add(channel);
+        this.ws?.send(JSON.stringify({ type: 'subscribe', channels: [channel] }));
+      }
     } else if (m.type === 'subscribed' && m.channel !== undefined) {
       if (this.unanswered.delete(m.channel) && isPattern(m.channel)) this.unansweredPatterns--;
       const provisional = this.provisionalGaps.get(m.channel);

@@ -52,6 +52,10 @@ export class LoadStats {
   replayed = 0;
   keepalivesSent = 0;
   pongs = 0;
+  /** Book channels (docs/books.md): messages verified against a local book, mismatches, books rebuilt. */
+  bookVerified = 0;
+  bookMismatches = 0;
+  bookResyncs = 0;
   serverErrors = 0;
   /** Publish-to-receive latency of live messages only. */
   readonly latency = new LatencyRecorder();
@@ -148,6 +152,8 @@ export interface LoadSummary {
    */
   resumes: { connections: number; channels: number; recovered: number; notRecovered: number; replayed: number };
   keepalives: { sent: number; pongs: number };
+  /** Book channels: `verified` messages whose checksum matched the client's local book, `mismatches` that did not (a failure), `resyncs` books rebuilt from a fresh snapshot. */
+  books: { verified: number; mismatches: number; resyncs: number };
   serverErrors: number;
   timeline: TimelinePoint[];
   realistic?: RealisticSummary;
@@ -189,6 +195,7 @@ export function summarize(stats: LoadStats, mode: string, url: string, target: n
     reconnects: stats.reconnects,
     resumes: { connections: stats.resumingConnections, channels: stats.resumeChannels, recovered: stats.resumesRecovered, notRecovered: stats.resumesNotRecovered, replayed: stats.replayed },
     keepalives: { sent: stats.keepalivesSent, pongs: stats.pongs },
+    books: { verified: stats.bookVerified, mismatches: stats.bookMismatches, resyncs: stats.bookResyncs },
     serverErrors: stats.serverErrors,
     timeline: stats.timeline,
   };

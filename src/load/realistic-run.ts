@@ -10,7 +10,7 @@ import { LoadClient } from './load-client.js';
 import { LoadStats, summarize, type LoadSummary, type RealisticSummary, type TimelinePoint } from './load-stats.js';
 import { sourceAddresses, sourceAddressFor } from './source-addresses.js';
 import { closeAll } from './stress-run.js';
-import { sampleChannels, sampleSessionMs, sampleTraderType, type TraderType } from './trader-types.js';
+import { sampleBookChannels, sampleChannels, sampleSessionMs, sampleTraderType, type TraderType } from './trader-types.js';
 
 export interface RealisticOptions {
   url: string;
@@ -23,6 +23,9 @@ export interface RealisticOptions {
   /** Speed of the simulated day: 1 = real time; 0.01 = a hundred times faster (sessions, delays, ramp). */
   timeScale: number;
   channels: readonly string[];
+  /** Book channels; a `bookShare` of traders also follow one, verifying every checksum. */
+  bookChannels?: readonly string[];
+  bookShare?: number;
   keepaliveMs: number;
   /** Clients offer permessage-deflate (--compression on). */
   compression?: boolean;
@@ -120,7 +123,7 @@ export async function runRealistic(options: RealisticOptions): Promise<LoadSumma
   const spawn = (): void => {
     const type = sampleTraderType(random);
     const client = new LoadClient(
-      { url: options.url, channels: sampleChannels(type, options.channels, random), keepaliveMs: options.keepaliveMs, compression: options.compression === true, localAddress: sourceAddressFor(addresses, spawned++) },
+      { url: options.url, channels: [...sampleChannels(type, options.channels, random), ...sampleBookChannels(options.bookChannels ?? [], options.bookShare ?? 0, random)], keepaliveMs: options.keepaliveMs, compression: options.compression === true, localAddress: sourceAddressFor(addresses, spawned++) },
       stats,
     );
     const trader: Trader = { type, client, sessionTimer: undefined, away: false };

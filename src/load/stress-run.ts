@@ -4,6 +4,7 @@
 import { LoadClient } from './load-client.js';
 import { LoadStats, summarize, type LoadSummary, type TimelinePoint } from './load-stats.js';
 import { sourceAddresses, sourceAddressFor } from './source-addresses.js';
+import { sampleBookChannels } from './trader-types.js';
 
 export interface StressOptions {
   mode: string;
@@ -11,6 +12,9 @@ export interface StressOptions {
   connections: number;
   durationMs: number;
   channels: readonly string[];
+  /** Book channels; a `bookShare` of clients also follow one, verifying every checksum. */
+  bookChannels?: readonly string[];
+  bookShare?: number;
   /** Connections opened per second. */
   rampPerSec: number;
   keepaliveMs: number;
@@ -51,7 +55,7 @@ export async function runStress(options: StressOptions): Promise<LoadSummary> {
     while (carry >= 1 && clients.length < options.connections) {
       carry--;
       const client = new LoadClient(
-        { url: options.url, channels: options.channels, keepaliveMs: options.keepaliveMs, compression: options.compression === true, localAddress: sourceAddressFor(addresses, clients.length) },
+        { url: options.url, channels: [...options.channels, ...sampleBookChannels(options.bookChannels ?? [], options.bookShare ?? 0)], keepaliveMs: options.keepaliveMs, compression: options.compression === true, localAddress: sourceAddressFor(addresses, clients.length) },
         stats,
       );
       client.onClosed = reconnectLater;

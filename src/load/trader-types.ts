@@ -40,6 +40,12 @@ export function sampleSessionMs(type: TraderType, timeScale: number, random: () 
   return (type.minSessionMs + random() * (type.maxSessionMs - type.minSessionMs)) * timeScale;
 }
 
+/** With probability `share`, one of `bookChannels` for a client to follow besides its channels (none when the list is empty). */
+export function sampleBookChannels(bookChannels: readonly string[], share: number, random: () => number = Math.random): string[] {
+  if (bookChannels.length === 0 || random() >= share) return [];
+  return [bookChannels[Math.floor(random() * bookChannels.length)]!];
+}
+
 /** The channels a trader watches: bots all of them, others 1 to 3 picked at random. */
 export function sampleChannels(type: TraderType, channels: readonly string[], random: () => number = Math.random): string[] {
   if (type.channels === 'all' || channels.length <= 1) return [...channels];

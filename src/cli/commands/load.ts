@@ -58,6 +58,9 @@ export async function run(argv: string[]): Promise<void> {
     url: config.url,
     durationMs: config.duration * 1000,
     channels: config.channels,
+    // The reference protocol has no book channels (it never subscribes).
+    bookChannels: config.protocol === 'reference' ? [] : config.bookChannels,
+    bookShare: config.bookShare,
     keepaliveMs: config.keepalive * 1000,
     compression: config.compression === 'on',
     onProgress,
@@ -114,5 +117,6 @@ export function runFailure(summary: LoadSummary): string | undefined {
   }
   if (summary.messages.received === 0) return `no message received on ${c.opened} connections: is anything publishing to the channels (npx odin publisher, or npx odin dev)?`;
   if (summary.gaps > 0 || summary.duplicates > 0) return `${summary.gaps} gaps and ${summary.duplicates} duplicates`;
+  if (summary.books.mismatches > 0) return `${summary.books.mismatches} book mismatches (a local book differed from the checksum it received)`;
   return undefined;
 }
