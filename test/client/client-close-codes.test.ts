@@ -127,9 +127,19 @@ describe('OdinClient close codes', () => {
     const client = newClient(gw.url, { heartbeat: { intervalMs: 100, timeoutMs: 300 } });
     try {
       await client.connect();
-      await sleep(800);
+      // Positive marker: the gateway has received six heartbeat pings. The SDK sends a ping only after a frame
+      // arrived since the last one, so each of them proves the previous answer came back before the 300 ms timeout.
+      const pingsReceived = async (): Promise<number> => (await gw.gateway.metrics.messagesReceived.get()).values[0]?.value ?? 0;
+      let received = 0;
+      for (let i = 0; i < 1000 && received < 6; i++) {
+        await sleep(20);
+        received = await pingsReceived();
+      }
+      assert.ok(received >= 6, `${received} heartbeats reached the gateway`);
       assert.equal(client.state, 'open');
       assert.equal(client.stats.reconnects, 0);
+      const opened = (await gw.gateway.metrics.connectionsTotal.get()).values.reduce((sum, v) => sum + v.value, 0);
+      assert.equal(opened, 1, 'one connection: never declared dead');
       assert.ok((await client.ping()) >= 0);
     } finally {
       client.close();

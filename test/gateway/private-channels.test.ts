@@ -28,11 +28,16 @@ test('trades.user.<id> reaches only the connection whose token names <id>', asyn
     assert.equal(anon.ofType('error')[0]!.code, 'FORBIDDEN');
     await bob.subscribe(['trades.*.*']);
     assert.equal(bob.ofType('error')[1]!.code, 'FORBIDDEN', 'a pattern that could match another user is refused');
+    await bob.subscribe(['marker.private-test']);
+    await anon.subscribe(['marker.private-test']);
     broker.publishNow('trades.user.alice', { type: 'trade:executed', qty: 1 });
+    // Positive marker: a later message bob and anon may read. Had alice's reached them, it would have arrived first.
+    broker.publishNow('marker.private-test', { type: 'marker' });
     await alice.waitFor(() => alice.data.length === 1);
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(bob.data.length, 0);
-    assert.equal(anon.data.length, 0);
+    await bob.waitFor(() => bob.data.length >= 1, 10_000, 'the marker');
+    await anon.waitFor(() => anon.data.length >= 1, 10_000, 'the marker');
+    assert.deepEqual(bob.data.map((m) => m.channel), ['marker.private-test']);
+    assert.deepEqual(anon.data.map((m) => m.channel), ['marker.private-test']);
     for (const c of [alice, bob, anon]) c.close();
   } finally {
     await h.stop();

@@ -36,8 +36,11 @@ describe('publisher control API', () => {
     assert.deepEqual(started.body.activeTokens, ['BTC', 'ETH']);
     assert.equal((started.body.configuration as Record<string, unknown>).messagesPerSecond, 100);
     assert.ok(typeof (started.body.stats as Record<string, unknown>).startTime === 'string');
-    await sleep(300);
-    const stats = (await getJson(`${h.baseUrl}/stats`)).body;
+    let stats = (await getJson(`${h.baseUrl}/stats`)).body;
+    for (let i = 0; i < 500 && (stats.stats as { messagesPublished: number }).messagesPublished <= 5; i++) {
+      await sleep(20);
+      stats = (await getJson(`${h.baseUrl}/stats`)).body;
+    }
     assert.equal(stats.isPublishing, true);
     assert.ok((stats.stats as { messagesPublished: number }).messagesPublished > 5);
     assert.ok(h.count('token.BTC.price') > 0 && h.count('token.ETH.price') > 0);
@@ -51,9 +54,13 @@ describe('publisher control API', () => {
     assert.equal(stopped.body.success, true);
     assert.ok(stopped.body.stats);
     const count = h.received.length;
-    await sleep(150);
-    assert.equal(h.received.length, count, 'nothing after stop');
     assert.equal((await getJson(`${h.baseUrl}/stats`)).body.isPublishing, false);
+    // Positive marker: a restart publishes market statistics first; anything published after the stop would reach the broker before it.
+    assert.equal((await control(h.baseUrl, { action: 'start' })).status, 200);
+    for (let i = 0; i < 500 && h.count('market.statistics') < 2; i++) await sleep(20);
+    assert.equal(h.count('market.statistics'), 2);
+    assert.deepEqual(h.received.slice(count, count + 1), ['market.statistics'], 'nothing after stop');
+    assert.equal((await control(h.baseUrl, { action: 'stop' })).status, 200);
   });
 
   it('rejects bad bodies with 400 and a message naming the field', async () => {
