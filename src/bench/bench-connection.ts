@@ -11,6 +11,7 @@ import { LatencyRecorder, preciseNowMs } from '../load/latency-recorder.js';
 import type { ClientKind } from './bench-systems.js';
 import { inflateFrame, StreamInflater } from './frame-inflater.js';
 import { forEachTick } from './price-tick.js';
+import { forEachLine, scanDataLine } from '../load/data-line-scanner.js';
 import { RawWebSocket } from './raw-websocket.js';
 
 export interface ConnectionSpec {
@@ -278,11 +279,24 @@ export class BenchConnection {
 
   /** Latency and continuity from the payload(s), on sampled connections only. */
   private sample(text: string, now = preciseNowMs()): void {
+    // Book messages carry no tick: their envelope's seq/prev and ts (the broker's publish time, whole ms) stand in.
+    if (text.includes('"channel":"book.')) return this.sampleBooks(text, now);
     forEachTick(text, (n, token, ts) => {
       const last = this.lastN.get(token);
       if (last !== undefined && n !== last + 1) this.counters.gaps++;
       this.lastN.set(token, n);
       if (this.counters.measuring) this.counters.latency.recordMs(now - ts);
+    });
+  }
+
+  private sampleBooks(text: string, now: number): void {
+    forEachLine(text, (line) => {
+      const h = scanDataLine(line);
+      if (!h) return;
+      const last = this.lastN.get(h.channel);
+      if (last !== undefined && h.prev !== last) this.counters.gaps++;
+      this.lastN.set(h.channel, h.seq);
+      if (this.counters.measuring) this.counters.latency.recordMs(now - h.ts);
     });
   }
 

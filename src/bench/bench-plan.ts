@@ -61,6 +61,17 @@ const full = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
     fixedDeliveriesPerSec: 50_000,
     slowConsumers: { slowEvery: 10, readFactor: 0.1, slowWatchEveryChannel: true, maxQueueBytes: 65_536, switchWaitMs: 120_000, windowMs: 20_000 },
   },
+  // Order books (issue 21): the same clients on 20 price channels, then on 20 book channels, and a snapshot's cost.
+  {
+    name: 'books',
+    title: '1,000 clients over 20 channels: price ticks, then order books (snapshot + checksummed updates)',
+    clients: 1000,
+    channels: 20,
+    systems: ['odin'],
+    fixedDeliveriesPerSec: 50_000,
+    maxSearch: { start: 50_000, factor: 2, refinements: 1, ceiling: 50_000_000 },
+    books: { snapshotRounds: 200 },
+  },
 ];
 
 const QUICK: Scenario[] = [
@@ -74,6 +85,7 @@ const tiny = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
   { name: 'tiny-compression', title: '20 clients, one channel, permessage-deflate', clients: 20, channels: 1, systems: COMPRESSION_SYSTEMS, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
   { name: 'tiny-pinned', title: '20 clients, one channel, pinned and unpinned', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, pin: true },
   scaleScenario('tiny-scale', scaleConnections, 3, REALISTIC_TINY, scaleWorkers),
+  { name: 'tiny-books', title: '20 clients over 4 channels: price ticks, then order books', clients: 20, channels: 4, systems: ['odin'], fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 }, books: { snapshotRounds: 10 } },
   {
     name: 'tiny-slow-consumers',
     title: '40 clients over 2 channels, 10% watching both and reading at a tenth of the rate (without them / conflate / close)',

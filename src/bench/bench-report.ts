@@ -2,6 +2,7 @@
 import type { SystemResult } from './bench-scenario.js';
 import type { BenchOutput } from './bench-suite.js';
 import { P99_RATIO_TARGET, RSS_FLAT_TOLERANCE } from './slow-consumers.js';
+import { cpuMicrosPerDelivery } from './books-course.js';
 
 const fmt = (v: number | undefined, digits = 0): string => (v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const x = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(2)}x`);
@@ -97,10 +98,45 @@ export function benchTable(out: BenchOutput): string {
   }
   const slow = out.results.filter((r) => r.slowConsumers);
   if (slow.length) lines.push('', slowConsumersTable(slow));
+  const books = out.results.filter((r) => r.books);
+  if (books.length) lines.push('', booksTable(books));
   if (out.resume) {
     lines.push('', `Resume of ${out.resume.missed} missed messages (subscribe with since -> last replayed message), ${out.resume.rounds} rounds x ${out.resume.runs.length} runs: p50 ${fmt(out.resume.p50Median, 3)} ms, p99 ${fmt(out.resume.p99Median, 3)} ms (medians over runs)`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Every run of the books course: price channels then book channels, the snapshot's cost, and the 1.2x verdict. */
+export function booksTable(results: readonly SystemResult[]): string {
+  const lines = ['Order books: the same clients on price channels, then on book channels (each on a fresh gateway):', ''];
+  const rows: string[][] = [];
+  for (const r of results) {
+    for (const [label, run] of [['price ticks', r.books!.prices], ['order books', r.books!.books]] as const) {
+      rows.push([
+        r.scenario,
+        label,
+        run.fixed ? `${fmt(run.fixed.delivered)} of ${fmt(run.fixed.offered)}` : '-',
+        fmt(run.fixed?.latencyMs.p50, 2),
+        fmt(run.fixed?.latencyMs.p99, 2),
+        fmt(run.fixed?.bytesPerDelivery, 1),
+        fmt(cpuMicrosPerDelivery(run.fixed), 2),
+        fmt(run.max?.deliveriesPerSec),
+        String(run.gaps ?? 0),
+      ]);
+    }
+  }
+  lines.push(markdownTable(['scenario', 'channels', 'fixed rate deliv/s', 'p50 ms', 'p99 ms', 'bytes/deliv', 'server cpu us/deliv', 'max sustained deliv/s', 'gaps'], rows));
+  for (const r of results) {
+    const b = r.books!;
+    const s = b.snapshot;
+    if (s) {
+      lines.push('', `${r.scenario}: subscribe -> subscribed, ${s.rounds} rounds on one connection: with a snapshot (depth 1000) p50 ${fmt(s.book.ms.p50, 2)} ms, p99 ${fmt(s.book.ms.p99, 2)} ms, ${fmt(s.book.bytes)} bytes; with the latest price p50 ${fmt(s.price.ms.p50, 2)} ms, p99 ${fmt(s.price.ms.p99, 2)} ms, ${fmt(s.price.bytes)} bytes`);
+    }
+    const q = b.ratios;
+    const verdict = b.within1_2x === undefined ? 'not measured' : b.within1_2x ? 'holds' : 'does NOT hold';
+    lines.push('', `${r.scenario}: a book delivery against a price delivery: max throughput (price/book) ${x(q.maxThroughput)}, server cpu per delivery ${x(q.cpuPerDelivery)}, p99 ${x(q.p99)}, bytes ${x(q.bytesPerDelivery)}; at most 1.2x: ${verdict}`);
+  }
+  return lines.join('\n');
 }
 
 /** Every run of the slow-consumers course (not medians: each run's three gateways belong together), and the targets. */

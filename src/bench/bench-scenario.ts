@@ -8,10 +8,11 @@ import { SystemUnavailableError, type RunningSystem, type SystemSpec } from './b
 import { ClientPool, type PoolMeasurement } from './client-pool.js';
 import { MaxSearch, type StepResult } from './max-search.js';
 import { affinityList, pinningUnavailable, pinProcesses, splitCores } from './os-limits.js';
-import { benchChannels } from './price-tick.js';
+import { benchBookChannels, benchChannels } from './price-tick.js';
 import { cpuSeconds, rssKiB } from './proc-stats.js';
 import { runScale, type ScaleResult } from './scale-run.js';
 import type { RealisticShape } from './scale-realistic.js';
+import { runBooksCourse, type BooksCourseResult } from './books-course.js';
 import { runSlowConsumers, type SlowConsumersSettings, type SlowConsumersVerdict, type SlowRunResult } from './slow-consumers.js';
 import { audiences, subscriptionPlan } from './subscription-plan.js';
 
@@ -35,6 +36,10 @@ export interface Scenario {
   pin?: boolean;
   /** The scale course: connect all, RSS, then `broadcasts` messages to every connection, one at a time. */
   scale?: { broadcasts: number; /** Most gateway worker processes to start (default: as many as needed). */ maxWorkers?: number; /** The realistic phase after the broadcasts (scale-realistic.ts). */ realistic?: RealisticShape };
+  /** What the channels carry: price ticks (default), or order books (book.T<i>, the server publishing simulated book messages). */
+  channelKind?: 'price' | 'book';
+  /** The books course (books-course.ts): the scenario run on price channels, then on book channels, then a snapshot's cost. */
+  books?: { snapshotRounds: number };
   /** The slow-consumers course (slow-consumers.ts): `fixedDeliveriesPerSec` is the rate with every client reading in full. */
   slowConsumers?: SlowConsumersSettings;
 }
@@ -84,15 +89,22 @@ export interface SystemResult {
   received?: number;
   /** Bytes the clients read over the whole run (handshakes included). */
   bytes?: number;
+  /** The books course: the same clients on price channels then on book channels, and a snapshot's cost. */
+  books?: BooksCourseResult;
   /** The slow-consumers course: its three runs and the verdict on its targets. */
   slowConsumers?: { runs: SlowRunResult[]; verdict: SlowConsumersVerdict };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The scenario's channel names: price ticks, or order books. */
+export function scenarioChannels(scenario: Scenario): string[] {
+  return scenario.channelKind === 'book' ? benchBookChannels(scenario.channels) : benchChannels(scenario.channels);
+}
+
 /** The channels of every client of a scenario: the same plan for every system. */
 export function scenarioPlan(scenario: Scenario): string[][] {
-  return subscriptionPlan({ clients: scenario.clients, channels: benchChannels(scenario.channels), perClient: scenario.perClient ?? 1, skew: scenario.skew ?? 0 });
+  return subscriptionPlan({ clients: scenario.clients, channels: scenarioChannels(scenario), perClient: scenario.perClient ?? 1, skew: scenario.skew ?? 0 });
 }
 
 /**
@@ -148,7 +160,7 @@ export async function recordTotals(result: SystemResult, pool: ClientPool): Prom
 }
 
 export async function measureRate(system: RunningSystem, pool: ClientPool, scenario: Scenario, offered: number, timing: Timing, audience?: readonly number[]): Promise<RateMeasurement> {
-  const channels = benchChannels(scenario.channels);
+  const channels = scenarioChannels(scenario);
   const messagesPerSec = offered / fanout(scenario);
   system.setRate(messagesPerSec, channels);
   await sleep(timing.warmupMs);
@@ -207,6 +219,7 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
   const result: SystemResult = { system: spec.name, scenario: scenario.name, status: 'ok' };
   if (scenario.scale) return runScale(spec, scenario, timing, result, log);
   if (scenario.slowConsumers) return runSlowConsumers(spec, scenario, timing, result, log);
+  if (scenario.books) return runBooksCourse(spec, scenario, timing, result, log);
   let system: RunningSystem;
   try {
     system = await spec.start({ ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) });
@@ -220,7 +233,7 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
     const rssBefore = rssKiB(system.serverPid);
     const plan = scenarioPlan(scenario);
     // Only unequal audiences need the per-window correction (publishMix).
-    const audience = scenario.skew ? audiences(plan, benchChannels(scenario.channels)) : undefined;
+    const audience = scenario.skew ? audiences(plan, scenarioChannels(scenario)) : undefined;
     pool = await ClientPool.open(system, { plan, workers: timing.workers, sampleEvery: timing.sampleEvery });
     result.connections = { wanted: scenario.clients, ready: pool.ready, failed: pool.failed, errors: pool.errors };
     log(`  ${spec.name}: ${pool.ready}/${scenario.clients} connections subscribed`);
@@ -234,9 +247,9 @@ export async function runScenario(spec: SystemSpec, scenario: Scenario, timing: 
     }
     const firstRate = scenario.fixedDeliveriesPerSec ?? scenario.maxSearch?.start;
     if (firstRate !== undefined && timing.primeMs > 0) {
-      system.setRate(firstRate / fanout(scenario), benchChannels(scenario.channels));
+      system.setRate(firstRate / fanout(scenario), scenarioChannels(scenario));
       await sleep(timing.primeMs);
-      system.setRate(0, benchChannels(scenario.channels));
+      system.setRate(0, scenarioChannels(scenario));
       await pool.drain();
     }
     if (scenario.fixedDeliveriesPerSec) {

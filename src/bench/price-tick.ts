@@ -13,6 +13,11 @@ export function benchChannels(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `token.T${i}.price`);
 }
 
+/** The order-book channels of the books scenario: book.T0, book.T1, ... (docs/books.md). */
+export function benchBookChannels(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `book.T${i}`);
+}
+
 /** `at`: the publish time to stamp (ms since the epoch, sub-millisecond), default now. */
 export function priceTick(tokenId: string, n: number, at = preciseNowMs()): PriceTick {
   const price = 43250 + (n % 1000) * 0.37;

@@ -9,6 +9,7 @@ import { OdinGateway } from '../../gateway/gateway-server.js';
 import { createLogger } from '../../observability/logger.js';
 import { sendToParent, serveParent } from '../server-ipc.js';
 import type { PriceTick } from '../price-tick.js';
+import { BookModel } from '../../publisher/book-model.js';
 
 /** The value after `flag` in this process's arguments. */
 function argument(flag: string): string | undefined {
@@ -40,13 +41,21 @@ async function main(): Promise<void> {
   const gateway = new OdinGateway(config, { broker, logger });
   const port = await gateway.start();
   let lastSeq = 0;
+  // The books scenario's channels (book.T<i>) carry the simulator's book messages, its mid following the tick's price.
+  const books = new Map<string, BookModel>();
+  const payloadFor = (channel: string, tick: PriceTick): unknown => {
+    if (!channel.startsWith('book.')) return tick;
+    let model = books.get(channel);
+    if (!model) books.set(channel, (model = new BookModel(tick.price)));
+    return model.step(tick.price);
+  };
   const publish =
     broker instanceof MemoryBroker
       ? (channel: string, tick: PriceTick): void => {
-          lastSeq = broker.publishNow(channel, tick).seq;
+          lastSeq = broker.publishNow(channel, payloadFor(channel, tick)).seq;
         }
       : (channel: string, tick: PriceTick): void => {
-          broker.publish(channel, tick).then(
+          broker.publish(channel, payloadFor(channel, tick)).then(
             (p) => (lastSeq = Math.max(lastSeq, p.seq)),
             () => undefined,
           );
