@@ -6,6 +6,7 @@
 // per-connection deflate; scale is `odin gateway --workers N` over NATS, with
 // as many workers as the connections need.
 import { ConfigError } from '../config/option-parser.js';
+import { nodeHasReusePort } from '../config/gateway-options.js';
 import type { Scenario, Timing } from './bench-scenario.js';
 import type { RealisticShape } from './scale-realistic.js';
 import { CLASSIC_SYSTEMS } from './bench-systems.js';
@@ -31,12 +32,15 @@ export const DEFAULT_SCALE_CONNECTIONS = { full: 50_000, tiny: 500 } as const;
 const REALISTIC_MINUTE: RealisticShape = { channels: 1000, seconds: 60, minPerClient: 1, maxPerClient: 10 };
 const REALISTIC_TINY: RealisticShape = { channels: 50, seconds: 5, minPerClient: 1, maxPerClient: 10 };
 
+/** The full scale course also measures --reuse-port against the cluster default, where this Node has reusePort (issue 23). */
+export const scaleSystems = (full: boolean): string[] => (full && nodeHasReusePort() ? ['odin-cluster', 'odin-cluster-reuseport'] : ['odin-cluster']);
+
 const scaleScenario = (name: string, connections: number, broadcasts: number, realistic: RealisticShape, maxWorkers?: number): Scenario => ({
   name,
   title: `${connections.toLocaleString('en-US')} subscribed connections to one gateway (as many worker processes as needed), ${broadcasts} broadcasts, then ${realistic.seconds} s of ${realistic.channels.toLocaleString('en-US')} channels at 1 msg/s`,
   clients: connections,
   channels: 1,
-  systems: ['odin-cluster'],
+  systems: scaleSystems(name === 'scale'),
   scale: { broadcasts, realistic, ...(maxWorkers ? { maxWorkers } : {}) },
 });
 

@@ -6,7 +6,7 @@ import { runScenario, type PinMode, type SystemResult } from './bench-scenario.j
 import type { BenchPlan } from './bench-plan.js';
 import { ALL_SYSTEMS, CLASSIC_SYSTEMS, ODIN_MEMORY } from './bench-systems.js';
 import { killAllChildren } from './child-registry.js';
-import { ODIN_CLUSTER } from './odin-cluster-system.js';
+import { ODIN_CLUSTER, ODIN_CLUSTER_REUSE_PORT } from './odin-cluster-system.js';
 import { compressionRatios, odinRatios, summarizeResults, median, type CompressionRatio, type Ratio, type SummaryRow } from './bench-summary.js';
 import { measureResume } from './resume-latency.js';
 import type { LatencyPercentiles } from '../load/latency-recorder.js';
@@ -35,7 +35,7 @@ export async function runBench(plan: BenchPlan, options: { systems: readonly str
       for (const scenario of plan.scenarios) {
         options.log(`[run ${run}/${options.repeat}] ${scenario.title}`);
         const own = scenario.systems ?? CLASSIC_SYSTEMS;
-        for (const spec of [...ALL_SYSTEMS, ODIN_CLUSTER].filter((s) => own.includes(s.name) && options.systems.includes(s.name))) {
+        for (const spec of [...ALL_SYSTEMS, ODIN_CLUSTER, ODIN_CLUSTER_REUSE_PORT].filter((s) => own.includes(s.name) && options.systems.includes(s.name))) {
           const result = await runScenario(spec, scenario, plan.timing, { ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}), pin: options.pin ?? 'auto', log: options.log });
           if (result.status !== 'ok') options.log(`  ${spec.name}: ${result.status}: ${result.note ?? ''}`);
           results.push(result);

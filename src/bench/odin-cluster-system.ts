@@ -38,9 +38,9 @@ function freePort(): Promise<number> {
 }
 
 /** Starts the gateway cluster; resolves once every worker has logged gateway_started. */
-async function startCluster(natsUrl: string, stream: string, workers: number, port: number): Promise<{ primary: ChildProcess; workerPids: number[] }> {
+async function startCluster(natsUrl: string, stream: string, workers: number, port: number, reusePort: boolean): Promise<{ primary: ChildProcess; workerPids: number[] }> {
   const args = ['--expose-gc', CLI, 'gateway', '--host', '127.0.0.1', '--port', String(port), '--nats', natsUrl, '--nats-stream', stream, '--nats-storage', 'memory',
-    '--workers', String(Math.max(2, workers)), '--memory-limit-mb', String(WORKER_MEMORY_MB * Math.max(2, workers)), '--drain-seconds', '0', '--shutdown-timeout-ms', '0', '--log-level', 'info'];
+    '--workers', String(Math.max(2, workers)), '--memory-limit-mb', String(WORKER_MEMORY_MB * Math.max(2, workers)), '--drain-seconds', '0', '--shutdown-timeout-ms', '0', '--log-level', 'info', ...(reusePort ? ['--reuse-port'] : [])];
   const primary = trackChild(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   primary.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
@@ -87,54 +87,62 @@ async function stopCluster(primary: ChildProcess, workerPids: readonly number[])
   await stopChild(primary, 1000);
 }
 
-export const ODIN_CLUSTER: SystemSpec = {
-  name: 'odin-cluster',
-  description: '`odin gateway --workers N` over NATS (JetStream, memory storage): as many workers as the connections need under the open-file limit; a publisher process publishing into the stream',
-  kind: 'odin',
-  async start(options: StartOptions): Promise<RunningSystem> {
-    const { workers } = workersFor(options.connections ?? 1, Math.min(MAX_WORKERS, options.maxWorkers ?? MAX_WORKERS));
-    const nats = await startNatsServer({ jetstream: true });
-    const stream = `BENCH${process.pid}`;
-    let cluster: { primary: ChildProcess; workerPids: number[] } | undefined;
-    try {
-      const port = await freePort();
-      cluster = await startCluster(nats.tcpUrl, stream, workers, port);
-      const { server } = await ServerChild.fork('odin-nats-publisher', [nats.tcpUrl, stream, String(port)]);
-      const running = cluster;
-      return {
-        name: 'odin-cluster',
-        kind: 'odin',
-        serverPid: running.workerPids[0]!,
-        serverPids: running.workerPids,
-        pids: [running.primary.pid!, ...running.workerPids, nats.pid, server.child.pid!],
-        deflate: false,
-        urlFor: () => `ws://127.0.0.1:${port}/ws`,
-        setRate: (perSec, channels) => server.send({ type: 'rate', perSec, channels }),
-        publishedPerChannel: () => server.published(),
-        burst: (channel, count) => server.burst(channel, count),
-        // The workers' counters are in their own processes (their /metrics); the slow-consumers course runs the single-process gateway.
-        slowClientStats: () => Promise.resolve({ conflated: 0, closed: 0, active: 0 }),
-        async collectGarbage() {
-          for (const pid of running.workerPids) {
-            try {
-              process.kill(pid, 'SIGUSR2');
-            } catch {
-              // a worker that is gone has no garbage
+/** The cluster as `odin gateway --workers N` runs it: the primary accepts and hands connections over (Node's cluster default), or each worker binds the port itself (--reuse-port). */
+function clusterSystem(name: string, reusePort: boolean): SystemSpec {
+  return {
+    name,
+    description: reusePort
+      ? 'the same cluster with --reuse-port: each worker binds the port itself (SO_REUSEPORT; the kernel spreads connections) instead of the primary accepting for all (Node 22.12+ or 23.1+)'
+      : '`odin gateway --workers N` over NATS (JetStream, memory storage): as many workers as the connections need under the open-file limit; a publisher process publishing into the stream',
+    kind: 'odin',
+    async start(options: StartOptions): Promise<RunningSystem> {
+      const { workers } = workersFor(options.connections ?? 1, Math.min(MAX_WORKERS, options.maxWorkers ?? MAX_WORKERS));
+      const nats = await startNatsServer({ jetstream: true });
+      const stream = `BENCH${process.pid}`;
+      let cluster: { primary: ChildProcess; workerPids: number[] } | undefined;
+      try {
+        const port = await freePort();
+        cluster = await startCluster(nats.tcpUrl, stream, workers, port, reusePort);
+        const { server } = await ServerChild.fork('odin-nats-publisher', [nats.tcpUrl, stream, String(port)]);
+        const running = cluster;
+        return {
+          name,
+          kind: 'odin',
+          serverPid: running.workerPids[0]!,
+          serverPids: running.workerPids,
+          pids: [running.primary.pid!, ...running.workerPids, nats.pid, server.child.pid!],
+          deflate: false,
+          urlFor: () => `ws://127.0.0.1:${port}/ws`,
+          setRate: (perSec, channels) => server.send({ type: 'rate', perSec, channels }),
+          publishedPerChannel: () => server.published(),
+          burst: (channel, count) => server.burst(channel, count),
+          // The workers' counters are in their own processes (their /metrics); the slow-consumers course runs the single-process gateway.
+          slowClientStats: () => Promise.resolve({ conflated: 0, closed: 0, active: 0 }),
+          async collectGarbage() {
+            for (const pid of running.workerPids) {
+              try {
+                process.kill(pid, 'SIGUSR2');
+              } catch {
+                // a worker that is gone has no garbage
+              }
             }
-          }
-          // No answer comes back over a signal: a full GC of a few hundred MiB takes well under this.
-          await new Promise((r) => setTimeout(r, 1500));
-        },
-        async stop() {
-          await stopChild(server.child);
-          await stopCluster(running.primary, running.workerPids);
-          await nats.stop();
-        },
-      };
-    } catch (err) {
-      if (cluster) await stopCluster(cluster.primary, cluster.workerPids);
-      await nats.stop();
-      throw err;
-    }
-  },
-};
+            // No answer comes back over a signal: a full GC of a few hundred MiB takes well under this.
+            await new Promise((r) => setTimeout(r, 1500));
+          },
+          async stop() {
+            await stopChild(server.child);
+            await stopCluster(running.primary, running.workerPids);
+            await nats.stop();
+          },
+        };
+      } catch (err) {
+        if (cluster) await stopCluster(cluster.primary, cluster.workerPids);
+        await nats.stop();
+        throw err;
+      }
+    },
+  };
+}
+
+export const ODIN_CLUSTER = clusterSystem('odin-cluster', false);
+export const ODIN_CLUSTER_REUSE_PORT = clusterSystem('odin-cluster-reuseport', true);

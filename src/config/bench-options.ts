@@ -1,7 +1,7 @@
 // Every setting of `odin bench`, with its flag, environment variable and default.
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
 
-export const BENCH_SYSTEM_NAMES = ['odin', 'odin-deflate', 'odin-nats', 'odin-cluster', 'nats-ws', 'ws-loop', 'ws-deflate', 'socketio'] as const;
+export const BENCH_SYSTEM_NAMES = ['odin', 'odin-deflate', 'odin-nats', 'odin-cluster', 'odin-cluster-reuseport', 'nats-ws', 'ws-loop', 'ws-deflate', 'socketio'] as const;
 
 export const benchOptionTable = {
   quick: { kind: 'bool', flag: 'quick', env: 'BENCH_QUICK', default: false, description: 'short run (under a minute): 500 clients on one channel, 1,000 idle connections, resume' },

@@ -22,6 +22,7 @@ import { inflateFrame, parseDeflateAnswer, StreamInflater } from '../../src/benc
 import { expandCpuList, splitCores } from '../../src/bench/os-limits.js';
 import { connectionCapacity } from '../../src/bench/scale-run.js';
 import { compressionRatios } from '../../src/bench/bench-summary.js';
+import { nodeHasReusePort } from '../../src/config/gateway-options.js';
 
 /** Drives a search against a system that sustains up to `capacity` deliveries/s. */
 function search(capacity: number, start: number, factor: number, refinements: number): MaxSearch {
@@ -189,7 +190,7 @@ describe('bench options', () => {
     assert.doesNotMatch(scenario.stderr, /\[run 1/, 'nothing ran');
     const system = spawnSync(process.execPath, [CLI, 'bench', '--tiny', '--systems', 'odin,kafka'], { encoding: 'utf8' });
     assert.equal(system.status, 2, system.stderr);
-    assert.match(system.stderr, /unknown system "kafka"; one of odin, odin-deflate, odin-nats, odin-cluster, nats-ws, ws-loop, ws-deflate, socketio/);
+    assert.match(system.stderr, /unknown system "kafka"; one of odin, odin-deflate, odin-nats, odin-cluster, odin-cluster-reuseport, nats-ws, ws-loop, ws-deflate, socketio/);
     for (const command of ['bench', 'load']) {
       const help = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' });
       assert.equal(help.status, 0, help.stderr);
@@ -341,7 +342,9 @@ describe('machine limits', () => {
   it('the scale scenario takes its size from --scale-connections, and only Odin (odin-cluster: workers over NATS) runs it', () => {
     const scale = benchPlan('full', { workers: 1, sampleEvery: 1, scenarios: ['scale'] }).scenarios[0]!;
     assert.equal(scale.clients, 50_000);
-    assert.deepEqual(scale.systems, ['odin-cluster']);
+    // --reuse-port beside the cluster default, in the same run, where this Node can (22.12+, 23.1+); the tiny course runs the default only.
+    assert.deepEqual(scale.systems, nodeHasReusePort() ? ['odin-cluster', 'odin-cluster-reuseport'] : ['odin-cluster']);
+    assert.deepEqual(benchPlan('tiny', { workers: 1, sampleEvery: 1, scenarios: ['tiny-scale'] }).scenarios[0]!.systems, ['odin-cluster']);
     assert.equal(benchPlan('full', { workers: 1, sampleEvery: 1, scenarios: ['scale'], scaleConnections: 1234 }).scenarios[0]!.clients, 1234);
     assert.equal(benchPlan('tiny', { workers: 1, sampleEvery: 1, scenarios: ['tiny-scale'] }).scenarios[0]!.clients, 500);
     assert.deepEqual(benchPlan('full', { workers: 1, sampleEvery: 1, scenarios: ['compression'] }).scenarios[0]!.systems, ['odin', 'odin-deflate', 'ws-deflate']);
