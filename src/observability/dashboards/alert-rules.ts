@@ -303,11 +303,32 @@ export const alertExpr = (r: AlertRule): string => `${r.quantity} ${r.op} ${r.th
 /** YAML double-quoted scalar: JSON string syntax is valid YAML. */
 const q = (s: string): string => JSON.stringify(s);
 
-export function renderAlertsYaml(rules: AlertRule[] = alertRules): string {
+export interface RenderAlertsOptions {
+  /**
+   * Every rule's `for:` capped at this duration (e.g. '2s'), for a lab or an
+   * end-to-end test that cannot wait minutes: `npm run dashboards --
+   * --alerts-for 2s --alerts-out FILE` (docs/operations.md). The shipped
+   * alerts.yml never uses it.
+   */
+  forAtMost?: string;
+}
+
+/** Seconds of a Prometheus duration made of units (`1m`, `90s`, `1h30m`). */
+export function durationSeconds(d: string): number {
+  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+  const parts = [...d.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== d) throw new Error(`not a Prometheus duration: ${JSON.stringify(d)} (e.g. 30s, 5m, 1h30m)`);
+  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0);
+}
+
+export function renderAlertsYaml(rules: AlertRule[] = alertRules, options: RenderAlertsOptions = {}): string {
+  const cap = options.forAtMost === undefined ? undefined : durationSeconds(options.forAtMost);
+  const forOf = (r: AlertRule): string => (cap !== undefined && durationSeconds(r.for) > cap ? options.forAtMost! : r.for);
   const lines = [
     '# Odin alert rules. Generated from src/observability/dashboards/alert-rules.ts',
     '# by `npm run dashboards`; do not edit by hand. docs/operations.md says what to do',
     '# when each fires. Checked by promtool (check rules, test rules alerts.test.yml).',
+    ...(options.forAtMost === undefined ? [] : [`# Lab rendering: every for: capped at ${options.forAtMost} (--alerts-for); not for production.`]),
     'groups:',
     '  - name: odin',
     '    rules:',
@@ -316,7 +337,7 @@ export function renderAlertsYaml(rules: AlertRule[] = alertRules): string {
     lines.push(
       `      - alert: ${r.alert}`,
       `        expr: ${q(alertExpr(r))}`,
-      `        for: ${r.for}`,
+      `        for: ${forOf(r)}`,
       '        labels:',
       `          severity: ${r.severity}`,
       '        annotations:',
