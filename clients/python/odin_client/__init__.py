@@ -5,6 +5,7 @@
         async for msg in sub:
             print(msg.channel, msg.data["price"])
 """
+from .book import LocalBook, book_checksum, is_book_channel
 from .channels import channel_matches
 from .client import OdinClient
 from .codes import CLIENT_DROP_CODE, CloseCode, ErrorCode, TokenReason, close_code_name
@@ -17,6 +18,9 @@ from .subscription import Subscription
 __version__ = "0.1.0"
 
 __all__ = [
+    "LocalBook",
+    "book_checksum",
+    "is_book_channel",
     "OdinClient",
     "Subscription",
     "Message",
