@@ -2,7 +2,7 @@
 // shape (strict: an unknown field is refused, so a misspelt
 // `idempotency_key` cannot silently publish twice), channel grammar, sizes.
 import { isBookChannel, parseBookData } from '../books/book-message.js';
-import { checkChannel } from '@odin-gateway/client/channels';
+import { checkChannel, unknownPublishChannelReason } from '@odin-gateway/client/channels';
 import { ApiError } from './api-errors.js';
 
 export interface PublishMessage {
@@ -14,6 +14,8 @@ export interface PublishMessage {
 export interface PublishLimits {
   maxMessageBytes: number;
   maxBatch: number;
+  /** `--channel-families`: a publish outside them is refused UNKNOWN_CHANNEL, as a subscribe is. */
+  channelFamilies: readonly string[];
 }
 
 /** What JetStream takes as a Nats-Msg-Id header value, and a bound on the de-dup window's memory. */
@@ -45,6 +47,8 @@ function checkMessage(m: unknown, limits: PublishLimits, index: number | undefin
   const check = checkChannel(m.channel);
   if (!check.ok) throw new ApiError('INVALID_CHANNEL', `${where}${check.reason}`, at);
   if (check.wildcard) throw new ApiError('INVALID_CHANNEL', `${where}publish needs a concrete channel, not the pattern ${JSON.stringify(m.channel)}`, at);
+  const unknown = unknownPublishChannelReason(m.channel as string, limits.channelFamilies);
+  if (unknown !== undefined) throw new ApiError('UNKNOWN_CHANNEL', `${where}${unknown}`, at);
   if (!('data' in m)) throw new ApiError('INVALID_REQUEST', `${where}"data" is required (any JSON value)`, at);
   if (isBookChannel(m.channel as string)) {
     const book = parseBookData(m.data);

@@ -44,7 +44,7 @@ export function openApiDocument(config: Pick<GatewayConfig, 'apiMaxBatch' | 'api
           requestBody: { required: true, ...json({ oneOf: [ref('PublishMessage'), ref('PublishBatch')] }) },
           responses: {
             '200': { description: 'stored: the position (single) or the positions in request order (batch)', ...json({ oneOf: [ref('PublishAnswer'), ref('PublishBatchAnswer')] }) },
-            ...errors('INVALID_JSON', 'INVALID_REQUEST', 'INVALID_CHANNEL', 'INVALID_IDEMPOTENCY_KEY', 'UNSUPPORTED_MEDIA_TYPE', 'BODY_TOO_LARGE', 'MESSAGE_TOO_LARGE', 'BATCH_TOO_LARGE', 'METHOD_NOT_ALLOWED', 'BROKER_UNAVAILABLE'),
+            ...errors('INVALID_JSON', 'INVALID_REQUEST', 'INVALID_CHANNEL', 'UNKNOWN_CHANNEL', 'INVALID_IDEMPOTENCY_KEY', 'UNSUPPORTED_MEDIA_TYPE', 'BODY_TOO_LARGE', 'MESSAGE_TOO_LARGE', 'BATCH_TOO_LARGE', 'METHOD_NOT_ALLOWED', 'BROKER_UNAVAILABLE'),
           },
         },
       },

@@ -70,6 +70,7 @@ export class ServerApi {
       maxBodyBytes: config.apiMaxBodyBytes,
       maxMessageBytes: config.apiMaxMessageBytes,
       maxBatch: config.apiMaxBatch,
+      channelFamilies: config.channelFamilies,
       subscriberCount: (channel) => connections.subscriberCount(channel),
       book: (channel, depth) => connections.book(channel, depth),
       disconnectLocal: (user) => this.disconnectLocal(user),

@@ -41,7 +41,7 @@ const named = (...flags: string[]) => (flag: string): boolean => flags.includes(
 export const GATEWAY_GROUPS: OptionGroup[] = [
   { title: 'listening and processes', has: named('port', 'host', 'workers', 'reuse-port', 'instance-id', 'log-level', 'shutdown-timeout-ms', 'drain-seconds') },
   { title: 'broker (NATS/JetStream) and history', has: (f) => prefixed('nats', 'history', 'stream')(f) || f === 'max-channels' },
-  { title: 'channels and identity (JWT)', has: (f) => prefixed('jwt')(f) || named('default-channels', 'public-channels', 'auth-required', 'allowed-origins')(f) },
+  { title: 'channels and identity (JWT)', has: (f) => prefixed('jwt')(f) || named('default-channels', 'public-channels', 'channel-families', 'auth-required', 'allowed-origins')(f) },
   { title: 'server API (/api/)', has: prefixed('api') },
   { title: 'observability', has: prefixed('metrics') },
   {

@@ -58,6 +58,7 @@ export const gatewayOptionTable = {
   jwtRequireExp: { kind: 'bool', flag: 'jwt-require-exp', env: 'JWT_REQUIRE_EXP', default: true, description: 'refuse tokens without exp' },
   jwtClockToleranceSec: { kind: 'int', flag: 'jwt-clock-tolerance-sec', env: 'JWT_CLOCK_TOLERANCE_SEC', default: 5, min: 0, max: 300, description: 'clock skew allowed on exp, nbf and iat; a connection closes at exp plus this' },
   jwtChannelsClaim: { kind: 'string', flag: 'jwt-channels-claim', env: 'JWT_CHANNELS_CLAIM', default: 'channels', description: 'claim holding extra channels or patterns the token may read (never another user\'s private channel)' },
+  channelFamilies: { kind: 'list', flag: 'channel-families', env: 'CHANNEL_FAMILIES', default: ['>'], description: "the channel names this gateway carries, as patterns, comma-separated (e.g. token.*.price,market.statistics,trades.user.*,book.*); a subscribe or publish outside them gets UNKNOWN_CHANNEL. > = any name; a name starting with odin. is refused always" },
   publicChannels: { kind: 'list', flag: 'public-channels', env: 'PUBLIC_CHANNELS', default: ['>'], description: 'channels and patterns any admitted connection may read, comma-separated; none = only what tokens grant' },
   authRequired: { kind: 'bool', flag: 'auth-required', env: 'AUTH_REQUIRED', default: false, description: 'refuse anonymous connections (4003)' },
   allowedOrigins: { kind: 'list', flag: 'allowed-origins', env: 'ALLOWED_ORIGINS', default: [], description: 'browser origins allowed to open a WebSocket and to import /sdk/ cross-origin (CORS), comma-separated (others: HTTP 403); empty = any' },
@@ -118,6 +119,11 @@ export function gatewayConfigFrom(argv: readonly string[], env: NodeJS.ProcessEn
   if (values.authRequired && !values.jwtSecret && !values.jwtSecretFile && !values.jwtJwksFile && !values.jwtJwksUrl) {
     throw new ConfigError('--auth-required/AUTH_REQUIRED: true needs a key: --jwt-secret, --jwt-secret-file, --jwt-jwks-file or --jwt-jwks-url');
   }
+  for (const family of values.channelFamilies) {
+    const check = checkChannel(family);
+    if (!check.ok) throw new ConfigError(`--channel-families/CHANNEL_FAMILIES: ${JSON.stringify(family)}: ${check.reason}`);
+  }
+  if (values.channelFamilies.length === 0) throw new ConfigError('--channel-families/CHANNEL_FAMILIES: give at least one pattern (> = any name)');
   if (values.defaultChannels !== undefined) checkDefaultChannels(values.defaultChannels);
   checkNatsCredentials(values);
   const apiKeys = loadApiKeys(values.apiKeys, values.apiKeyFile);

@@ -121,6 +121,7 @@ export function composeGateway(config: GatewayConfig, deps: GatewayDependencies,
     logger,
     maxSubscriptions: config.maxSubscriptions,
     publicChannels: config.publicChannels.length === 1 && config.publicChannels[0] === 'none' ? [] : config.publicChannels,
+    channelFamilies: config.channelFamilies,
   };
 
   const wss = new WebSocketServer({

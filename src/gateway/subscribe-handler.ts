@@ -10,7 +10,7 @@
 import type { Broker, BrokerMessage, HistoryPage } from '../broker/broker.js';
 import { isBookChannel } from '../books/book-message.js';
 import type { BookStore } from '../books/book-store.js';
-import { checkChannel, mayReadWith } from '@odin-gateway/client/channels';
+import { checkChannel, mayReadWith, unknownChannelReason } from '@odin-gateway/client/channels';
 import { CloseCode, ErrorCode } from '@odin-gateway/client/codes';
 import type { Position, RequestId, SubscribeEntry, SubscribeRequest, SubscribedMessage, UnsubscribeRequest } from '@odin-gateway/client/protocol';
 import { conflateBucket, isConflatable } from '../protocol/conflation-rules.js';
@@ -36,6 +36,8 @@ export interface SubscribeContext {
   maxSubscriptions: number;
   /** Channels and patterns every admitted connection may read (`--public-channels`). */
   publicChannels: readonly string[];
+  /** The channel names this gateway carries (`--channel-families`); others are answered UNKNOWN_CHANNEL. */
+  channelFamilies: readonly string[];
 }
 
 export async function handleSubscribe(ctx: SubscribeContext, conn: ClientConnection, request: SubscribeRequest): Promise<void> {
@@ -63,6 +65,11 @@ async function subscribeOne(ctx: SubscribeContext, conn: ClientConnection, entry
   const check = checkChannel(channel);
   if (!check.ok) {
     conn.sendError(ErrorCode.INVALID_CHANNEL, check.reason, id, typeof channel === 'string' ? channel.slice(0, 128) : undefined);
+    return;
+  }
+  const unknown = unknownChannelReason(channel, ctx.channelFamilies);
+  if (unknown !== undefined) {
+    conn.sendError(ErrorCode.UNKNOWN_CHANNEL, unknown, id, channel);
     return;
   }
   if (!mayReadWith(channel, conn.user, ctx.publicChannels, conn.grants)) {

@@ -13,6 +13,7 @@ const ELSEWHERE: Partial<Record<ApiErrorCode, string>> = {
   BROKER_UNAVAILABLE: 'test/api/api-nats.test.ts (NATS down); here too, with a closed memory broker',
   HISTORY_UNAVAILABLE: 'test/api/api-nats.test.ts (NATS down)',
   INTERNAL_ERROR: 'an unexpected exception: nothing a request can cause on purpose',
+  UNKNOWN_CHANNEL: 'test/gateway/channel-families.test.ts (odin.-prefixed and outside --channel-families, subscribe and publish)',
 };
 
 /** Sends a body with chunked encoding (no Content-Length), so the limit is enforced while reading. */

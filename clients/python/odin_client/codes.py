@@ -57,6 +57,7 @@ class ErrorCode:
     INVALID_TOKEN = "INVALID_TOKEN"
     TOKEN_SUBJECT_MISMATCH = "TOKEN_SUBJECT_MISMATCH"
     NOT_CONFLATABLE = "NOT_CONFLATABLE"
+    UNKNOWN_CHANNEL = "UNKNOWN_CHANNEL"
 
 
 class TokenReason:
@@ -80,4 +81,4 @@ TOKEN_REASONS = frozenset(v for k, v in vars(TokenReason).items() if k.startswit
 
 
 #: Errors after which the server sends no ``subscribed``: the subscription is refused for good.
-REFUSALS = frozenset({ErrorCode.INVALID_CHANNEL, ErrorCode.FORBIDDEN, ErrorCode.TOO_MANY_SUBSCRIPTIONS, ErrorCode.OVERLAPPING_SUBSCRIPTION, ErrorCode.NOT_CONFLATABLE})
+REFUSALS = frozenset({ErrorCode.INVALID_CHANNEL, ErrorCode.UNKNOWN_CHANNEL, ErrorCode.FORBIDDEN, ErrorCode.TOO_MANY_SUBSCRIPTIONS, ErrorCode.OVERLAPPING_SUBSCRIPTION, ErrorCode.NOT_CONFLATABLE})

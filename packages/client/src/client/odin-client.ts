@@ -141,7 +141,7 @@ export interface Subscription {
 
 const OPEN = 1;
 /** Errors after which the server sends no `subscribed` for the entry. */
-const REFUSALS = new Set(['INVALID_CHANNEL', 'FORBIDDEN', 'TOO_MANY_SUBSCRIPTIONS', 'OVERLAPPING_SUBSCRIPTION']);
+const REFUSALS = new Set(['INVALID_CHANNEL', 'UNKNOWN_CHANNEL', 'FORBIDDEN', 'TOO_MANY_SUBSCRIPTIONS', 'OVERLAPPING_SUBSCRIPTION']);
 /** The server accepts at most this many entries per subscribe. */
 const MAX_ENTRIES = 100;
 

@@ -123,3 +123,35 @@ export function mayReadWith(pattern: string, user: string | null, publicChannels
   for (const allowed of grants) if (patternCovers(allowed, pattern)) return true;
   return false;
 }
+
+// Which channel names a gateway carries. A name that starts with `odin.` is
+// the NATS subject, not a channel (channels are named without the prefix): it
+// is never valid. A gateway run with --channel-families (say the documented
+// `token.*.price,market.statistics,trades.user.*,book.*`) answers a name that
+// falls in none of them, a misspelling such as `tokens.BTC.price`, with
+// UNKNOWN_CHANNEL instead of a subscription that never delivers.
+
+/** The families docs/protocol.md documents, for gateways that carry only those. */
+export const DOCUMENTED_CHANNEL_FAMILIES: readonly string[] = ['token.*.price', 'market.statistics', 'trades.user.*', 'book.*'];
+
+const PREFIX_TOKEN = SUBJECT_PREFIX.slice(0, -1);
+
+/**
+ * Why `pattern` (a valid channel name or pattern) names no channel the gateway
+ * carries, or undefined when it may. A pattern is known when it can match a
+ * channel of some family.
+ */
+export function unknownChannelReason(pattern: string, families: readonly string[]): string | undefined {
+  if (pattern.split('.')[0] === PREFIX_TOKEN) {
+    return `channels are named without the NATS prefix "${SUBJECT_PREFIX}": ${JSON.stringify(pattern.slice(SUBJECT_PREFIX.length))}, not ${JSON.stringify(pattern)}`;
+  }
+  if (families.some((family) => patternsIntersect(pattern, family))) return undefined;
+  return `no channel of this gateway's families (${families.join(', ')}) matches it`;
+}
+
+/** For a concrete channel (a publish): undefined when it may be published. */
+export function unknownPublishChannelReason(channel: string, families: readonly string[]): string | undefined {
+  if (channel.split('.')[0] === PREFIX_TOKEN) return unknownChannelReason(channel, families);
+  if (families.some((family) => channelMatches(family, channel))) return undefined;
+  return `the channel is in none of this gateway's families (${families.join(', ')})`;
+}

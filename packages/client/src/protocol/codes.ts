@@ -18,6 +18,8 @@ export const ErrorCode = {
   TOKEN_SUBJECT_MISMATCH: 'TOKEN_SUBJECT_MISMATCH',
   /** `conflate` on a channel (or a pattern that can match one) whose messages are events: every one counts. */
   NOT_CONFLATABLE: 'NOT_CONFLATABLE',
+  /** A name that starts with `odin.` (the NATS subject, not the channel), or in none of the gateway's channel families. */
+  UNKNOWN_CHANNEL: 'UNKNOWN_CHANNEL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -46,6 +48,7 @@ export const errorFault: Readonly<Record<ErrorCode, Fault>> = {
   INVALID_TOKEN: 'client',
   TOKEN_SUBJECT_MISMATCH: 'client',
   NOT_CONFLATABLE: 'client',
+  UNKNOWN_CHANNEL: 'client',
 };
 
 /** True when an error of this code spends the connection's abuse budget: client faults only. */
