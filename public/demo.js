@@ -3,6 +3,7 @@
 // so a fast publisher does not make the page redraw per message.
 /* global document, location, requestAnimationFrame, setInterval, URLSearchParams, window */
 import { OdinClient } from '/sdk/odin-client.js';
+import { showLadder } from '/book-ladder.js';
 
 /** Points kept per sparkline: a minute at one tick per second per token. */
 const SPARK_POINTS = 60;
@@ -156,6 +157,10 @@ client.subscribe('market.statistics', (stats) => {
   schedule();
 });
 
+// The depth ladder: a verified local book of book.BTC, ten levels a side.
+const book = client.book('book.BTC', { depth: 10 });
+showLadder(book, $);
+
 $('drop').addEventListener('click', () => client.reconnect({ delayMs: DROP_MS }));
 
 setInterval(() => {
@@ -167,3 +172,4 @@ showState(client.state);
 client.connect().catch((err) => showState(`closed: ${err.message}`));
 // For the browser test and curious developers.
 window.odin = client;
+window.odinBook = book;
