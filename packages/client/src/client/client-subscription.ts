@@ -37,6 +37,8 @@ export class ClientSubscription {
     readonly latest: boolean,
     /** Book channels: levels per side asked for (undefined: the server's default). */
     readonly depth?: number,
+    /** The conflation interval asked for (ms), if any. */
+    readonly conflate?: number,
   ) {
     this.ready = new Promise<SubscribeResult>((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -51,10 +53,10 @@ export class ClientSubscription {
 
   /** The entry to send: resume from the position when one is known. */
   entry(): string | SubscribeEntry {
-    const depth = this.depth !== undefined ? { depth: this.depth } : {};
-    if (this.position) return { channel: this.channel, since: this.position, ...depth };
-    if (this.latest) return { channel: this.channel, latest: true, ...depth };
-    return this.depth !== undefined ? { channel: this.channel, ...depth } : this.channel;
+    const extra = { ...(this.depth !== undefined ? { depth: this.depth } : {}), ...(this.conflate !== undefined ? { conflate: this.conflate } : {}) };
+    if (this.position) return { channel: this.channel, since: this.position, ...extra };
+    if (this.latest) return { channel: this.channel, latest: true, ...extra };
+    return Object.keys(extra).length > 0 ? { channel: this.channel, ...extra } : this.channel;
   }
 
   /** Moves the resume position forward (never back within an epoch). */

@@ -10,7 +10,7 @@
 // it is the package's main entry (package.json "exports").
 import { isTokenReason, TokenReason } from '../protocol/codes.js';
 import { parseServerFrame } from '../protocol/messages.js';
-import type { AuthenticatedMessage, DataMessage, ErrorMessage, PongMessage, Position, ReplayingMessage, ServerMessage, SubscribedMessage, SubscribeEntry, UnsubscribedMessage, WelcomeMessage } from '../protocol/messages.js';
+import type { AuthenticatedMessage, ConflatingMessage, DataMessage, ErrorMessage, PongMessage, Position, ReplayingMessage, ServerMessage, SubscribedMessage, SubscribeEntry, UnsubscribedMessage, WelcomeMessage } from '../protocol/messages.js';
 import { channelMatches } from '../protocol/channels.js';
 import { BookView, type BookOptions } from './book-view.js';
 import { CLIENT_DROP_CODE, CloseCode } from './close-codes.js';
@@ -22,6 +22,7 @@ import { DEFAULT_HEARTBEAT, Heartbeat, type HeartbeatOptions } from './heartbeat
 import type { PayloadOf } from './market-payloads.js';
 import { adviseReconnect, DEFAULT_RECONNECT, type ReconnectOptions } from './reconnect-policy.js';
 import { TypedEmitter } from './typed-emitter.js';
+import { sseCursor, SseSocket, sseUrlFor, type FetchLike } from './sse-socket.js';
 
 export type { DataMessage, Position, SubscribeResult, MessageHandler };
 export type { PriceUpdate, MarketStatistics, TradeEvent, PayloadOf } from './market-payloads.js';
@@ -69,7 +70,21 @@ export interface OdinClientOptions {
   stableAfterMs?: number;
   /** Randomness for jitter (tests make it deterministic). */
   random?: () => number;
+  /**
+   * The transports to try, in order. Default `['websocket']`. With
+   * `['websocket', 'sse']`, a WebSocket that cannot connect (it fails before
+   * the server's `welcome`: a proxy refusing the upgrade, no WebSocket in the
+   * runtime) is replaced by a Server-Sent Events stream (docs/sse.md) for the
+   * rest of the client's life, with the same API and positions.
+   */
+  transports?: ReadonlyArray<Transport>;
+  /** The `/sse` URL. Default: derived from `url` (ws -> http, wss -> https, `/ws` -> `/sse`). */
+  sseUrl?: string;
+  /** The fetch used for SSE. Default: the global one. */
+  fetch?: FetchLike;
 }
+
+export type Transport = 'websocket' | 'sse';
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -99,6 +114,8 @@ export interface ResyncInfo {
 export interface ClientStats {
   /** Data messages delivered to the app. */
   messages: number;
+  /** Messages the server declared skipped on conflated subscriptions (the sum of `skipped`): not sent, not lost. */
+  skipped: number;
   /** Messages replayed by successful resumes. */
   recovered: number;
   /** Resumes answered `recovered:false`. */
@@ -120,14 +137,25 @@ export interface OdinClientEvents {
   message: [message: DataMessage];
   /** The server accepted a refreshed token; `exp` is its expiry (Unix seconds) or null. */
   authenticated: [exp: number | null];
+  /** The server switched a subscription to conflation (a gateway run with `--slow-client conflate` found this client slow). */
+  conflating: [info: { channel: string; conflate: number }];
+  /** The client moved to another transport (WebSocket could not connect: SSE from now on). */
+  transport: [transport: Transport];
   error: [error: OdinClientError];
 }
 
 export interface SubscribeOptions {
-  /** Deliver the channel's latest message at once (the current price). Default true. */
+  /** Deliver the channel's latest message at once (the current price). Default true. Not over SSE: a stream starts with what is published after it. */
   latest?: boolean;
   /** Book channels: levels per side in the snapshot (10, 25, 100 or 1000). Default: the server's (1000). */
   depth?: number;
+  /**
+   * At most one message per channel per this many ms, the newest (100 to
+   * 60,000, rounded up to the server's buckets; docs/protocol.md "Conflation").
+   * Skipped messages are declared (`skipped`, counted in `stats.skipped`),
+   * not gaps. Not for event channels (`trades.`): refused NOT_CONFLATABLE.
+   */
+  conflate?: number;
 }
 
 export interface Subscription {
@@ -146,14 +174,21 @@ const REFUSALS = new Set(['INVALID_CHANNEL', 'UNKNOWN_CHANNEL', 'FORBIDDEN', 'TO
 const MAX_ENTRIES = 100;
 
 export class OdinClient extends TypedEmitter<OdinClientEvents> {
-  readonly stats: ClientStats = { messages: 0, recovered: 0, resyncs: 0, reconnects: 0, gaps: 0, duplicates: 0 };
+  readonly stats: ClientStats = { messages: 0, skipped: 0, recovered: 0, resyncs: 0, reconnects: 0, gaps: 0, duplicates: 0 };
   /** Session id and user of the current connection (from `welcome`). */
   session: string | undefined;
   user: string | null = null;
   private currentState: ConnectionState = 'idle';
-  private readonly WebSocketClass: WebSocketConstructor;
+  private readonly WebSocketClass: WebSocketConstructor | undefined;
   private readonly reconnectOptions: ReconnectOptions;
-  private readonly heartbeat: Heartbeat;
+  private heartbeat: Heartbeat;
+  private readonly transports: ReadonlyArray<Transport>;
+  /** Index in `transports` of the one in use. */
+  private transportAt = 0;
+  /** The current socket delivered `welcome` (a failure before it is a transport failure). */
+  private welcomed = false;
+  /** SSE without any subscription: a stream needs channels, so it opens with the first subscribe. */
+  private awaitingChannels = false;
   private readonly tracker = new ContinuityTracker();
   private readonly subscriptions = new Map<string, ClientSubscription>();
   private ws: WebSocketLike | undefined;
@@ -174,11 +209,20 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
   constructor(private readonly options: OdinClientOptions) {
     super((err) => this.emit('error', err instanceof OdinClientError ? err : new HandlerError('(event listener)', err)));
     const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!Ctor) throw new NoWebSocketError();
+    this.transports = options.transports && options.transports.length > 0 ? [...options.transports] : ['websocket'];
+    if (!Ctor) {
+      // No WebSocket in this runtime: SSE from the start when allowed.
+      if (!this.transports.includes('sse')) throw new NoWebSocketError();
+      this.transportAt = this.transports.indexOf('sse');
+    }
     this.WebSocketClass = Ctor;
     this.reconnectOptions = { ...DEFAULT_RECONNECT, ...options.reconnect };
-    this.heartbeat = new Heartbeat(
-      { ...DEFAULT_HEARTBEAT, ...options.heartbeat },
+    this.heartbeat = this.makeHeartbeat({ ...DEFAULT_HEARTBEAT, ...options.heartbeat });
+  }
+
+  private makeHeartbeat(options: HeartbeatOptions): Heartbeat {
+    return new Heartbeat(
+      options,
       () => this.sendJson({ type: 'ping', id: `hb-${this.nextId++}` }),
       () => this.drop(CloseCode.KEEPALIVE_TIMEOUT, 'heartbeat timeout: no answer from the server'),
     );
@@ -186,6 +230,11 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
 
   get state(): ConnectionState {
     return this.currentState;
+  }
+
+  /** The transport in use (or to be tried next). */
+  get transport(): Transport {
+    return this.transports[this.transportAt]!;
   }
 
   /** Opens the connection; resolves once the server's `welcome` arrived. Reconnects on its own afterwards. */
@@ -203,6 +252,7 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
   /** Closes for good: no reconnect. Subscriptions are kept, so `connect()` later resumes them. */
   close(): void {
     this.stopped = true;
+    this.awaitingChannels = false;
     this.clearTimers();
     const ws = this.ws;
     this.ws = undefined;
@@ -235,10 +285,13 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     let sub = this.subscriptions.get(channel);
     const h = handler as MessageHandler;
     if (!sub) {
-      sub = new ClientSubscription(channel, latest, options.depth);
+      sub = new ClientSubscription(channel, latest, options.depth, options.conflate);
       this.subscriptions.set(channel, sub);
       sub.handlers.add(h);
-      this.queueFlush();
+      if (this.awaitingChannels) {
+        this.awaitingChannels = false;
+        void this.openSocket();
+      } else this.queueFlush();
     } else {
       sub.handlers.add(h);
       // Already live: give the new handler the latest values this client holds.
@@ -279,6 +332,12 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     this.release(sub);
     this.tracker.forget((c) => sub.matches(c) && ![...this.subscriptions.values()].some((s) => s !== sub && s.matches(c)));
     sub.position = undefined;
+    if (this.ws instanceof SseSocket) {
+      // A stream cannot unsubscribe: reopen it, this entry fresh (no position in the cursor), the others resuming.
+      sub.phase = 'queued';
+      sub.requestId = undefined;
+      return this.reopenStream('SSE: resubscribe');
+    }
     if (sub.phase !== 'queued' && this.sendJson({ type: 'unsubscribe', id: this.nextId++, channels: [sub.channel] })) {
       this.unsubscribing.set(sub.channel, (this.unsubscribing.get(sub.channel) ?? 0) + 1);
     }
@@ -291,6 +350,7 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
   ping(timeoutMs = 10_000): Promise<number> {
     const id = this.nextId++;
     return new Promise<number>((resolve, reject) => {
+      if (this.ws instanceof SseSocket) return reject(new OdinClientError('NOT_SUPPORTED', 'ping() needs a WebSocket: an SSE stream cannot carry requests'));
       if (!this.sendJson({ type: 'ping', id })) return reject(new OdinClientError('NOT_CONNECTED', 'not connected'));
       const timer = setTimeout(() => {
         this.pings.delete(id);
@@ -314,11 +374,13 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
 
   private async openSocket(): Promise<void> {
     this.reconnectTimer = undefined;
+    this.welcomed = false;
     this.setState(this.everOpened ? 'reconnecting' : 'connecting');
     let url = this.options.url;
+    let token: string | undefined;
     try {
       const source = this.tokenSource();
-      const token = source ? await source() : (this.options.token as string | undefined);
+      token = source ? await source() : (this.options.token as string | undefined);
       if (token) url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
     } catch (err) {
       this.emit('error', new OdinClientError('TOKEN_FAILED', `the token function failed: ${err instanceof Error ? err.message : String(err)}`));
@@ -326,9 +388,13 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
       return;
     }
     if (this.stopped) return;
+    if (this.transport === 'sse' && this.subscriptions.size === 0) {
+      this.awaitingChannels = true;
+      return;
+    }
     let ws: WebSocketLike;
     try {
-      ws = new this.WebSocketClass(url) as WebSocketLike;
+      ws = this.transport === 'sse' ? this.openStream(token) : (new this.WebSocketClass!(url) as WebSocketLike);
     } catch (err) {
       // A malformed URL will not get better by retrying.
       this.stopped = true;
@@ -349,6 +415,31 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     ws.onerror = () => undefined;
     const connectTimeout = this.options.connectTimeoutMs ?? 10_000;
     this.connectTimer = setTimeout(() => this.drop(CloseCode.ABNORMAL, `no welcome within ${connectTimeout} ms`), connectTimeout);
+  }
+
+  /**
+   * An SSE stream of every subscription, resuming from their positions (the
+   * cursor). A stream has one `conflate` for all its channels: the smallest
+   * asked for when every subscription asks for one, else none (the
+   * conflated ones then get every message, which continuity accepts).
+   */
+  private openStream(token: string | undefined): SseSocket {
+    const fetchImpl = this.options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
+    if (!fetchImpl) throw new Error('no fetch in this runtime: the SSE transport needs one (pass options.fetch)');
+    const subs = [...this.subscriptions.values()];
+    const intervals = subs.map((s) => s.conflate);
+    const conflate = subs.length > 0 && intervals.every((c) => c !== undefined) ? Math.min(...intervals) : undefined;
+    const lastEventId = sseCursor(subs.map((s) => s.position));
+    return new SseSocket(
+      this.options.sseUrl ?? sseUrlFor(this.options.url),
+      { channels: subs.map((s) => s.channel), ...(lastEventId !== undefined ? { lastEventId } : {}), ...(token ? { token } : {}), ...(conflate !== undefined ? { conflate } : {}) },
+      fetchImpl,
+    );
+  }
+
+  /** Reopens an SSE stream at once (its channels or token changed), resuming from the positions. */
+  private reopenStream(reason: string): void {
+    this.drop(CLIENT_DROP_CODE, reason, 0);
   }
 
   /** Abandons the current socket at once (a dead one may never report its close) and reconnects. */
@@ -372,6 +463,12 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
   }
 
   private onClosed(code: number, reason: string, forcedDelayMs?: number): void {
+    // A WebSocket that never got to `welcome` without a word from the server (1006): try the next transport at once.
+    if (!this.welcomed && code === CloseCode.ABNORMAL && this.transport === 'websocket' && this.transportAt + 1 < this.transports.length && forcedDelayMs === undefined) {
+      this.transportAt++;
+      this.emit('transport', this.transport);
+      forcedDelayMs = 0;
+    }
     if (this.openedAt > 0 && Date.now() - this.openedAt >= (this.options.stableAfterMs ?? 5000)) this.attempt = 0;
     this.openedAt = 0;
     this.afterDisconnect();
@@ -414,6 +511,11 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
   async refreshToken(): Promise<void> {
     const source = this.tokenSource();
     if (!source) throw new OdinClientError('NO_TOKEN_SOURCE', 'refreshing needs a getToken function');
+    if (this.ws instanceof SseSocket) {
+      // A stream cannot take a token in-band: reopen it with a fresh one (openSocket asks getToken), resuming from the positions.
+      this.reopenStream('SSE: new token');
+      return;
+    }
     const ws = this.ws;
     let token: string;
     try {
@@ -517,6 +619,8 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
         return this.onAuthenticated(m);
       case 'unsubscribed':
         return this.onUnsubscribed(m);
+      case 'conflating':
+        return this.onConflating(m);
       default:
         return; // unsubscribed, or a type from a newer protocol
     }
@@ -528,8 +632,14 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     this.session = m.session;
     this.user = m.user;
     this.openedAt = Date.now();
+    this.welcomed = true;
     if (this.everOpened) this.stats.reconnects++;
     this.everOpened = true;
+    const heartbeat = { ...DEFAULT_HEARTBEAT, ...this.options.heartbeat };
+    // A stream cannot carry pings: the server's keepalive comments (every ping_interval_ms) are the signs of life.
+    if (this.ws instanceof SseSocket && heartbeat.intervalMs > 0) heartbeat.intervalMs = Math.max(heartbeat.intervalMs, 2 * m.ping_interval_ms);
+    this.heartbeat.stop();
+    this.heartbeat = this.makeHeartbeat(heartbeat);
     this.heartbeat.start();
     this.scheduleRefresh(m.exp);
     this.setState('open');
@@ -559,6 +669,10 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
   private onAuthenticated(m: AuthenticatedMessage): void {
     this.scheduleRefresh(m.exp);
     this.emit('authenticated', m.exp);
+  }
+
+  private onConflating(m: ConflatingMessage): void {
+    this.emit('conflating', { channel: m.channel, conflate: m.conflate });
   }
 
   private onPong(m: PongMessage): void {
@@ -658,6 +772,7 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     }
     this.tracker.record(m);
     this.stats.messages++;
+    if (m.skipped !== undefined && m.skipped > 0) this.stats.skipped += m.skipped;
     for (const sub of this.subscriptions.values()) if (sub.matches(m.channel)) this.deliverTo(sub, m);
     this.emit('message', m);
   }
@@ -693,7 +808,10 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
     this.release(sub);
     // Continuity of channels no longer subscribed would give false gaps on a later subscribe.
     this.tracker.forget((channel) => sub.matches(channel) && ![...this.subscriptions.values()].some((s) => s.matches(channel)));
-    if (sub.phase !== 'queued' && this.sendJson({ type: 'unsubscribe', id: this.nextId++, channels: [sub.channel] })) {
+    if (sub.phase === 'queued') return;
+    // A stream's channels are fixed by its URL: reopen it without this one.
+    if (this.ws instanceof SseSocket) return this.reopenStream('SSE: channels changed');
+    if (this.sendJson({ type: 'unsubscribe', id: this.nextId++, channels: [sub.channel] })) {
       this.unsubscribing.set(sub.channel, (this.unsubscribing.get(sub.channel) ?? 0) + 1);
     }
   }
@@ -712,6 +830,9 @@ export class OdinClient extends TypedEmitter<OdinClientEvents> {
   private flush(): void {
     if (this.currentState !== 'open') return;
     const queued = [...this.subscriptions.values()].filter((s) => s.phase === 'queued');
+    const ws = this.ws;
+    // A stream's channels are fixed by its URL: a new one means a new stream (resuming the others from their positions).
+    if (ws instanceof SseSocket && queued.some((s) => !ws.channels.includes(s.channel))) return this.reopenStream('SSE: channels changed');
     for (let i = 0; i < queued.length; i += MAX_ENTRIES) {
       const batch = queued.slice(i, i + MAX_ENTRIES);
       const id = this.nextId++;
