@@ -5,7 +5,8 @@
 // GATEWAY_2, PROMETHEUS, GRAFANA. RATE sets messagesPerSecond for
 // publisher-start and publisher-configure.
 // The publisher's control API and NATS are not published on the host: these
-// commands reach them inside their containers (docker exec), unless PUBLISHER
+// commands reach them inside their containers (docker exec PUBLISHER_CONTAINER,
+// default odin-publisher; NATS_CONTAINER, default odin-nats), unless PUBLISHER
 // or NATS_MONITOR give a URL. POST /control sends the publisher's own
 // CONTROL_TOKEN (compose sets it from ODIN_CONTROL_TOKEN in .env).
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,8 @@ const PUBLISHER = env.PUBLISHER;
 const NATS_MONITOR = env.NATS_MONITOR;
 const PROMETHEUS = env.PROMETHEUS ?? 'http://localhost:9091';
 const GRAFANA = env.GRAFANA ?? 'http://localhost:3010';
+const PUBLISHER_CONTAINER = env.PUBLISHER_CONTAINER ?? 'odin-publisher';
+const NATS_CONTAINER = env.NATS_CONTAINER ?? 'odin-nats';
 
 /** Runs fetch inside the publisher's container, on its loopback, with its CONTROL_TOKEN. */
 const IN_CONTAINER_FETCH = `
@@ -40,14 +43,14 @@ function inContainer(label, container, path, body) {
     // not JSON: print as is
   }
   process.stdout.write(`== ${label} (docker exec ${container}) ${path} -> ${status}\n${text}\n`);
-  if (status === '401') process.stdout.write('   the publisher has no CONTROL_TOKEN of yours: set ODIN_CONTROL_TOKEN in .env and recreate it (docker compose up -d publisher)\n');
+  if (status === '401') process.stdout.write('   the publisher has no CONTROL_TOKEN of yours: set ODIN_CONTROL_TOKEN in .env and recreate it (npm run docker:up)\n');
   return status.startsWith('2');
 }
 
 function natsHealth() {
   if (NATS_MONITOR) return show('nats', `${NATS_MONITOR}/healthz`);
-  const r = spawnSync('docker', ['exec', 'odin-nats', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8222/healthz'], { encoding: 'utf8' });
-  process.stdout.write(`== nats (docker exec odin-nats) /healthz -> ${r.status === 0 ? r.stdout.trim() : `failed: ${(r.stderr || r.error?.message || '').trim()}`}\n`);
+  const r = spawnSync('docker', ['exec', NATS_CONTAINER, 'wget', '-q', '-O', '-', 'http://127.0.0.1:8222/healthz'], { encoding: 'utf8' });
+  process.stdout.write(`== nats (docker exec ${NATS_CONTAINER}) /healthz -> ${r.status === 0 ? r.stdout.trim() : `failed: ${(r.stderr || r.error?.message || '').trim()}`}\n`);
   return r.status === 0;
 }
 
@@ -70,13 +73,13 @@ async function show(label, url, init) {
 }
 
 function control(body) {
-  if (!PUBLISHER) return inContainer('publisher control', 'odin-publisher', '/control', body);
+  if (!PUBLISHER) return inContainer('publisher control', PUBLISHER_CONTAINER, '/control', body);
   const token = env.CONTROL_TOKEN ?? env.ODIN_CONTROL_TOKEN ?? '';
   return show('publisher control', `${PUBLISHER}/control`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
 }
 
 function publisherGet(label, path) {
-  return PUBLISHER ? show(label, `${PUBLISHER}${path}`) : inContainer(label, 'odin-publisher', path);
+  return PUBLISHER ? show(label, `${PUBLISHER}${path}`) : inContainer(label, PUBLISHER_CONTAINER, path);
 }
 
 const rate = env.RATE === undefined ? undefined : Number(env.RATE);
