@@ -14,7 +14,9 @@ the wire per delivery, compressed and not; latency with the server and the
 generator pinned to separate cores; N connections to one gateway (scale);
 slow consumers (10% of the clients reading at a tenth of the rate: the
 others' p99 and the server's RSS without them, with --slow-client conflate,
-and with --slow-client close).
+and with --slow-client close); order books (the same clients on price channels,
+then on book channels: deliveries/s, p99, bytes and CPU per delivery, and a
+snapshot's cost on subscribe).
 Systems: odin (memory broker), odin-deflate (the same, clients negotiating
 permessage-deflate), odin-nats (when this build has the NATS broker), nats-ws
 (nats-server's WebSocket listener), ws-loop (JSON.stringify + send per
