@@ -56,6 +56,10 @@ export class MemoryBroker implements Broker {
     return this.bytes.total;
   }
 
+  historyMemory(): { bytes: number; maxBytes: number } | undefined {
+    return this.maxBytes === Infinity ? undefined : { bytes: this.bytes.total, maxBytes: this.maxBytes };
+  }
+
   async start(): Promise<void> {}
 
   /** Drops all history and starts a new epoch: what a restart does, without one. */

@@ -155,6 +155,8 @@ export interface Broker {
    * Brokers that start at once need not have it.
    */
   starting?(): string | undefined;
+  /** The history this process keeps in memory and its byte bound (the memory broker); /readyz reports pressure from it. */
+  historyMemory?(): { bytes: number; maxBytes: number } | undefined;
   stats(): BrokerStats;
   /**
    * Broadcasts a control message to every gateway sharing this broker (the

@@ -24,6 +24,7 @@ import { healthReport, type HealthReport } from './health-report.js';
 import { closeAtOf, expOf } from './auth-handler.js';
 import { onInvalidSubject } from '../broker/ingest-drops.js';
 import type { Readiness } from './http-endpoints.js';
+import { memoryPressure, readMemory } from './memory-pressure.js';
 import { handleSubscribe, removeAllSubscriptions, subscribeDefaultChannels } from './subscribe-handler.js';
 import type { SseHost } from './sse/sse-endpoint.js';
 import type { SubscriptionHub } from './subscription-hub.js';
@@ -143,7 +144,15 @@ export class OdinGateway implements GatewayHost, ClientSocketHost {
     if (this.parts.admission.atCapacity) reasons.push('at_capacity');
     if (this.shuttingDown) reasons.push('shutting_down');
     if (this.draining) reasons.push('draining');
-    return { ready: reasons.length === 0, reasons, ...(starting !== undefined ? { broker: starting } : {}), ...(this.clusterView ? { cluster: this.clusterView } : {}) };
+    const memory = memoryPressure(readMemory(this.parts.memoryLimitBytes, this.broker.historyMemory?.()));
+    if (memory !== undefined) reasons.push('memory_pressure');
+    return {
+      ready: reasons.length === 0,
+      reasons,
+      ...(starting !== undefined ? { broker: starting } : {}),
+      ...(memory !== undefined ? { memory } : {}),
+      ...(this.clusterView ? { cluster: this.clusterView } : {}),
+    };
   }
 
   health(): HealthReport {

@@ -12,10 +12,12 @@ import { serveStatic } from './static-files.js';
 
 export interface Readiness {
   ready: boolean;
-  /** Why not: broker_starting, broker_disconnected, at_capacity, shutting_down (and draining while it drains). */
+  /** Why not: broker_starting, broker_disconnected, at_capacity, memory_pressure, shutting_down (and draining while it drains). */
   reasons: string[];
   /** With broker_starting: why the broker has not started yet (e.g. the JetStream error it retries). */
   broker?: string;
+  /** With memory_pressure: which signal is over its threshold (memory-pressure.ts). */
+  memory?: string;
   /** Under --workers: every worker's state, as the primary last reported it. */
   cluster?: WorkerStatus[];
 }
