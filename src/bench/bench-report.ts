@@ -6,6 +6,8 @@ import { cpuMicrosPerDelivery } from './books-course.js';
 
 const fmt = (v: number | undefined, digits = 0): string => (v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const x = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(2)}x`);
+/** A ratio with its spread over the runs: `2.10x [1.80-2.40]`. */
+const withSpread = (v: number | undefined, spread: readonly [number, number] | undefined): string => (spread ? `${x(v)} [${spread[0].toFixed(2)}-${spread[1].toFixed(2)}]` : x(v));
 
 export function benchTable(out: BenchOutput): string {
   const header = ['scenario', 'system', 'fixed rate deliv/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max sustained deliv/s', 'server cpu at max', 'generator busy at max', 'RSS/conn KiB', 'bytes/deliv', 'gaps', 'note'];
@@ -26,12 +28,12 @@ export function benchTable(out: BenchOutput): string {
   ]);
   const lines = [markdownTable(header, rows)];
   if (out.ratios.length) {
-    lines.push('', 'Odin relative to each peer (higher = better for Odin):', '');
+    lines.push('', 'Odin relative to each peer (higher = better for Odin; with --repeat, the ratio of the medians and, in brackets, the lowest and highest ratio within one run):', '');
     const pinned = out.ratios.some((q) => q.pinnedP99 !== undefined);
     lines.push(
       markdownTable(
         ['scenario', 'peer', 'max deliveries/s', 'p99 at fixed rate (peer/odin)', 'RSS per connection (peer/odin)', ...(pinned ? ['pinned p99 (peer/odin)'] : [])],
-        out.ratios.map((q) => [q.scenario, q.peer, x(q.maxDeliveries), x(q.p99), x(q.rssPerConnection), ...(pinned ? [x(q.pinnedP99)] : [])]),
+        out.ratios.map((q) => [q.scenario, q.peer, withSpread(q.maxDeliveries, q.maxDeliveriesSpread), withSpread(q.p99, q.p99Spread), x(q.rssPerConnection), ...(pinned ? [x(q.pinnedP99)] : [])]),
       ),
     );
   }

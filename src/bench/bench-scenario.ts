@@ -71,6 +71,8 @@ export interface RateMeasurement {
 export interface SystemResult {
   system: string;
   scenario: string;
+  /** Which repetition (1-based) of `--repeat` this result is from: ratios pair systems within one run. */
+  run?: number;
   status: 'ok' | 'skipped' | 'failed';
   note?: string;
   connections?: { wanted: number; ready: number; failed: number; errors: Record<string, number> };

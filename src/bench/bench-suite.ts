@@ -38,7 +38,7 @@ export async function runBench(plan: BenchPlan, options: { systems: readonly str
         for (const spec of [...ALL_SYSTEMS, ODIN_CLUSTER, ODIN_CLUSTER_REUSE_PORT].filter((s) => own.includes(s.name) && options.systems.includes(s.name))) {
           const result = await runScenario(spec, scenario, plan.timing, { ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}), pin: options.pin ?? 'auto', log: options.log });
           if (result.status !== 'ok') options.log(`  ${spec.name}: ${result.status}: ${result.note ?? ''}`);
-          results.push(result);
+          results.push({ ...result, run });
         }
       }
       if (plan.resume && options.systems.includes('odin')) {
@@ -66,7 +66,7 @@ export async function runBench(plan: BenchPlan, options: { systems: readonly str
     timing: plan.timing,
     scenarios: plan.scenarios,
     rows,
-    ratios: odinRatios(rows),
+    ratios: odinRatios(rows, 'odin', results),
     compression: compressionRatios(rows),
     ...(plan.resume && resumeRuns.length
       ? { resume: { ...plan.resume, runs: resumeRuns, p50Median: median(resumeRuns.map((r) => r.p50)), p99Median: median(resumeRuns.map((r) => r.p99)) } }

@@ -87,6 +87,10 @@ export interface Ratio {
   rssPerConnection?: number;
   /** The peer's p99 divided by Odin's at the fixed rate with server and generator pinned apart. */
   pinnedP99?: number;
+  /** Lowest and highest max-deliveries ratio over the repetitions, each taken within one run (Odin and the peer measured minutes apart). */
+  maxDeliveriesSpread?: [number, number];
+  /** The same for the fixed-rate p99 ratio. */
+  p99Spread?: [number, number];
 }
 
 export function median(values: readonly number[]): number | undefined {
@@ -189,7 +193,16 @@ function worstRealistic(runs: readonly SystemResult[]): RealisticResult | undefi
 
 const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : undefined);
 
-export function odinRatios(rows: readonly SummaryRow[], odinName = 'odin'): Ratio[] {
+/** Lowest and highest of `pick(odin run k, peer run k)` over the runs both completed; undefined with fewer than two. */
+function perRunSpread(results: readonly SystemResult[], scenario: string, odinName: string, peer: string, pick: (odin: SystemResult, peer: SystemResult) => number | undefined): [number, number] | undefined {
+  const byRun = (system: string): Map<number, SystemResult> => new Map(results.filter((r) => r.scenario === scenario && r.system === system && r.status === 'ok' && r.run !== undefined).map((r) => [r.run!, r]));
+  const odinRuns = byRun(odinName);
+  const peerRuns = byRun(peer);
+  const values = defined([...odinRuns].map(([run, o]) => (peerRuns.has(run) ? pick(o, peerRuns.get(run)!) : undefined)));
+  return values.length >= 2 ? [Math.min(...values), Math.max(...values)] : undefined;
+}
+
+export function odinRatios(rows: readonly SummaryRow[], odinName = 'odin', results: readonly SystemResult[] = []): Ratio[] {
   const out: Ratio[] = [];
   for (const odin of rows.filter((r) => r.system === odinName && r.status === 'ok')) {
     // ws-deflate is Odin compressed's peer: see compressionRatios.
@@ -201,6 +214,10 @@ export function odinRatios(rows: readonly SummaryRow[], odinName = 'odin'): Rati
         p99: ratio(peer.p99, odin.p99),
         rssPerConnection: ratio(peer.rssPerConnectionKiB, odin.rssPerConnectionKiB),
         ...(odin.pinnedP99 !== undefined && peer.pinnedP99 !== undefined ? { pinnedP99: ratio(peer.pinnedP99, odin.pinnedP99) } : {}),
+        ...withoutUndefined({
+          maxDeliveriesSpread: perRunSpread(results, odin.scenario, odinName, peer.system, (o, p) => ratio(o.max?.deliveriesPerSec, p.max?.deliveriesPerSec)),
+          p99Spread: perRunSpread(results, odin.scenario, odinName, peer.system, (o, p) => ratio(p.fixed?.latencyMs.p99, o.fixed?.latencyMs.p99)),
+        }),
       });
     }
   }

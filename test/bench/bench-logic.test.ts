@@ -114,6 +114,25 @@ describe('medians and ratios', () => {
     assert.match(table, /2\.00x/);
     assert.match(table, /50\.00x/);
   });
+
+  it('each ratio carries its spread: the lowest and highest ratio taken within one run, pairing Odin and the peer of the same repetition', () => {
+    const results = [
+      { ...result('odin', 1000, 2), run: 1 },
+      { ...result('nats-ws', 500, 6), run: 1 },
+      { ...result('odin', 1200, 2), run: 2 },
+      { ...result('nats-ws', 200, 4), run: 2 },
+      { ...result('odin', 900, 3), run: 3 },
+      { ...result('nats-ws', 900, 3), run: 3 },
+    ];
+    const rows = summarizeResults(results);
+    const [natsWs] = odinRatios(rows, 'odin', results);
+    assert.equal(natsWs!.maxDeliveries, 2, 'ratio of the medians: 1000 / 500');
+    assert.deepEqual(natsWs!.maxDeliveriesSpread, [1, 6], 'per run: 2, 6 and 1');
+    assert.deepEqual(natsWs!.p99Spread, [1, 3], 'per run: 3, 2 and 1');
+    assert.equal(odinRatios(summarizeResults(results.slice(0, 2)), 'odin', results.slice(0, 2))[0]!.maxDeliveriesSpread, undefined, 'one run: no spread');
+    const table = benchTable({ tool: 'odin bench', mode: 'tiny', startedAt: '', durationSec: 1, machine: { cpus: 2, cpuModel: 'x', node: 'v20', platform: 'linux' }, timing: { primeMs: 0, warmupMs: 0, measureMs: 0, workers: 1, sampleEvery: 1 }, scenarios: [], rows, ratios: [natsWs!], compression: [], results } satisfies BenchOutput);
+    assert.match(table, /2\.00x \[1\.00-6\.00\]/);
+  });
 });
 
 describe('systems that cannot start', () => {
