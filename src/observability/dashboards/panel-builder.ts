@@ -1,8 +1,21 @@
-// A small builder for Grafana dashboards (the classic JSON model, which
-// Grafana 12 still loads and migrates). Dashboards are written as code here
-// and rendered to deploy/grafana/dashboards/*.json by write-dashboards.ts; a
-// test checks that the committed JSON is exactly what this code renders and
-// evaluates every query against a real Prometheus.
+// Renders Grafana dashboards (the classic JSON model, which Grafana 12 still
+// loads and migrates) typed by Grafana's own schema: the types and option
+// defaults of @grafana/grafana-foundation-sdk, generated from the schemas
+// Grafana validates with. A field Grafana does not know, a missing required
+// option or a value outside an enum fails the build (tsc), not a dashboard
+// load. Dashboards are written as code here and rendered to
+// deploy/grafana/dashboards/*.json by write-dashboards.ts; a test checks that
+// the committed JSON is exactly what this code renders and evaluates every
+// query against a real Prometheus. A development-time module: nothing the
+// gateway runs imports it.
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as gauge from '@grafana/grafana-foundation-sdk/gauge';
+import * as logs from '@grafana/grafana-foundation-sdk/logs';
+import type * as loki from '@grafana/grafana-foundation-sdk/loki';
+import type * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 
 /** Datasource uids fixed by deploy/grafana/provisioning/datasources/datasources.yml. */
 export const PROMETHEUS_UID = 'odin-prometheus';
@@ -78,72 +91,87 @@ export interface DashboardSpec {
   rows: RowSpec[];
 }
 
-// Grafana's JSON is loosely typed; the builder's output is plain data.
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A query as Grafana stores it in a panel: Prometheus's or Loki's dataquery. */
+type Target = prometheus.Dataquery | loki.dataquery;
+/** The SDK's marker of a dataquery variant: a method, so JSON.stringify leaves it out. */
+const DATAQUERY = { _implementsDataqueryVariant(): void {} };
 
 const REF_IDS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-function fieldConfig(p: PanelSpec): Json {
-  const steps: Json[] = [{ color: 'green', value: null }];
+function fieldConfig(p: PanelSpec): dashboard.FieldConfigSource {
+  const steps: dashboard.Threshold[] = [{ color: 'green', value: null }];
   for (const [value, color] of p.thresholds ?? []) steps.push({ color, value });
-  const defaults: { [key: string]: Json } = {
+  const defaults: dashboard.FieldConfig = {
     unit: p.unit ?? 'short',
-    thresholds: { mode: 'absolute', steps },
+    thresholds: { mode: dashboard.ThresholdsMode.Absolute, steps },
   };
   if (p.min !== undefined) defaults.min = p.min;
   if (p.max !== undefined) defaults.max = p.max;
   if (p.mappings) {
-    const options: { [key: string]: Json } = {};
+    const options: Record<string, dashboard.ValueMappingResult> = {};
     p.mappings.forEach((m, index) => (options[m.value] = { text: m.text, color: m.color, index }));
-    defaults.mappings = [{ type: 'value', options }];
+    defaults.mappings = [{ type: dashboard.MappingType.ValueToText, options }];
   }
   if (p.kind === 'timeseries') {
-    defaults.custom = {
-      drawStyle: 'line',
+    const custom: timeseries.FieldConfig = {
+      drawStyle: common.GraphDrawStyle.Line,
       lineWidth: 1,
       fillOpacity: p.stack ? 30 : 10,
-      showPoints: 'never',
+      showPoints: common.VisibilityMode.Never,
       spanNulls: true,
-      stacking: { mode: p.stack ? 'normal' : 'none', group: 'A' },
+      stacking: { mode: p.stack ? common.StackingMode.Normal : common.StackingMode.None, group: 'A' },
     };
+    defaults.custom = custom;
   }
   return { defaults, overrides: [] };
 }
 
-function panelOptions(p: PanelSpec): Json {
+const lastValue = (): common.ReduceDataOptions => ({ calcs: ['lastNotNull'], fields: '', values: false });
+
+function panelOptions(p: PanelSpec): timeseries.Options | gauge.Options | stat.Options | logs.Options {
   switch (p.kind) {
     case 'timeseries':
       return {
-        legend: { displayMode: 'table', placement: 'bottom', showLegend: true, calcs: ['lastNotNull', 'max'] },
-        tooltip: { mode: 'multi', sort: 'desc' },
-      };
+        legend: { displayMode: common.LegendDisplayMode.Table, placement: common.LegendPlacement.Bottom, showLegend: true, calcs: ['lastNotNull', 'max'] },
+        tooltip: { mode: common.TooltipDisplayMode.Multi, sort: common.SortOrder.Descending },
+      } satisfies timeseries.Options;
     case 'gauge':
-      return { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, showThresholdLabels: false, showThresholdMarkers: true };
+      return { ...gauge.defaultOptions(), reduceOptions: lastValue(), showThresholdLabels: false, showThresholdMarkers: true } satisfies gauge.Options;
     case 'stat':
-      return { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'background', graphMode: 'none', textMode: 'value_and_name' };
+      return {
+        ...stat.defaultOptions(),
+        reduceOptions: lastValue(),
+        colorMode: common.BigValueColorMode.Background,
+        graphMode: common.BigValueGraphMode.None,
+        textMode: common.BigValueTextMode.ValueAndName,
+      } satisfies stat.Options;
     case 'logs':
-      return { showTime: true, wrapLogMessage: true, sortOrder: 'Descending', enableLogDetails: true, prettifyLogMessage: false, dedupStrategy: 'none' };
+      return {
+        ...logs.defaultOptions(),
+        showTime: true,
+        wrapLogMessage: true,
+        sortOrder: common.LogsSortOrder.Descending,
+        enableLogDetails: true,
+        prettifyLogMessage: false,
+        dedupStrategy: common.LogsDedupStrategy.None,
+      } satisfies logs.Options;
   }
 }
 
-function target(q: Query, index: number, ds: Datasource, kind: PanelSpec['kind']): Json {
-  const t: { [key: string]: Json } = { datasource: { ...ds }, refId: REF_IDS[index]!, expr: q.expr };
-  if (q.legend !== undefined) t.legendFormat = q.legend;
-  if (ds.type === 'prometheus') {
-    t.range = true;
-    t.instant = false;
-  } else if (kind === 'logs') {
-    t.queryType = 'range';
-  }
-  return t;
+function target(q: Query, index: number, ds: Datasource, kind: PanelSpec['kind']): Target {
+  const base = { datasource: { ...ds }, refId: REF_IDS[index]!, expr: q.expr, ...(q.legend !== undefined ? { legendFormat: q.legend } : {}) };
+  if (ds.type === 'prometheus') return { ...base, range: true, instant: false, ...DATAQUERY } satisfies prometheus.Dataquery;
+  const logsQuery: loki.dataquery = { ...base, ...DATAQUERY };
+  if (kind === 'logs') logsQuery.queryType = 'range' satisfies `${loki.LokiQueryType}`;
+  return logsQuery;
 }
 
 /**
  * Renders a dashboard. Panels flow left to right in rows of 24 columns; ids and
  * grid positions are derived from the order, so the output is deterministic.
  */
-export function renderDashboard(spec: DashboardSpec): Json {
-  const panels: Json[] = [];
+export function renderDashboard(spec: DashboardSpec): dashboard.Dashboard {
+  const panels: Array<dashboard.Panel | dashboard.RowPanel> = [];
   let id = 1;
   let y = 0;
   for (const row of spec.rows) {
@@ -175,20 +203,20 @@ export function renderDashboard(spec: DashboardSpec): Json {
     }
     y += rowHeight;
   }
-  const variables: Json[] = spec.variables.map((v) => ({
+  const variables: dashboard.VariableModel[] = spec.variables.map((v) => ({
     name: v.name,
     label: v.label,
-    type: 'query',
+    type: dashboard.VariableType.Query,
     datasource: { ...spec.datasource },
     query: { query: v.query, refId: `${v.name}-query` },
     definition: v.query,
-    refresh: 2,
+    refresh: dashboard.VariableRefresh.OnTimeRangeChanged,
     includeAll: true,
     multi: true,
     allValue: '.*',
     current: { selected: true, text: ['All'], value: ['$__all'] },
-    sort: 1,
-    hide: 0,
+    sort: dashboard.VariableSort.AlphabeticalAsc,
+    hide: dashboard.VariableHide.DontHide,
   }));
   return {
     uid: spec.uid,
@@ -196,7 +224,7 @@ export function renderDashboard(spec: DashboardSpec): Json {
     description: spec.description,
     tags: spec.tags,
     editable: true,
-    graphTooltip: 1,
+    graphTooltip: dashboard.DashboardCursorSync.Crosshair,
     schemaVersion: 39,
     version: 1,
     timezone: 'browser',
