@@ -53,12 +53,15 @@ export class LatencyRecorder {
     const h = this.histogram;
     if (h.totalCount === 0) return { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
     const ms = (us: number): number => Math.round(us) / 1000;
+    // HDR answers a percentile with the top of its bucket, which can lie above the largest value
+    // recorded (a p99 printed above the max): every percentile is capped at the max, from the same histogram.
+    const at = (p: number): number => ms(Math.min(h.getValueAtPercentile(p), h.maxValue));
     return {
       count: h.totalCount,
-      p50: ms(h.getValueAtPercentile(50)),
-      p90: ms(h.getValueAtPercentile(90)),
-      p99: ms(h.getValueAtPercentile(99)),
-      p999: ms(h.getValueAtPercentile(99.9)),
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      p999: at(99.9),
       max: ms(h.maxValue),
       mean: ms(h.mean),
     };

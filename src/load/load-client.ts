@@ -42,7 +42,7 @@ function onOpen(this: WebSocket): void {
   (this as LoadSocket).client.handleOpen(this as LoadSocket);
 }
 function onMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
-  if (!isBinary) (this as LoadSocket).client.handleFrame(data as Buffer);
+  if (!isBinary) (this as LoadSocket).client.handleFrame(this as LoadSocket, data as Buffer);
 }
 function onClose(this: WebSocket, code: number): void {
   (this as LoadSocket).client.handleClose(this as LoadSocket, code);
@@ -188,7 +188,11 @@ export class LoadClient {
   }
 
   /** @internal */
-  handleFrame(data: Buffer): void {
+  handleFrame(ws: LoadSocket, data: Buffer): void {
+    // A socket this client has replaced (a session ended with a graceful close while the next one
+    // opened) may still deliver what it had received: counting it would move the positions after the
+    // new subscribe was sent, and the new session's replay would then repeat it as duplicates.
+    if (ws !== this.ws) return;
     const stats = this.stats;
     stats.frames++;
     stats.bytes += data.length;

@@ -75,7 +75,7 @@ test('a wrong checksum is counted as a book mismatch, fails the run, and the cli
     // A frame as a broken gateway would send it: the level applies, the checksum does not match.
     const seq = client.detector.position('book.BTC')!;
     const forged = { type: 'message', channel: 'book.BTC', seq: seq.seq + 1, prev: seq.seq, epoch: seq.epoch, ts: Date.now(), data: { kind: 'update', bids: [['99', '1.0']], asks: [], checksum: 12345 } };
-    client.handleFrame(Buffer.from(JSON.stringify(forged)));
+    client.handleFrame(client.ws!, Buffer.from(JSON.stringify(forged)));
     assert.equal(stats.bookMismatches, 1);
     // The resubscribe brings a fresh snapshot, which verifies.
     await until(() => stats.bookVerified === 2, 'a fresh snapshot after the resubscribe');

@@ -43,6 +43,19 @@ describe('latency accounting', () => {
     assert.ok(p.p50 <= 0.001);
   });
 
+  it('never reports a percentile above the max (HDR answers with the top of a bucket, above the value recorded)', () => {
+    const r = new LatencyRecorder();
+    for (let i = 0; i < 100; i++) r.recordMs(123.457);
+    const p = r.percentiles();
+    assert.equal(p.max, 123.457);
+    for (const key of ['p50', 'p90', 'p99', 'p999'] as const) assert.ok(p[key] <= p.max, `${key} ${p[key]} <= max ${p.max}`);
+    assert.equal(p.p99, 123.457);
+    const spread = new LatencyRecorder();
+    for (let i = 1; i <= 997; i++) spread.recordMs(i * 7.77);
+    const q = spread.percentiles();
+    assert.ok(q.p50 <= q.p90 && q.p90 <= q.p99 && q.p99 <= q.p999 && q.p999 <= q.max, JSON.stringify(q));
+  });
+
   it('is all zeros when empty, and windows add into totals', () => {
     assert.deepEqual(new LatencyRecorder().percentiles(), { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 });
     const total = new LatencyRecorder();
