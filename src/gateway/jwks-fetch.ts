@@ -15,8 +15,9 @@ export class JwksUnavailable extends JOSEError {
   override name = 'JwksUnavailable';
 }
 
-/** Results of a fetch attempt, the `result` label of ws_jwks_fetches_total. */
-export type JwksFetchResult = 'ok' | 'http_error' | 'too_large' | 'invalid' | 'unreachable' | 'backoff';
+/** Results of a fetch attempt, the `result` label of ws_jwks_fetches_total (each series exists from the start, at 0). */
+export const JWKS_FETCH_RESULTS = ['ok', 'http_error', 'too_large', 'invalid', 'unreachable', 'backoff'] as const;
+export type JwksFetchResult = (typeof JWKS_FETCH_RESULTS)[number];
 
 export interface JwksFetchSettings {
   maxBytes: number;

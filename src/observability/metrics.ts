@@ -2,13 +2,14 @@
 // gateway are kept (ws_*) so its dashboards keep working; docs/operations.md
 // explains each one.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { JWKS_FETCH_RESULTS } from '../gateway/jwks-fetch.js';
 
 /** Latency buckets from 100 µs to 5 s: deliveries on loopback take well under a millisecond. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export function createGatewayMetrics(registry: Registry) {
   const r = [registry];
-  return {
+  const metrics = {
     connectionsTotal: new Counter({ name: 'ws_connections_total', help: 'WebSocket connections accepted', registers: r }),
     connectionsFailed: new Counter({ name: 'ws_connections_failed_total', help: 'upgrades refused and sockets closed before becoming WebSocket connections, by reason', labelNames: ['reason'] as const, registers: r }),
     disconnections: new Counter({ name: 'ws_disconnections_total', help: 'connections closed, by close code name', labelNames: ['code'] as const, registers: r }),
@@ -68,6 +69,9 @@ export function createGatewayMetrics(registry: Registry) {
     slowClientsConflated: new Counter({ name: 'ws_slow_subscriptions_conflated_total', help: 'live subscriptions switched to conflation because their connection was over MAX_QUEUE_BYTES (--slow-client conflate)', registers: r }),
     resumeDuration: new Histogram({ name: 'ws_resume_duration_seconds', help: 'time from a subscribe with a position to its last replayed message', buckets: LATENCY_BUCKETS, registers: r }),
   };
+  // Every result's series exists from the start, at 0: a rate over it is 0, not "no data", on a gateway that never fetched.
+  for (const result of JWKS_FETCH_RESULTS) metrics.jwksFetches.inc({ result }, 0);
+  return metrics;
 }
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 

@@ -90,7 +90,8 @@ export class TestClient {
   async subscribe(entries: unknown[], id: number | string = Math.floor(Math.random() * 1e9)): Promise<Extract<ServerMessage, { type: 'subscribed' }>[]> {
     this.send({ type: 'subscribe', id, channels: entries });
     const done = () => this.messages.filter((m) => (m.type === 'subscribed' || m.type === 'error') && 'id' in m && m.id === id);
-    await this.waitFor(() => done().length >= entries.length, 10_000, `subscribe ${id}`);
+    // A bound for a stuck server, not a speed check: a wide resume on a machine twice as busy answers late, not never.
+    await this.waitFor(() => done().length >= entries.length, 30_000, `subscribe ${id}`);
     return done().filter((m) => m.type === 'subscribed') as Extract<ServerMessage, { type: 'subscribed' }>[];
   }
 

@@ -102,7 +102,7 @@ test('accept failing with EMFILE pauses accepting for a moment, is counted, and 
   try {
     // What Node's net.Server emits when accept() fails for want of descriptors (libuv could not shed the connection).
     // Provoking it for real needs the process's own reserve of descriptors used up, which the budget prevents.
-    const server = (h.gateway as unknown as { server: Server }).server;
+    const server = (h.gateway as unknown as { parts: { server: Server } }).parts.server;
     server.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', errno: -24, syscall: 'accept' }));
     const shed = await rawSocket(h.port);
     await allClosed([shed], 5000, 'socket arriving while accepting is paused');
