@@ -135,6 +135,8 @@ export class SseSocket implements WebSocketLike {
       if (done || this.finished) return;
       buffer += decoder.decode(value, { stream: true });
       for (let nl = buffer.search(/\r\n|\r|\n/); nl >= 0; nl = buffer.search(/\r\n|\r|\n/)) {
+        // A CR at the very end may be the first half of a CRLF: wait for more.
+        if (buffer[nl] === '\r' && nl === buffer.length - 1) break;
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + (buffer.startsWith('\r\n', nl) ? 2 : 1));
         if (line === '') {
