@@ -161,3 +161,43 @@ test('SSE on shutdown: a close event with 1001, then the stream ends (EventSourc
   await client.waitFor(() => client.ended, 10_000, 'the stream ends');
   assert.deepEqual(client.json<{ code: number; reason: string }>('close'), [{ code: 1001, reason: 'SERVER_SHUTDOWN' }]);
 });
+
+test('SSE as docs/sse.md writes it: retry: 1 to 3 s, the cursor is every entry\'s seq in base 36 @ epoch, and a resume past the history answers recovered:false with the latest message of each channel', { timeout: 30_000 }, async () => {
+  const h = await startTestGateway({ historySize: 10 });
+  const broker = h.broker as MemoryBroker;
+  const seqs = published(broker);
+  try {
+    const client = new SseClient(`${h.httpUrl}/sse?channels=${CHANNELS.join(',')}`);
+    await client.connect();
+    await client.waitFor(() => client.ofEvent('subscribed').length === 2, 10_000, 'subscribed twice');
+    assert.ok(client.retryMs !== undefined && client.retryMs >= 1000 && client.retryMs <= 3000, `retry: ${client.retryMs}`);
+    const positions = client.json<{ position: { seq: number } }>('subscribed').map((s) => s.position.seq);
+    publish(broker, 20);
+    await client.waitFor(() => client.data.length === 40, 10_000, '40 messages');
+    const epoch = broker.epoch();
+    const messageEvents = client.ofEvent('message');
+    for (const [i, event] of messageEvents.entries()) {
+      const m = client.data[i]!;
+      positions[CHANNELS.indexOf(m.channel)] = m.seq;
+      assert.equal(event.id, `${positions.map((seq) => seq.toString(36)).join('-')}@${epoch}`, `the cursor after message ${i}`);
+    }
+    client.drop();
+    publish(broker, 30); // more than the 10 kept per channel: history is gone
+    await client.connect();
+    await client.waitFor(() => client.ofEvent('subscribed').length === 4, 10_000, 'resubscribed');
+    assert.deepEqual(client.json<{ recovered: boolean }>('replaying').map((r) => r.recovered), [false, false]);
+    const after = client.data.slice(40);
+    assert.deepEqual(after.map((m) => m.channel).sort(), [...CHANNELS].sort(), 'one message per channel');
+    for (const m of after) assert.equal(m.seq, seqs.get(m.channel)!.at(-1), `${m.channel}: the latest message`);
+    assert.deepEqual(client.json<{ recovered: boolean }>('subscribed').slice(2).map((s) => s.recovered), [false, false]);
+    // A cursor of another epoch: recovered:false too.
+    client.drop();
+    client.lastEventId = `1-1@another${epoch}`.slice(0, 64);
+    await client.connect();
+    await client.waitFor(() => client.ofEvent('subscribed').length === 6, 10_000, 'resubscribed with a foreign epoch');
+    assert.deepEqual(client.json<{ recovered: boolean }>('replaying').slice(2).map((r) => r.recovered), [false, false]);
+    client.drop();
+  } finally {
+    await h.stop();
+  }
+});
