@@ -1,7 +1,6 @@
-// Tiny real runs of `odin bench` (20 clients, about 2 s per system; 500
-// connections for scale): deliveries are counted for every system, nothing
-// is lost, compressed bytes per delivery are fewer, every connection gets
-// every broadcast (bench-scale-limit.test.ts: the open-file limit).
+// Tiny real runs of `odin bench` (20 clients, about 2 s per system):
+// deliveries are counted for every system, nothing is lost, compressed bytes
+// per delivery are fewer (bench-run-scale.test.ts: the scale course).
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { it } from 'node:test';
@@ -27,8 +26,8 @@ it('odin bench --tiny counts deliveries for every system without gaps', { timeou
   assert.match(err, /Odin bench \(tiny\)/);
 });
 
-it('odin bench --tiny: compression, pinned latency and scale run, with 0 gaps, fewer bytes compressed and every broadcast everywhere', { timeout: 300_000 }, async () => {
-  const { result } = await bench(['--tiny', '--scenarios', 'tiny-compression,tiny-pinned,tiny-scale']);
+it('odin bench --tiny: compression and pinned latency, with 0 gaps and fewer bytes compressed', { timeout: 200_000 }, async () => {
+  const { result } = await bench(['--tiny', '--scenarios', 'tiny-compression,tiny-pinned']);
   const row = (scenario: string, system: string): BenchOutput['rows'][number] => {
     const r = result.rows.find((x) => x.scenario === scenario && x.system === system);
     assert.ok(r, `${system} ran ${scenario}`);
@@ -63,23 +62,4 @@ it('odin bench --tiny: compression, pinned latency and scale run, with 0 gaps, f
     const pinned = result.results.find((r) => r.scenario === 'tiny-pinned' && r.system === 'odin')!.pinned!;
     assert.notEqual(pinned.serverCores, pinned.generatorCores);
   }
-
-  // Scale: 500 connections subscribed, each broadcast reached every one of them.
-  const scale = row('tiny-scale', 'odin-cluster');
-  assert.equal(scale.scale!.subscribed, 500);
-  assert.equal(scale.scale!.complete, 500, 'every connection got every broadcast message');
-  assert.ok((scale.scale!.broadcastDeliveriesPerSec ?? 0) > 0);
-  assert.ok((scale.rssPerConnectionKiB ?? 0) > 0);
-  const run = result.results.find((r) => r.scenario === 'tiny-scale')!;
-  assert.equal(run.scale!.broadcasts, 3);
-  assert.equal(run.scale!.gaps, 0);
-  assert.equal(result.rows.filter((r) => r.scenario === 'tiny-scale').length, 1, 'scale is one Odin gateway');
-  assert.equal(scale.scale!.serverProcesses, 2, 'a gateway of two worker processes (the fewest --workers cluster)');
-  // The realistic phase: every delivery the watch lists call for arrived, in order, nobody closed.
-  const realistic = run.scale!.realistic!;
-  assert.ok(realistic.published > 0 && realistic.expected >= realistic.published, `published ${realistic.published}, expected ${realistic.expected}`);
-  assert.equal(realistic.received, realistic.expected, 'every delivery of the realistic phase arrived');
-  assert.ok(realistic.channelsPerClient >= 1 && realistic.channelsPerClient <= 10);
-  assert.equal(realistic.gaps, 0);
-  assert.equal(realistic.closes, 0);
 });
