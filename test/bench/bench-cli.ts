@@ -19,3 +19,12 @@ export async function bench(args: string[], shell?: string): Promise<{ result: B
   return { result: JSON.parse(out) as BenchOutput, err };
 }
 
+
+/** The summary row of `system` in `scenario`, which must have run, be ok and have lost nothing. */
+export function okRow(result: BenchOutput, scenario: string, system: string): BenchOutput['rows'][number] {
+  const r = result.rows.find((x) => x.scenario === scenario && x.system === system);
+  assert.ok(r, `${system} ran ${scenario}`);
+  assert.equal(r.status, 'ok', `${system} ${scenario}: ${r.note ?? ''}`);
+  assert.equal(r.gaps, 0, `${system} ${scenario}: lost messages`);
+  return r;
+}

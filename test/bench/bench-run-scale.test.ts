@@ -4,18 +4,12 @@
 // the watch lists call for (bench-scale-limit.test.ts: the open-file limit).
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { bench } from './bench-cli.js';
+import { bench, okRow } from './bench-cli.js';
 import type { BenchOutput } from '../../src/bench/bench-suite.js';
 
 it('odin bench --tiny scale: every broadcast everywhere, then every delivery of the realistic phase, with 0 gaps', { timeout: 200_000 }, async () => {
   const { result } = await bench(['--tiny', '--scenarios', 'tiny-scale']);
-  const row = (scenario: string, system: string): BenchOutput['rows'][number] => {
-    const r = result.rows.find((x) => x.scenario === scenario && x.system === system);
-    assert.ok(r, `${system} ran ${scenario}`);
-    assert.equal(r.status, 'ok', `${system} ${scenario}: ${r.note ?? ''}`);
-    assert.equal(r.gaps, 0, `${system} ${scenario}: lost messages`);
-    return r;
-  };
+  const row = (scenario: string, system: string): BenchOutput['rows'][number] => okRow(result, scenario, system);
 
   // Scale: 500 connections subscribed, each broadcast reached every one of them.
   const scale = row('tiny-scale', 'odin-cluster');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { it } from 'node:test';
-import { bench } from './bench-cli.js';
+import { bench, okRow } from './bench-cli.js';
 import type { BenchOutput } from '../../src/bench/bench-suite.js';
 import { pinningUnavailable } from '../../src/bench/os-limits.js';
 
@@ -28,13 +28,7 @@ it('odin bench --tiny counts deliveries for every system without gaps', { timeou
 
 it('odin bench --tiny: compression and pinned latency, with 0 gaps and fewer bytes compressed', { timeout: 200_000 }, async () => {
   const { result } = await bench(['--tiny', '--scenarios', 'tiny-compression,tiny-pinned']);
-  const row = (scenario: string, system: string): BenchOutput['rows'][number] => {
-    const r = result.rows.find((x) => x.scenario === scenario && x.system === system);
-    assert.ok(r, `${system} ran ${scenario}`);
-    assert.equal(r.status, 'ok', `${system} ${scenario}: ${r.note ?? ''}`);
-    assert.equal(r.gaps, 0, `${system} ${scenario}: lost messages`);
-    return r;
-  };
+  const row = (scenario: string, system: string): BenchOutput['rows'][number] => okRow(result, scenario, system);
 
   // Compression: the same run, Odin plain and compressed, and ws compressing per connection.
   for (const system of ['odin', 'odin-deflate', 'ws-deflate']) row('tiny-compression', system);

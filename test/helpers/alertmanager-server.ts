@@ -2,16 +2,14 @@
 // ALERTMANAGER_BIN) on a free loopback port with a temporary config and
 // storage folder, clustering off (no gossip port), stopped by its own PID.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findProgram, stopAndRemove } from './system-program.js';
 import { freePort } from './prometheus-server.js';
 
 export function alertmanagerBinary(): string {
-  const candidates = [process.env.ALERTMANAGER_BIN, '/usr/bin/prometheus-alertmanager', '/usr/local/bin/alertmanager'].filter((p): p is string => !!p);
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error("alertmanager not found: run `bash .ci/install-system-deps.sh` (installs Debian's prometheus-alertmanager) or set ALERTMANAGER_BIN");
-  return found;
+  return findProgram('ALERTMANAGER_BIN', ['/usr/bin/prometheus-alertmanager', '/usr/local/bin/alertmanager'], "alertmanager not found: run `bash .ci/install-system-deps.sh` (installs Debian's prometheus-alertmanager)");
 }
 
 export interface AlertmanagerServer {
@@ -37,15 +35,7 @@ export async function startAlertmanager(config: string): Promise<AlertmanagerSer
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = (): Promise<void> => stopAndRemove(child, exited, dir);
   // A cap on a readiness wait, not a time bound.
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -3,15 +3,13 @@
 // temporary prefix, so it needs no root-only path and leaves nothing behind.
 // Stopped by its own PID. Also makes a self-signed certificate with openssl.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findProgram, stopAndRemove } from './system-program.js';
 
 export function nginxBinary(): string {
-  const candidates = [process.env.NGINX_BIN, '/usr/sbin/nginx', '/usr/bin/nginx'].filter((p): p is string => !!p);
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error("nginx not found: run `bash .ci/install-system-deps.sh` (installs Debian's nginx) or set NGINX_BIN");
-  return found;
+  return findProgram('NGINX_BIN', ['/usr/sbin/nginx', '/usr/bin/nginx'], "nginx not found: run `bash .ci/install-system-deps.sh` (installs Debian's nginx)");
 }
 
 export interface Certificate {
@@ -91,15 +89,7 @@ export async function startNginx(site: string): Promise<NginxServer> {
       reject(new Error(`nginx exited (${code}): ${log}`));
     });
   });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = (): Promise<void> => stopAndRemove(child, exited, dir);
   try {
     await started;
   } catch (err) {

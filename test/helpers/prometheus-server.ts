@@ -2,23 +2,18 @@
 // PROMETHEUS_BIN) on a free loopback port with a temporary config and storage
 // directory, queries it through its HTTP API, and stops it by its own PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findProgram, stopAndRemove } from './system-program.js';
 
 export function prometheusBinary(): string {
-  const candidates = [process.env.PROMETHEUS_BIN, '/usr/local/bin/prometheus', '/usr/bin/prometheus'].filter((p): p is string => !!p);
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error('prometheus not found: run `bash .ci/install-system-deps.sh` (installs Debian\'s prometheus and promtool) or set PROMETHEUS_BIN');
-  return found;
+  return findProgram('PROMETHEUS_BIN', ['/usr/local/bin/prometheus', '/usr/bin/prometheus'], "prometheus not found: run `bash .ci/install-system-deps.sh` (installs Debian's prometheus and promtool)");
 }
 
 export function promtoolBinary(): string {
-  const candidates = [process.env.PROMTOOL_BIN, '/usr/local/bin/promtool', '/usr/bin/promtool'].filter((p): p is string => !!p);
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error('promtool not found: run `bash .ci/install-system-deps.sh` or set PROMTOOL_BIN');
-  return found;
+  return findProgram('PROMTOOL_BIN', ['/usr/local/bin/promtool', '/usr/bin/promtool'], 'promtool not found: run `bash .ci/install-system-deps.sh`');
 }
 
 /** Runs promtool synchronously; returns its exit status and combined output. */
@@ -145,14 +140,6 @@ export async function startPrometheus(config: string): Promise<PrometheusServer>
       }
     },
     output: () => log,
-    async stop(): Promise<void> {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopAndRemove(child, exited, dir),
   };
 }
