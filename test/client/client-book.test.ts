@@ -4,36 +4,12 @@
 // too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bookChecksum, crc32, LocalBook, type BookLevel } from '@odin-gateway/client/book';
+import { bookChecksum, crc32, LocalBook } from '@odin-gateway/client/book';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { startTestGateway } from '../helpers/gateway-harness.js';
 import { TestBookPublisher } from '../books/docs-book-client.js';
+import { KRAKEN_ASKS, KRAKEN_BIDS } from '../books/kraken-vector.js';
 import { newClient, waitUntil } from './client-fixtures.js';
-
-const KRAKEN_ASKS: BookLevel[] = [
-  ['45285.2', '0.00100000'],
-  ['45286.4', '1.54571953'],
-  ['45286.6', '1.54571109'],
-  ['45289.6', '1.54560911'],
-  ['45290.2', '0.15890660'],
-  ['45291.8', '1.54553491'],
-  ['45294.7', '0.04454749'],
-  ['45296.1', '0.35380000'],
-  ['45297.5', '0.09945542'],
-  ['45299.5', '0.18772827'],
-];
-const KRAKEN_BIDS: BookLevel[] = [
-  ['45283.5', '0.10000000'],
-  ['45283.4', '1.54582015'],
-  ['45282.1', '0.10000000'],
-  ['45281.0', '0.10000000'],
-  ['45280.3', '1.54592586'],
-  ['45279.0', '0.07990000'],
-  ['45277.6', '0.03310103'],
-  ['45277.5', '0.30000000'],
-  ['45277.3', '1.54602737'],
-  ['45276.6', '0.15445238'],
-];
 
 test("the SDK's checksum reproduces Kraken's vector and its CRC32 is zlib's", () => {
   assert.equal(bookChecksum(KRAKEN_ASKS, KRAKEN_BIDS), 3310070434);
