@@ -26,6 +26,9 @@ test("two gateways over NATS: the docs' client keeps a verified book across rand
     const full = followBook([a.url, b.url], 'book.BTC');
     const top10 = followBook([b.url, a.url], 'book.BTC', 10);
     clients.push(full, top10);
+    // Both clients must be following (their snapshot taken in) before the rounds: on a busy machine a late
+    // subscribe would only see the tail of them (CI once verified 74 on one client for this reason).
+    await waitUntil(() => full.seq === pub.lastSeq && top10.seq === pub.lastSeq, 30_000, 'both clients following the book', () => ({ full: full.seq, top10: top10.seq, last: pub.lastSeq }));
     let last = 0;
     const publishTracked = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++) {

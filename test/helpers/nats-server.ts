@@ -251,8 +251,9 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       const routes = clusterPorts.filter((_, j) => j !== i);
       servers.push(await NatsServer.start({ port: ports[size + i]!, httpPort: ports[2 * size + i]!, serverName: `${name}-n${i + 1}`, cluster: { name, port: clusterPorts[i]!, routes } }));
     }
-    await Promise.all(servers.map((s) => s.waitHealthy(30_000)));
-    await waitMetaCluster(servers, 30_000);
+    // Caps on readiness waits, not time bounds: two clusters forming at once on a busy 2-core machine took over 30 s.
+    await Promise.all(servers.map((s) => s.waitHealthy(90_000)));
+    await waitMetaCluster(servers, 90_000);
   } catch (err) {
     await cleanup();
     throw err;
