@@ -106,7 +106,8 @@ describe('demo page in headless Chromium', () => {
     assert.ok(before.verified > 0 && before.isVerified);
     assert.ok(Number(before.best[0]) < Number(before.best[1]), `best bid ${before.best[0]} below best ask ${before.best[1]}`);
     // The first row shown for bids is the best bid (the ladder is the verified book).
-    assert.equal(await text('#ladder-rows tr.bid td.num'), (await book()).best[0]);
+    // Read together in the page, and waited for: the book moves 10 times a second, so two separate reads can straddle an update.
+    await page.waitForFunction(() => document.querySelector('#ladder-rows tr.bid td.num')?.textContent === (window as unknown as { odinBook: { bestBid: string[] } }).odinBook.bestBid[0], undefined, { timeout: 15_000 });
     await page.click('#drop');
     await page.waitForSelector('#state[data-state="reconnecting"]', { timeout: 5000 });
     await page.waitForSelector('#state[data-state="open"]', { timeout: 30_000 });
