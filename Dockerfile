@@ -16,6 +16,8 @@ COPY tsconfig.json ./
 COPY packages/client/tsconfig.json ./packages/client/
 COPY packages/client/src ./packages/client/src
 COPY src ./src
+# What `npm run build` runs beside tsc: the install check and the bin's executable bit.
+COPY scripts/check-install.mjs scripts/bin-executable.mjs ./scripts/
 RUN npm run build
 
 # ---- runtime ----

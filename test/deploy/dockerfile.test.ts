@@ -131,6 +131,16 @@ describe('Dockerfile', () => {
     assert.ok(!/\b(curl|wget)\b/.test(all.filter((i) => i.op === 'RUN').map((i) => i.args).join(' ')), 'no downloads in RUN');
   });
 
+  it("the build stage has every script npm run build runs, copied before it runs", () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const needed = [...pkg.scripts.build!.matchAll(/\bnode (scripts\/\S+\.mjs)/g)].map((m) => m[1]!);
+    assert.ok(needed.length > 0, 'the build script runs node scripts (the check can fail)');
+    const buildStage = stages[0]!.instructions;
+    const buildAt = buildStage.findIndex((i) => i.op === 'RUN' && /npm run build\b/.test(i.args));
+    const copied = buildStage.slice(0, buildAt).filter((i) => i.op === 'COPY').flatMap((i) => copySources(i.args).sources.map((src) => src.replace(/^\.\//, '').replace(/\/$/, '')));
+    for (const script of needed) assert.ok(copied.some((src) => script === src || script.startsWith(`${src}/`)), `${script} is not copied before npm run build`);
+  });
+
   it('COPY sources exist in the build context and are not excluded by .dockerignore', () => {
     const stageNames = new Set(stages.map((s) => s.name));
     for (const i of all.filter((x) => x.op === 'COPY')) {
