@@ -65,9 +65,9 @@ class Trader {
 }
 
 /** /readyz's table of workers; empty when the request failed (right after a SIGKILL the primary may still hand a connection to the dead worker). */
-async function clusterView(gateway: GatewayProcess): Promise<WorkerStatus[]> {
+async function clusterView(gateway: GatewayProcess, timeoutMs = 2000): Promise<WorkerStatus[]> {
   try {
-    const body = (await (await fetch(`${gateway.httpUrl}/readyz`, { signal: AbortSignal.timeout(2000) })).json()) as { cluster?: WorkerStatus[] };
+    const body = (await (await fetch(`${gateway.httpUrl}/readyz`, { signal: AbortSignal.timeout(timeoutMs) })).json()) as { cluster?: WorkerStatus[] };
     return body.cluster ?? [];
   } catch {
     return [];
@@ -180,13 +180,24 @@ test('a worker killed with SIGKILL: /readyz shows it restarting then up; its cli
     const doomedSlot = (await clusterView(gateway)).find((w) => w.pid === doomed!.pid)?.slot;
     assert.ok(doomedSlot !== undefined, `the doomed worker (pid ${doomed!.pid}) is in the cluster view`);
     const seen = new Set<string>();
+    let upAgain = false;
+    // Sampled every 25 ms, each request on its own: a request the primary hands to the dead worker fails after its
+    // timeout, and waiting for it one request at a time missed the whole restarting window on a quiet machine (CI).
+    const sampler = setInterval(() => {
+      void clusterView(gateway, 500).then((view) => {
+        const slot = view.find((w) => w.slot === doomedSlot);
+        if (!slot) return;
+        seen.add(slot.state);
+        if (slot.state === 'up' && slot.restarts === 1) upAgain = true;
+      });
+    }, 25);
     const producedAtKill = publisher.produced;
-    process.kill(doomed!.pid, 'SIGKILL');
-    await waitUntil(async () => {
-      const slot = (await clusterView(gateway)).find((w) => w.slot === doomedSlot);
-      if (slot) seen.add(slot.state);
-      return slot?.state === 'up' && slot.restarts === 1;
-    }, 90_000, `slot ${doomedSlot} up again`, () => ({ seen: [...seen], exits: gateway.lines.filter((l) => l.event === 'worker_exited' || l.event === 'worker_up') }));
+    try {
+      process.kill(doomed!.pid, 'SIGKILL');
+      await waitUntil(() => upAgain, 90_000, `slot ${doomedSlot} up again`, () => ({ seen: [...seen], exits: gateway.lines.filter((l) => l.event === 'worker_exited' || l.event === 'worker_up') }));
+    } finally {
+      clearInterval(sampler);
+    }
     assert.ok(seen.has('restarting'), `/readyz showed the crashed worker restarting (saw ${[...seen].join(', ')})`);
     assert.ok(gateway.lines.some((l) => l.event === 'worker_exited' && l.pid === doomed!.pid && l.restart === true));
 
