@@ -8,7 +8,7 @@ import { memoryBudget } from '../gateway/memory-budget.js';
 import { MemoryBroker } from './broker-memory.js';
 import { NatsBroker } from './broker-nats.js';
 import { natsAuthOptions } from './nats-auth.js';
-import { StreamConfigMismatchError } from './nats-stream-setup.js';
+import { StreamConfigMismatchError, type DefaultableStreamLimit } from './nats-stream-setup.js';
 import { ConfigError } from '../config/option-parser.js';
 
 /** The settings a broker needs; GatewayConfig and PublisherConfig both carry them. */
@@ -19,6 +19,8 @@ export interface BrokerSettings extends Partial<NatsCredentialSettings> {
   natsStorage: string;
   historySize: number;
   historyMaxAgeSec: number;
+  /** The history limits that were not given (defaults): over NATS an existing stream's value of them is adopted. */
+  historyDefaulted?: readonly DefaultableStreamLimit[];
   /** Memory broker: bytes of history kept at most; 0 or absent = a quarter of the memory budget. */
   historyMaxBytes?: number;
   /** The memory budget in MiB (0 = cgroup limit, else the default), for the default history byte bound. */
@@ -57,6 +59,7 @@ export function buildBroker(settings: BrokerSettings, logger: Logger, role: Brok
         replicas: settings.natsReplicas,
         storage: settings.natsStorage === 'memory' ? 'memory' : 'file',
         owner: settings.streamOwner === true,
+        ...(settings.historyDefaulted !== undefined ? { defaulted: settings.historyDefaulted } : {}),
         logger,
         connectionName: `odin-${role.role} ${settings.instanceId}`,
         consume: role.consume,

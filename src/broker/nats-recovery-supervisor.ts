@@ -20,7 +20,7 @@ import type { Logger } from '../observability/logger.js';
 import { SUBJECT_PREFIX } from '@odin-gateway/client/channels';
 import { LiveGeneration, type GenerationOptions } from './nats-live-generation.js';
 import { nextMessageOn } from './nats-next-message.js';
-import { ensureStream, epochFromCreated, streamDifferences, type StreamSettings } from './nats-stream-setup.js';
+import { ensureStream, epochFromCreated, refusedDifferences, streamDifferences, type StreamSettings } from './nats-stream-setup.js';
 import { withinMs } from './time-bound.js';
 
 export interface ConsumerLag {
@@ -177,7 +177,8 @@ export class NatsRecoverySupervisor {
 
   /** The stream's owner may change its limits while this process runs: said once per change, loudly. */
   private reportDifferences(info: StreamInfo): void {
-    const differences = streamDifferences(info.config, this.options.settings);
+    // Limits this process left to the stream (defaults) follow the stream: only given ones can differ.
+    const differences = refusedDifferences(streamDifferences(info.config, this.options.settings), this.options.settings);
     const key = JSON.stringify(differences);
     if (key === this.reportedDifferences) return;
     this.reportedDifferences = key;

@@ -4,7 +4,11 @@
 // Every other process only verifies: it creates the stream when it is absent
 // (so a first run needs no extra step), but never changes an existing one,
 // and refuses to start when the stream's limits differ from its own settings
-// (one misconfigured process must not shrink everyone's retention).
+// (one misconfigured process must not shrink everyone's retention). A limit
+// the process did not set (flag or variable) is not an expectation: it adopts
+// the stream's value, with a warning naming `odin stream apply`, so a stream
+// created by an older version with smaller defaults does not stop every
+// process after an upgrade.
 // Also derives the epoch (history identity) from the stream's creation time.
 import { JetStreamApiCodes, JetStreamApiError, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
@@ -25,7 +29,35 @@ export interface StreamSettings {
   storage: 'file' | 'memory';
   /** This process owns the stream's configuration: it updates an existing stream to these settings. Others only verify. */
   owner?: boolean;
+  /**
+   * Limits that come from defaults, not from a flag or variable. A process
+   * that is not the owner adopts an existing stream's value of these instead
+   * of refusing to start. Absent = every limit was given.
+   */
+  defaulted?: readonly DefaultableStreamLimit[];
 }
+
+/** The limits whose default a process may leave to the stream. */
+export type DefaultableStreamLimit = 'historySize' | 'historyMaxAgeSec';
+
+/** Which setting each JetStream field comes from, for the ones a process may leave to the stream. */
+const FIELD_LIMIT: Record<string, DefaultableStreamLimit> = {
+  max_msgs_per_subject: 'historySize',
+  max_age: 'historyMaxAgeSec',
+  duplicate_window: 'historyMaxAgeSec',
+};
+
+/** The differences a process that is not the owner refuses: those in limits it was given. The rest it adopts. */
+export function refusedDifferences(differences: readonly StreamDifference[], settings: StreamSettings): StreamDifference[] {
+  const defaulted = new Set(settings.defaulted ?? []);
+  return differences.filter((d) => {
+    const limit = FIELD_LIMIT[d.field];
+    return limit === undefined || !defaulted.has(limit);
+  });
+}
+
+/** The one line that says a defaulted process took the stream's limits, and how to upgrade them. */
+export const ADOPT_HINT = 'this process was given no value for these and uses the stream\'s; to bring the stream to this version\'s defaults, run `odin stream apply --nats URL` (or start one process with --stream-owner)';
 
 export class NatsStreamSetupError extends Error {
   override name = 'NatsStreamSetupError';
@@ -138,8 +170,14 @@ export async function ensureStream(jsm: JetStreamManager, settings: StreamSettin
   }
   const differences = streamDifferences(info.config, settings);
   if (differences.length === 0) return info;
-  if (!settings.owner) throw new StreamConfigMismatchError(settings.name, differences, NOT_OWNER_HINT);
-  return applyTo(jsm, info, settings, differences, logger);
+  if (settings.owner) return applyTo(jsm, info, settings, differences, logger);
+  const refused = refusedDifferences(differences, settings);
+  if (refused.length > 0) throw new StreamConfigMismatchError(settings.name, refused, NOT_OWNER_HINT);
+  logger.warn(
+    { event: 'nats_stream_limits_adopted', stream: settings.name, adopted: differences.map((d) => `${d.field}: ${d.actual} (default ${d.wanted}, ${d.setting})`) },
+    `stream ${settings.name}'s limits differ from this version's defaults: ${ADOPT_HINT}`,
+  );
+  return info;
 }
 
 /** The owner's step: the existing stream takes `settings`' limits. Storage cannot change on a live stream. */

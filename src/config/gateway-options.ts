@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { checkChannel, mayRead, patternsIntersect } from '@odin-gateway/client/channels';
 import { checkNatsCredentials } from './nats-credentials.js';
+import { describeHistoryDefault, historyLimits, type HistoryLimits } from './history-defaults.js';
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
 
 export const gatewayOptionTable = {
@@ -14,12 +15,12 @@ export const gatewayOptionTable = {
   natsReplicas: { kind: 'int', flag: 'nats-replicas', env: 'NATS_REPLICAS', default: 1, min: 1, max: 5, description: 'stream replicas (3 on a 3-node cluster)' },
   natsStorage: { kind: 'string', flag: 'nats-storage', env: 'NATS_STORAGE', default: 'file', choices: ['file', 'memory'], description: 'stream storage' },
   streamOwner: { kind: 'bool', flag: 'stream-owner', env: 'STREAM_OWNER', default: false, description: 'this process owns the NATS stream\'s configuration: it updates the stream to its --history-size, --history-max-age and --nats-replicas; without it a process creates an absent stream but refuses to start when an existing one differs' },
-  historySize: { kind: 'int', flag: 'history-size', env: 'HISTORY_SIZE', default: 1000, min: 1, max: 1_000_000, description: 'messages kept per channel for resume' },
+  historySize: { kind: 'int', flag: 'history-size', env: 'HISTORY_SIZE', default: undefined, min: 1, max: 1_000_000, description: `messages kept per channel for resume (over NATS: the stream's max_msgs_per_subject) ${describeHistoryDefault('historySize')}` },
   maxChannels: { kind: 'int', flag: 'max-channels', env: 'MAX_CHANNELS', default: 10_000, min: 1, description: 'channels whose history and latest value are kept; past it the least recently published is forgotten' },
   natsLagCheckMs: { kind: 'int', flag: 'nats-lag-check-ms', env: 'NATS_LAG_CHECK_MS', default: 2000, min: 50, description: 'how often the stream is polled for the live consumer\'s lag and a re-created stream' },
   natsLagWindowMs: { kind: 'int', flag: 'nats-lag-window-ms', env: 'NATS_LAG_WINDOW_MS', default: 10_000, min: 100, description: 'how long the live consumer may stay behind the stream before /health is unhealthy and it is restarted' },
   historyMaxBytes: { kind: 'int', flag: 'history-max-bytes', env: 'HISTORY_MAX_BYTES', default: 0, min: 0, description: 'memory broker: bytes of history kept at most, oldest messages evicted first (the latest of each channel is always kept); 0 = a quarter of the memory budget' },
-  historyMaxAgeSec: { kind: 'int', flag: 'history-max-age', env: 'HISTORY_MAX_AGE_SEC', default: 600, min: 1, description: 'seconds a message is kept for resume (the latest per channel is always kept)' },
+  historyMaxAgeSec: { kind: 'int', flag: 'history-max-age', env: 'HISTORY_MAX_AGE_SEC', default: undefined, min: 1, description: `seconds a message is kept for resume (the latest per channel is always kept; over NATS: the stream's max_age) ${describeHistoryDefault('historyMaxAgeSec')}` },
   maxQueueBytes: { kind: 'int', flag: 'max-queue-bytes', env: 'MAX_QUEUE_BYTES', default: 1_048_576, min: 1024, description: 'outbound bytes queued per client before it is closed as slow (4000)' },
   slowClient: { kind: 'string', flag: 'slow-client', env: 'SLOW_CLIENT', default: 'close', choices: ['close', 'conflate'], description: 'a client over --max-queue-bytes: close it with 4000 (it resumes), or switch its conflatable subscriptions to 1 s conflation (a conflating message; 4000 only for event channels)' },
   compression: { kind: 'string', flag: 'compression', env: 'COMPRESSION', default: 'on', choices: ['on', 'off'], description: 'permessage-deflate for clients that offer it: each batch compressed once, shared by every compressing subscriber' },
@@ -103,7 +104,8 @@ export const natsStreamOptionTable = {
   historyMaxAgeSec: gatewayOptionTable.historyMaxAgeSec,
 } satisfies OptionTable;
 
-export type GatewayConfig = OptionValues<typeof gatewayOptionTable> & { instanceId: string };
+/** historySize and historyMaxAgeSec are resolved per broker (history-defaults.ts). */
+export type GatewayConfig = Omit<OptionValues<typeof gatewayOptionTable>, keyof HistoryLimits> & HistoryLimits & { instanceId: string };
 
 export function gatewayConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, extraFlags: readonly string[] = []): GatewayConfig {
   const values = resolveOptions(gatewayOptionTable, argv, env, extraFlags);
@@ -127,7 +129,7 @@ export function gatewayConfigFrom(argv: readonly string[], env: NodeJS.ProcessEn
   if (values.defaultChannels !== undefined) checkDefaultChannels(values.defaultChannels);
   checkNatsCredentials(values);
   const apiKeys = loadApiKeys(values.apiKeys, values.apiKeyFile);
-  return { ...values, apiKeys, instanceId: values.instanceId ?? `${hostname()}-${process.pid}` };
+  return { ...values, ...historyLimits(values), apiKeys, instanceId: values.instanceId ?? `${hostname()}-${process.pid}` };
 }
 
 /** The shortest server API key accepted: a short key is guessable. */
@@ -173,13 +175,16 @@ export function defaultChannelList(list: string | undefined): string[] {
   return (list ?? '').split(',').map((c) => c.trim()).filter((c) => c.length > 0);
 }
 
-/** Defaults for tests and embedding: every option at its default, overridden by `overrides`. */
 /** server.listen({ reusePort }) exists from Node 22.12 and 23.1 on. */
 export function nodeHasReusePort(version: string = process.versions.node): boolean {
   const [major = 0, minor = 0] = version.split('.').map(Number);
   return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
 
+/** Defaults for tests and embedding: every option at its default, overridden by `overrides`. */
 export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
-  return { ...gatewayConfigFrom([], {}), ...overrides };
+  const merged = { ...gatewayConfigFrom([], {}), ...overrides };
+  // The history limits follow the broker the overrides pick, as they would from the command line.
+  const limits = historyLimits({ natsUrl: merged.natsUrl, historySize: overrides.historySize, historyMaxAgeSec: overrides.historyMaxAgeSec });
+  return { ...merged, ...limits, ...(overrides.historyDefaulted ? { historyDefaulted: overrides.historyDefaulted } : {}) };
 }

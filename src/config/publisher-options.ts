@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { gatewayOptionTable, natsStreamOptionTable } from './gateway-options.js';
 import { checkNatsCredentials } from './nats-credentials.js';
+import { historyLimits, type HistoryLimits } from './history-defaults.js';
 import { DUPLICATE_WINDOW_SEC } from '../broker/nats-stream-setup.js';
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
 
@@ -55,7 +56,8 @@ export const publisherOptionTable = {
 
 export type ControlConfig = OptionValues<typeof controlOptionTable>;
 export type SimulationConfig = OptionValues<typeof simulationOptionTable>;
-export type PublisherConfig = OptionValues<typeof publisherOptionTable> & { instanceId: string };
+/** historySize and historyMaxAgeSec are resolved per broker, as the gateway's (history-defaults.ts). */
+export type PublisherConfig = Omit<OptionValues<typeof publisherOptionTable>, keyof HistoryLimits> & HistoryLimits & { instanceId: string };
 
 /** Checks what the option table cannot: every token id must make a valid channel name. */
 export function checkSimulation(values: SimulationConfig): void {
@@ -67,7 +69,8 @@ export function checkSimulation(values: SimulationConfig): void {
 }
 
 export function publisherConfigFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): PublisherConfig {
-  const values = resolveOptions(publisherOptionTable, argv, env);
+  const given = resolveOptions(publisherOptionTable, argv, env);
+  const values = { ...given, ...historyLimits(given) };
   checkSimulation(values);
   checkNatsCredentials(values);
   if (values.controlToken !== undefined && values.controlTokenFile !== undefined) {

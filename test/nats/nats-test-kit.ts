@@ -19,12 +19,19 @@ export function testLogger(name: string) {
   return createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', { test: name });
 }
 
+/**
+ * A broker as a process without history flags: limits not given in
+ * `overrides` are defaults (1000 messages, 600 s here), adopted from a stream
+ * that already exists; given ones must match it.
+ */
 export function natsBroker(servers: string, overrides: Partial<NatsBrokerOptions> = {}): NatsBroker {
+  const defaulted = (['historySize', 'historyMaxAgeSec'] as const).filter((limit) => overrides[limit] === undefined);
   return new NatsBroker({
     servers: servers.split(','),
     name: 'ODIN',
     historySize: 1000,
     historyMaxAgeSec: 600,
+    defaulted,
     replicas: 1,
     storage: 'file',
     logger: testLogger('broker'),

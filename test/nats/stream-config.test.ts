@@ -6,11 +6,12 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect } from '@nats-io/transport-node';
+import { startOdin } from '../helpers/child-process.js';
 import { jetstreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { StreamConfigMismatchError } from '../../src/broker/nats-stream-setup.js';
 import type { NatsBroker } from '../../src/broker/broker-nats.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { deleteAllStreams, natsBroker, uniqueStream } from './nats-test-kit.js';
+import { deleteAllStreams, natsBroker, uniqueStream, waitUntil } from './nats-test-kit.js';
 
 let server: NatsServer;
 const brokers: NatsBroker[] = [];
@@ -123,7 +124,7 @@ function runOdin(args: string[]): Promise<{ code: number | null; stdout: string;
 test('odin stream check reports the differences (exit 1); odin stream apply changes the stream; check then agrees', { timeout: 60_000 }, async () => {
   const stream = uniqueStream();
   await broker(stream, { historySize: 1000, consume: false }).start();
-  const wanted = ['--nats', server.url, '--nats-stream', stream, '--history-size', '200'];
+  const wanted = ['--nats', server.url, '--nats-stream', stream, '--history-size', '200', '--history-max-age', '600'];
   const before = await runOdin(['stream', 'check', ...wanted]);
   assert.equal(before.code, 1, before.stderr);
   const report = JSON.parse(before.stdout) as { agrees: boolean; differences: Array<{ field: string; actual: string; wanted: string }> };
@@ -137,4 +138,54 @@ test('odin stream check reports the differences (exit 1); odin stream apply chan
   assert.equal((await streamConfig(stream)).max_msgs_per_subject, 200);
   const after = await runOdin(['stream', 'check', ...wanted]);
   assert.equal(after.code, 0, after.stdout);
+});
+
+test('an upgrade: on a stream created with the old defaults (1000 messages, 600 s), a gateway and a publisher given no history flag start, keep its limits and say to run odin stream apply; given limits that differ still refuse; odin stream apply without limits brings it to the new defaults', { timeout: 90_000 }, async () => {
+  const stream = uniqueStream('UPGRADE');
+  // What an older version created: its defaults were 1000 messages and 600 s.
+  await broker(stream, { historySize: 1000, historyMaxAgeSec: 600, consume: false }).start();
+
+  const gateway = startOdin(['gateway', '--nats', server.url, '--nats-stream', stream, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info']);
+  try {
+    const adopted = await gateway.waitForEvent('nats_stream_limits_adopted', 30_000);
+    assert.equal(adopted.level, 'warn');
+    assert.deepEqual(adopted.adopted, [
+      'max_msgs_per_subject: 1000 (default 100000, --history-size/HISTORY_SIZE)',
+      'max_age: 600 s (default 1800 s, --history-max-age/HISTORY_MAX_AGE_SEC)',
+    ]);
+    assert.match(String(adopted.msg), /odin stream apply/);
+    const started = await gateway.waitForEvent('gateway_started', 30_000);
+    await gateway.waitForEvent('nats_broker_started', 30_000);
+    // The gateway listens before its broker starts: ready once it took the stream.
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${String(started.port)}/readyz`)).status === 200, 30_000, 'the defaulted gateway to be ready');
+  } finally {
+    gateway.kill('SIGTERM');
+  }
+  assert.equal(await gateway.exited, 0, gateway.stderr);
+
+  const publisher = startOdin(['publisher', '--nats', server.url, '--nats-stream', stream, '--port', '0', '--log-level', 'info']);
+  try {
+    await publisher.waitForEvent('nats_stream_limits_adopted', 30_000);
+  } finally {
+    publisher.kill('SIGTERM');
+    await publisher.exited;
+  }
+  let config = await streamConfig(stream);
+  assert.equal(config.max_msgs_per_subject, 1000, 'a process that is not the owner changes nothing');
+  assert.equal(config.max_age, 600 * 1e9);
+
+  // A limit given explicitly is an expectation: it still refuses.
+  const explicit = await runOdin(['gateway', '--nats', server.url, '--nats-stream', stream, '--history-size', '100000', '--port', '0', '--host', '127.0.0.1', '--log-level', 'silent']);
+  assert.equal(explicit.code, 2, explicit.stderr);
+  assert.match(explicit.stderr, new RegExp(`stream ${stream} has max_msgs_per_subject 1000 where this process's --history-size/HISTORY_SIZE asks for 100000`));
+  assert.doesNotMatch(explicit.stderr, /max_age/, 'the max age was not given: it is not refused');
+
+  // The upgrade step: odin stream check names it, odin stream apply without limits applies this version's defaults.
+  const check = await runOdin(['stream', 'check', '--nats', server.url, '--nats-stream', stream]);
+  assert.equal(check.code, 1, check.stderr);
+  const applied = await runOdin(['stream', 'apply', '--nats', server.url, '--nats-stream', stream]);
+  assert.equal(applied.code, 0, applied.stderr);
+  config = await streamConfig(stream);
+  assert.equal(config.max_msgs_per_subject, 100_000);
+  assert.equal(config.max_age, 1800 * 1e9);
 });

@@ -31,7 +31,8 @@ describe('publisher over NATS/JetStream', () => {
     const config = publisherConfigFrom(['--nats', nats.url, '--nats-stream', stream, '--port', '0', '--host', '127.0.0.1', '--rate', '200', '--statistics-interval-ms', '500'], {});
     publisherBroker = await createPublisherBroker(config, logger);
     publisher = await startPublisher({ broker: publisherBroker, logger, registry: new Registry(), settings: settingsFrom(config), instanceId: config.instanceId });
-    gatewayBroker = new NatsBroker({ servers: [nats.url], name: stream, historySize: 1000, historyMaxAgeSec: 600, replicas: 1, storage: 'file', logger });
+    // The stream is shared: the gateway expects the publisher's limits (here the NATS defaults).
+    gatewayBroker = new NatsBroker({ servers: [nats.url], name: stream, historySize: config.historySize, historyMaxAgeSec: config.historyMaxAgeSec, replicas: 1, storage: 'file', logger });
     gw = await startTestGateway({}, gatewayBroker);
   });
 

@@ -12,6 +12,7 @@ import { checkNatsCredentials } from '../../config/nats-credentials.js';
 import { ConfigError, resolveOptions, type OptionTable } from '../../config/option-parser.js';
 import { renderHelp } from '../help.js';
 import { natsStreamOptionTable } from '../../config/gateway-options.js';
+import { historyLimits } from '../../config/history-defaults.js';
 import { createLogger } from '../../observability/logger.js';
 
 export const streamOptionTable = {
@@ -25,7 +26,9 @@ export function help(): string {
     usage: ['odin stream apply [options]', 'odin stream check [options]'],
     description: `The explicit step that owns the NATS stream's configuration. apply creates the
 stream, or updates its limits to these settings (what a process started with
---stream-owner does at start); check only compares and exits 1 when they differ.`,
+--stream-owner does at start); check only compares and exits 1 when they differ.
+Limits not given are this version's defaults for NATS: apply without them
+upgrades a stream created by an older version.`,
     sections: [{ title: 'options', table: streamOptionTable }],
     examples: [
       'npx odin stream check --nats nats://127.0.0.1:4222',
@@ -44,10 +47,12 @@ export async function run(argv: string[]): Promise<void> {
   const values = resolveOptions(streamOptionTable, rest);
   if (values.natsUrl === undefined) throw new ConfigError('--nats/NATS_URL: odin stream needs the NATS server');
   checkNatsCredentials(values);
+  // Limits not given are this version's NATS defaults: `apply` with none brings an older stream up to them.
+  const limits = historyLimits(values);
   const settings: StreamSettings = {
     name: values.natsStream,
-    historySize: values.historySize,
-    historyMaxAgeSec: values.historyMaxAgeSec,
+    historySize: limits.historySize,
+    historyMaxAgeSec: limits.historyMaxAgeSec,
     replicas: values.natsReplicas,
     storage: values.natsStorage === 'memory' ? 'memory' : 'file',
     owner: true,
