@@ -35,16 +35,27 @@ const REALISTIC_TINY: RealisticShape = { channels: 50, seconds: 5, minPerClient:
 /** The full scale course also measures --reuse-port against the cluster default, where this Node has reusePort (issue 23). */
 export const scaleSystems = (full: boolean): string[] => (full && nodeHasReusePort() ? ['odin-cluster', 'odin-cluster-reuseport'] : ['odin-cluster']);
 
-const scaleScenario = (name: string, connections: number, broadcasts: number, realistic: RealisticShape, maxWorkers?: number): Scenario => ({
+const scaleScenario = (name: string, connections: number, broadcasts: number, shape: RealisticShape, scale: ScaleOverrides): Scenario => {
+  const realistic: RealisticShape = { ...shape, ...(scale.realisticDeliveries !== undefined ? { maxDeliveriesPerSec: scale.realisticDeliveries } : {}) };
+  const maxWorkers = scale.workers;
+  return {
   name,
-  title: `${connections.toLocaleString('en-US')} subscribed connections to one gateway (as many worker processes as needed), ${broadcasts} broadcasts, then ${realistic.seconds} s of ${realistic.channels.toLocaleString('en-US')} channels at 1 msg/s`,
+  title: `${connections.toLocaleString('en-US')} subscribed connections to one gateway (as many worker processes as needed), ${broadcasts} broadcasts, then ${realistic.seconds} s of ${realistic.channels.toLocaleString('en-US')} channels at 1 msg/s (lower when the watch lists would ask more than ${realistic.maxDeliveriesPerSec ? `${realistic.maxDeliveriesPerSec.toLocaleString('en-US')} deliveries/s` : 'the box can give'})`,
   clients: connections,
   channels: 1,
   systems: scaleSystems(name === 'scale'),
   scale: { broadcasts, realistic, ...(maxWorkers ? { maxWorkers } : {}) },
-});
+  };
+};
 
-const full = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
+/** The scale scenario's settings from the command line. */
+interface ScaleOverrides {
+  connections?: number | undefined;
+  workers?: number | undefined;
+  realisticDeliveries?: number | undefined;
+}
+
+const full = (scaleConnections: number, scale: ScaleOverrides): Scenario[] => [
   { name: 'one-channel', title: '500 clients, one channel', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 2, ceiling: 50_000_000 } },
   { name: 'fifty-channels', title: '5,000 clients over 50 channels', clients: 5000, channels: 50, fixedDeliveriesPerSec: 100_000, maxSearch: { start: 50_000, factor: 2, refinements: 1, ceiling: 50_000_000 } },
   // Real watch lists: each client names 10 of 50 channels, a few on almost every list, most on few.
@@ -54,7 +65,7 @@ const full = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
   // Latency at a fixed rate, unpinned then with server and generator on separate cores.
   { name: 'pinned', title: '500 clients, one channel, pinned and unpinned', clients: 500, channels: 1, fixedDeliveriesPerSec: 100_000, pin: true },
   { name: 'idle', title: '10,000 idle subscribed connections', clients: 10_000, channels: 50, idle: true, systems: IDLE_SYSTEMS },
-  scaleScenario('scale', scaleConnections, 5, REALISTIC_MINUTE, scaleWorkers),
+  scaleScenario('scale', scaleConnections, 5, REALISTIC_MINUTE, scale),
   // 10% of the clients read at a tenth of the rate: without them, with them (--slow-client conflate), and with --slow-client close.
   {
     name: 'slow-consumers',
@@ -83,12 +94,12 @@ const QUICK: Scenario[] = [
   { name: 'idle', title: '1,000 idle subscribed connections', clients: 1000, channels: 50, idle: true },
 ];
 
-const tiny = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
+const tiny = (scaleConnections: number, scale: ScaleOverrides): Scenario[] => [
   { name: 'tiny', title: '20 clients, one channel', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
   { name: 'tiny-portfolio', title: '20 clients, each 3 of 6 channels (skewed)', clients: 20, channels: 6, perClient: 3, skew: 1, fixedDeliveriesPerSec: 2000 },
   { name: 'tiny-compression', title: '20 clients, one channel, permessage-deflate', clients: 20, channels: 1, systems: COMPRESSION_SYSTEMS, fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 } },
   { name: 'tiny-pinned', title: '20 clients, one channel, pinned and unpinned', clients: 20, channels: 1, fixedDeliveriesPerSec: 2000, pin: true },
-  scaleScenario('tiny-scale', scaleConnections, 3, REALISTIC_TINY, scaleWorkers),
+  scaleScenario('tiny-scale', scaleConnections, 3, REALISTIC_TINY, scale),
   { name: 'tiny-books', title: '20 clients over 4 channels: price ticks, then order books', clients: 20, channels: 4, systems: ['odin'], fixedDeliveriesPerSec: 2000, maxSearch: { start: 4000, factor: 4, refinements: 0, ceiling: 4000 }, books: { snapshotRounds: 10 } },
   {
     name: 'tiny-slow-consumers',
@@ -101,22 +112,31 @@ const tiny = (scaleConnections: number, scaleWorkers?: number): Scenario[] => [
   },
 ];
 
-function scenariosOf(mode: BenchMode, scaleConnections: number | undefined, scaleWorkers?: number): Scenario[] {
-  if (mode === 'full') return full(scaleConnections ?? DEFAULT_SCALE_CONNECTIONS.full, scaleWorkers);
+function scenariosOf(mode: BenchMode, scale: ScaleOverrides = {}): Scenario[] {
+  if (mode === 'full') return full(scale.connections ?? DEFAULT_SCALE_CONNECTIONS.full, scale);
   if (mode === 'quick') return QUICK;
-  return tiny(scaleConnections ?? DEFAULT_SCALE_CONNECTIONS.tiny, scaleWorkers);
+  return tiny(scale.connections ?? DEFAULT_SCALE_CONNECTIONS.tiny, scale);
 }
 
 /** Scenario names by mode, for help and error messages. */
 export function scenarioNames(mode: BenchMode): string[] {
-  return scenariosOf(mode, undefined).map((s) => s.name);
+  return scenariosOf(mode).map((s) => s.name);
 }
 
 export function benchPlan(
   mode: BenchMode,
-  overrides: { warmupMs?: number | undefined; measureMs?: number | undefined; workers: number; sampleEvery: number; scenarios?: readonly string[]; scaleConnections?: number | undefined; scaleWorkers?: number | undefined },
+  overrides: {
+    warmupMs?: number | undefined;
+    measureMs?: number | undefined;
+    workers: number;
+    sampleEvery: number;
+    scenarios?: readonly string[];
+    scaleConnections?: number | undefined;
+    scaleWorkers?: number | undefined;
+    scaleRealisticDeliveries?: number | undefined;
+  },
 ): BenchPlan {
-  const base = scenariosOf(mode, overrides.scaleConnections, overrides.scaleWorkers);
+  const base = scenariosOf(mode, { connections: overrides.scaleConnections, workers: overrides.scaleWorkers, realisticDeliveries: overrides.scaleRealisticDeliveries });
   const wanted = overrides.scenarios ?? [];
   // A typo must not run nothing and report success: name what this mode has.
   const unknown = wanted.filter((name) => !base.some((s) => s.name === name));

@@ -86,13 +86,13 @@ export function benchTable(out: BenchOutput): string {
     for (const r of scale) if (r.scale!.limit) lines.push('', `${r.scenario}: capped at ${fmt(r.scale!.attempted)} connections: ${r.scale!.limit}`);
     const realistic = scale.filter((r) => r.scale!.realistic);
     if (realistic.length) {
-      lines.push('', 'Then the realistic phase: every channel at 1 msg/s, each connection on its watch list (the run with the smallest share delivered):', '');
+      lines.push('', 'Then the realistic phase: every channel at the same rate (1 msg/s, or lower where --scale-realistic-deliveries caps what the watch lists ask), each connection on its watch list (the run with the smallest share delivered):', '');
       lines.push(
         markdownTable(
-          ['scenario', 'channels', 'seconds', 'channels/client', 'published', 'deliveries expected', 'received', 'deliv/s', 'p50 ms', 'p99 ms', 'gaps', 'closes', 'busiest generator'],
+          ['scenario', 'channels', 'msg/s per channel', 'asked deliv/s', 'seconds', 'channels/client', 'published', 'deliveries expected', 'received', 'deliv/s', 'p50 ms', 'p99 ms', 'gaps', 'closes', 'busiest generator'],
           realistic.map((r) => {
             const x = r.scale!.realistic!;
-            return [r.scenario, fmt(x.channels), fmt(x.seconds), fmt(x.channelsPerClient, 2), fmt(x.published), fmt(x.expected), fmt(x.received), fmt(x.deliveriesPerSec), fmt(x.latencyMs.p50, 2), fmt(x.latencyMs.p99, 2), fmt(x.gaps), fmt(x.closes), fmt(x.generatorBusiest, 2)];
+            return [r.scenario, fmt(x.channels), fmt(x.perChannelPerSec, 4), fmt(x.askedPerSec), fmt(x.seconds), fmt(x.channelsPerClient, 2), fmt(x.published), fmt(x.expected), fmt(x.received), fmt(x.deliveriesPerSec), fmt(x.latencyMs.p50, 2), fmt(x.latencyMs.p99, 2), fmt(x.gaps), fmt(x.closes), fmt(x.generatorBusiest, 2)];
           }),
         ),
       );
@@ -176,7 +176,28 @@ export function slowConsumersTable(results: readonly SystemResult[]): string {
         `--slow-client close closed them with 4000: ${v.closeRunClosed4000 ? 'yes' : 'no'}`,
     );
   }
+  const repeats = slowConsumersOverRuns(results);
+  if (repeats) {
+    lines.push(
+      '',
+      `over ${repeats.runs} runs: fast p99 ratio median ${x(repeats.p99RatioMedian)} (lowest ${x(repeats.p99RatioLowest)}, highest ${x(repeats.p99RatioHighest)}; target <= ${P99_RATIO_TARGET}x on the median: ${yes(repeats.p99RatioMedian <= P99_RATIO_TARGET)})`,
+    );
+  }
   return lines.join('\n');
+}
+
+/**
+ * With --repeat, the p99 ratio of each run (each run's three gateways in
+ * turn) and their median: a p99 over a 20 s window on a shared 2-core box
+ * moves with whatever else ran in that window (0.84x to 2.09x in single
+ * runs), so the target is judged on the median of the runs' ratios.
+ */
+export function slowConsumersOverRuns(results: readonly SystemResult[]): { runs: number; p99RatioMedian: number; p99RatioLowest: number; p99RatioHighest: number } | undefined {
+  const ratios = results.flatMap((r) => (r.slowConsumers?.verdict.p99Ratio !== undefined ? [r.slowConsumers.verdict.p99Ratio] : [])).sort((a, b) => a - b);
+  if (ratios.length < 2) return undefined;
+  const mid = Math.floor(ratios.length / 2);
+  const median = ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  return { runs: ratios.length, p99RatioMedian: Math.round(median * 100) / 100, p99RatioLowest: ratios[0]!, p99RatioHighest: ratios[ratios.length - 1]! };
 }
 
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {

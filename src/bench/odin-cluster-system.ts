@@ -18,11 +18,26 @@ const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 /** Memory budget per worker: generous, so that the open-file limit, not the memory budget, bounds each worker. */
 const WORKER_MEMORY_MB = 2048;
 const MAX_WORKERS = 64;
+/**
+ * The share of each worker's capacity the course plans to fill. The primary
+ * hands each connection to whichever worker is free first, so a connection
+ * storm does not fill the workers evenly: 30,000 over two workers of 15,961
+ * had 91 refused at capacity (503) while the other worker had room.
+ */
+const WORKER_FILL = 0.9;
+/**
+ * V8's young generation per worker, as docs/scaling.md recommends for
+ * connection-dense workers: with V8's default (16 MiB semi-spaces on Node
+ * 20, larger on Node 24) most of a worker's RSS per connection is young
+ * generation slack, not live objects (30,000 connections on Node 24: 12.1 KiB
+ * per connection by default, 5.55 KiB with this).
+ */
+export const WORKER_NODE_FLAGS = ['--max-semi-space-size=2'];
 
-/** Workers needed for `connections`, each taking what its open-file limit allows. */
+/** Workers needed for `connections`, each filled to WORKER_FILL of what its open-file limit allows. */
 export function workersFor(connections: number, maxWorkers = MAX_WORKERS, openFiles = openFileLimits()?.soft): { workers: number; perWorker: number } {
   const perWorker = fileBudget(openFiles).maxConnections;
-  const workers = Number.isFinite(perWorker) ? Math.min(maxWorkers, Math.max(1, Math.ceil(connections / perWorker))) : 1;
+  const workers = Number.isFinite(perWorker) ? Math.min(maxWorkers, Math.max(1, Math.ceil(connections / (perWorker * WORKER_FILL)))) : 1;
   return { workers, perWorker };
 }
 
@@ -39,7 +54,8 @@ function freePort(): Promise<number> {
 
 /** Starts the gateway cluster; resolves once every worker has logged gateway_started. */
 async function startCluster(natsUrl: string, stream: string, workers: number, port: number, reusePort: boolean): Promise<{ primary: ChildProcess; workerPids: number[] }> {
-  const args = ['--expose-gc', CLI, 'gateway', '--host', '127.0.0.1', '--port', String(port), '--nats', natsUrl, '--nats-stream', stream, '--nats-storage', 'memory',
+  // Node flags given to the primary are every worker's too (cluster forks with the primary's execArgv).
+  const args = ['--expose-gc', ...WORKER_NODE_FLAGS, CLI, 'gateway', '--host', '127.0.0.1', '--port', String(port), '--nats', natsUrl, '--nats-stream', stream, '--nats-storage', 'memory',
     '--workers', String(Math.max(2, workers)), '--memory-limit-mb', String(WORKER_MEMORY_MB * Math.max(2, workers)), '--drain-seconds', '0', '--shutdown-timeout-ms', '0', '--log-level', 'info', ...(reusePort ? ['--reuse-port'] : [])];
   const primary = trackChild(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
@@ -93,7 +109,7 @@ function clusterSystem(name: string, reusePort: boolean): SystemSpec {
     name,
     description: reusePort
       ? 'the same cluster with --reuse-port: each worker binds the port itself (SO_REUSEPORT; the kernel spreads connections) instead of the primary accepting for all (Node 22.12+ or 23.1+)'
-      : '`odin gateway --workers N` over NATS (JetStream, memory storage): as many workers as the connections need under the open-file limit; a publisher process publishing into the stream',
+      : `\`node ${WORKER_NODE_FLAGS.join(' ')} odin gateway --workers N\` over NATS (JetStream, memory storage): as many workers as the connections need under the open-file limit, each filled to ${WORKER_FILL * 100}%; a publisher process publishing into the stream`,
     kind: 'odin',
     async start(options: StartOptions): Promise<RunningSystem> {
       const { workers } = workersFor(options.connections ?? 1, Math.min(MAX_WORKERS, options.maxWorkers ?? MAX_WORKERS));

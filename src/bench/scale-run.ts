@@ -192,9 +192,12 @@ export async function runScale(spec: SystemSpec, scenario: Scenario, timing: Tim
     const m = await pool.stopMeasuring();
     let realistic: RealisticResult | undefined;
     if (realisticShape && complete === ready) {
-      log(`  ${spec.name}: realistic: ${realisticShape.channels} channels at 1 msg/s each for ${realisticShape.seconds} s, each client on ${realisticShape.minPerClient} to ${realisticShape.maxPerClient} of them`);
+      log(`  ${spec.name}: realistic: ${realisticShape.channels} channels for ${realisticShape.seconds} s, each client on ${realisticShape.minPerClient} to ${realisticShape.maxPerClient} of them`);
       realistic = await runRealisticMinute(system, pool, plan, realisticChannels, realisticShape);
-      log(`  ${spec.name}: realistic: ${realistic.received}/${realistic.expected} deliveries (${realistic.deliveriesPerSec}/s), p50 ${realistic.latencyMs.p50} ms, p99 ${realistic.latencyMs.p99} ms, gaps ${realistic.gaps}, closes ${realistic.closes}, busiest generator ${realistic.generatorBusiest}`);
+      if (realistic.perChannelPerSec < 1) {
+        notes.push(`realistic: each channel at ${realistic.perChannelPerSec} msg/s, not 1: at 1 msg/s the watch lists ask ${Math.round(realistic.askedPerSec / realistic.perChannelPerSec)} deliveries/s, above --scale-realistic-deliveries ${realisticShape.maxDeliveriesPerSec}`);
+      }
+      log(`  ${spec.name}: realistic: ${realistic.perChannelPerSec} msg/s per channel (asking ${realistic.askedPerSec} deliveries/s), ${realistic.received}/${realistic.expected} deliveries (${realistic.deliveriesPerSec}/s), p50 ${realistic.latencyMs.p50} ms, p99 ${realistic.latencyMs.p99} ms, gaps ${realistic.gaps}, closes ${realistic.closes}, busiest generator ${realistic.generatorBusiest}`);
       if (realistic.received < realistic.expected) {
         // Nothing closed and no gap: the rest was still queued (late, not lost) when the wait ended; the box's CPU is what ran out.
         const asked = Math.round(realistic.expected / realistic.seconds);

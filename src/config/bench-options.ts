@@ -16,6 +16,7 @@ export const benchOptionTable = {
   pin: { kind: 'string', flag: 'pin', env: 'BENCH_PIN', default: 'auto', choices: ['auto', 'off'], description: 'pinned scenarios: auto = also measure with server and generator on separate cores (taskset) where there are >= 2; off = unpinned only' },
   scaleWorkers: { kind: 'int', flag: 'scale-workers', env: 'BENCH_SCALE_WORKERS', default: undefined, min: 2, max: 64, description: 'most gateway worker processes the scale scenario starts [default: as many as the connections need under the open-file limit, up to 64]' },
   scaleConnections: { kind: 'int', flag: 'scale-connections', env: 'BENCH_SCALE_CONNECTIONS', default: undefined, min: 1, max: 2_000_000, description: 'connections in the scale scenario [default: 50000; 500 with --tiny]' },
+  scaleRealisticDeliveries: { kind: 'int', flag: 'scale-realistic-deliveries', env: 'BENCH_SCALE_REALISTIC_DELIVERIES', default: 40_000, min: 0, description: "most deliveries/s the scale scenario's realistic phase asks: when the watch lists at 1 msg/s per channel would ask more, each channel publishes slower (0 = always 1 msg/s)" },
   json: { kind: 'string', flag: 'json', env: 'BENCH_JSON', default: undefined, description: 'write all results as JSON to this file (- = stdout, table to stderr)' },
   cpuProf: { kind: 'string', flag: 'cpu-prof', env: 'BENCH_CPU_PROF', default: undefined, description: 'write a V8 CPU profile of each Node server process into this directory' },
 } satisfies OptionTable;

@@ -21,6 +21,8 @@ import { constants, createDeflateRaw, deflateRawSync } from 'node:zlib';
 import { inflateFrame, parseDeflateAnswer, StreamInflater } from '../../src/bench/frame-inflater.js';
 import { expandCpuList, splitCores } from '../../src/bench/os-limits.js';
 import { connectionCapacity } from '../../src/bench/scale-run.js';
+import { realisticChannelRate } from '../../src/bench/scale-realistic.js';
+import { workersFor } from '../../src/bench/odin-cluster-system.js';
 import { compressionRatios } from '../../src/bench/bench-summary.js';
 import { nodeHasReusePort } from '../../src/config/gateway-options.js';
 
@@ -396,5 +398,25 @@ describe('machine limits', () => {
     pacer.burst('a', 2);
     pacer.burst('a', 1);
     assert.deepEqual(got, [1, 2, 3]);
+  });
+});
+
+describe('the scale course sized to the box', () => {
+  it('lowers the realistic phase rate so the watch lists ask at most the cap, and keeps 1 msg/s below it', () => {
+    // 200,000 clients on 5.5 channels each ask 1.1 million deliveries/s at 1 msg/s.
+    assert.equal(realisticChannelRate(1_100_000, 40_000), 40_000 / 1_100_000);
+    assert.equal(realisticChannelRate(30_000, 40_000), 1);
+    assert.equal(realisticChannelRate(1_100_000, 0), 1, '0 = no cap');
+    assert.equal(realisticChannelRate(1_100_000, undefined), 1);
+    const plan = benchPlan('full', { workers: 2, sampleEvery: 10, scenarios: ['scale'], scaleRealisticDeliveries: 25_000 });
+    assert.equal(plan.scenarios[0]!.scale!.realistic!.maxDeliveriesPerSec, 25_000);
+    assert.equal(benchConfigFrom([]).scaleRealisticDeliveries, 40_000);
+  });
+
+  it('plans workers with room to spare: the primary does not fill them evenly', () => {
+    // 15,961 connections per worker at 20,000 files: 30,000 needs a third worker at 90% fill.
+    assert.deepEqual(workersFor(30_000, 64, 20_000), { workers: 3, perWorker: 15_961 });
+    assert.equal(workersFor(200_000, 64, 20_000).workers, 14);
+    assert.equal(workersFor(200_000, 8, 20_000).workers, 8, 'capped by --scale-workers');
   });
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { benchPlan } from '../../src/bench/bench-plan.js';
-import { slowConsumersTable } from '../../src/bench/bench-report.js';
+import { slowConsumersOverRuns, slowConsumersTable } from '../../src/bench/bench-report.js';
 import type { SystemResult } from '../../src/bench/bench-scenario.js';
 import { slowConsumersPlan, slowConsumersVerdict, type SlowRunResult } from '../../src/bench/slow-consumers.js';
 
@@ -115,5 +115,20 @@ describe('slow-consumers verdict', () => {
     assert.match(table, /none closed: holds/);
     assert.match(table, /RSS flat \(within 10% of the window's start\): holds/);
     assert.match(table, /closed them with 4000: yes/);
+    // One run: no median line.
+    assert.doesNotMatch(table, /over \d+ runs/);
+  });
+
+  it('with --repeat, judges the p99 target on the median of the runs\' ratios', () => {
+    const result = (conflateP99: number): SystemResult => {
+      const runs = [run('without slow clients', 10), run('slow clients, conflate', conflateP99), run('slow clients, close', 30)];
+      return { system: 'odin', scenario: 'slow-consumers', status: 'ok', slowConsumers: { runs, verdict: slowConsumersVerdict(runs) } };
+    };
+    // 2.0x, 1.1x, 0.9x: one noisy run does not decide, the median (1.1x) does.
+    const three = [result(20), result(11), result(9)];
+    assert.deepEqual(slowConsumersOverRuns(three), { runs: 3, p99RatioMedian: 1.1, p99RatioLowest: 0.9, p99RatioHighest: 2 });
+    assert.match(slowConsumersTable(three), /over 3 runs: fast p99 ratio median 1\.10x \(lowest 0\.90x, highest 2\.00x; target <= 1\.2x on the median: holds\)/);
+    assert.match(slowConsumersTable([result(13), result(14)]), /over 2 runs: fast p99 ratio median 1\.35x .*on the median: does NOT hold/);
+    assert.equal(slowConsumersOverRuns([result(13)]), undefined);
   });
 });

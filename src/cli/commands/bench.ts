@@ -38,7 +38,7 @@ export function help(): string {
 export async function run(argv: string[]): Promise<void> {
   const config = benchConfigFrom(argv);
   const mode = config.tiny ? 'tiny' : config.quick ? 'quick' : 'full';
-  const plan = benchPlan(mode, { warmupMs: config.warmupMs, measureMs: config.measureMs, workers: config.workers, sampleEvery: config.sampleEvery, scenarios: config.scenarios, scaleConnections: config.scaleConnections, scaleWorkers: config.scaleWorkers });
+  const plan = benchPlan(mode, { warmupMs: config.warmupMs, measureMs: config.measureMs, workers: config.workers, sampleEvery: config.sampleEvery, scenarios: config.scenarios, scaleConnections: config.scaleConnections, scaleWorkers: config.scaleWorkers, scaleRealisticDeliveries: config.scaleRealisticDeliveries });
   if (config.cpuProf) mkdirSync(config.cpuProf, { recursive: true });
   const jsonToStdout = config.json === '-';
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
