@@ -2,7 +2,7 @@
 // default. README's configuration table is checked against this table by a test.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { checkChannel, mayRead, patternsIntersect } from '@odin-gateway/client/channels';
+import { checkChannel, DOCUMENTED_CHANNEL_FAMILIES, mayRead, patternsIntersect, unknownChannelReason } from '@odin-gateway/client/channels';
 import { checkNatsCredentials } from './nats-credentials.js';
 import { describeHistoryDefault, historyLimits, type HistoryLimits } from './history-defaults.js';
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
@@ -59,7 +59,8 @@ export const gatewayOptionTable = {
   jwtRequireExp: { kind: 'bool', flag: 'jwt-require-exp', env: 'JWT_REQUIRE_EXP', default: true, description: 'refuse tokens without exp' },
   jwtClockToleranceSec: { kind: 'int', flag: 'jwt-clock-tolerance-sec', env: 'JWT_CLOCK_TOLERANCE_SEC', default: 5, min: 0, max: 300, description: 'clock skew allowed on exp, nbf and iat; a connection closes at exp plus this' },
   jwtChannelsClaim: { kind: 'string', flag: 'jwt-channels-claim', env: 'JWT_CHANNELS_CLAIM', default: 'channels', description: 'claim holding extra channels or patterns the token may read (never another user\'s private channel)' },
-  channelFamilies: { kind: 'list', flag: 'channel-families', env: 'CHANNEL_FAMILIES', default: ['>'], description: "the channel names this gateway carries, as patterns, comma-separated (e.g. token.*.price,market.statistics,trades.user.*,book.*); a subscribe or publish outside them gets UNKNOWN_CHANNEL. > = any name; a name starting with odin. is refused always" },
+  // The documented families by default, so a misspelt name (tokens.BTC.price) is answered, not silent; `>` opts in to channels of your own.
+  channelFamilies: { kind: 'list', flag: 'channel-families', env: 'CHANNEL_FAMILIES', default: [...DOCUMENTED_CHANNEL_FAMILIES], description: "the channel names this gateway carries, as patterns, comma-separated; a subscribe or publish outside them gets UNKNOWN_CHANNEL. Default: the documented families; > = any name (channels of your own); a name starting with odin. is refused always" },
   publicChannels: { kind: 'list', flag: 'public-channels', env: 'PUBLIC_CHANNELS', default: ['>'], description: 'channels and patterns any admitted connection may read, comma-separated; none = only what tokens grant' },
   authRequired: { kind: 'bool', flag: 'auth-required', env: 'AUTH_REQUIRED', default: false, description: 'refuse anonymous connections (4003)' },
   allowedOrigins: { kind: 'list', flag: 'allowed-origins', env: 'ALLOWED_ORIGINS', default: [], description: 'browser origins allowed to open a WebSocket and to import /sdk/ cross-origin (CORS), comma-separated (others: HTTP 403); empty = any' },
@@ -126,7 +127,7 @@ export function gatewayConfigFrom(argv: readonly string[], env: NodeJS.ProcessEn
     if (!check.ok) throw new ConfigError(`--channel-families/CHANNEL_FAMILIES: ${JSON.stringify(family)}: ${check.reason}`);
   }
   if (values.channelFamilies.length === 0) throw new ConfigError('--channel-families/CHANNEL_FAMILIES: give at least one pattern (> = any name)');
-  if (values.defaultChannels !== undefined) checkDefaultChannels(values.defaultChannels);
+  if (values.defaultChannels !== undefined) checkDefaultChannels(values.defaultChannels, values.channelFamilies);
   checkNatsCredentials(values);
   const apiKeys = loadApiKeys(values.apiKeys, values.apiKeyFile);
   return { ...values, ...historyLimits(values), apiKeys, instanceId: values.instanceId ?? `${hostname()}-${process.pid}` };
@@ -158,12 +159,15 @@ function loadApiKeys(fromFlag: string[], file: string | undefined): string[] {
   return keys;
 }
 
-/** Default channels must be valid, public (never anyone's private channel) and must not overlap. */
-function checkDefaultChannels(list: string): void {
+/** Default channels must be valid, carried (--channel-families), public (never anyone's private channel) and must not overlap. */
+function checkDefaultChannels(list: string, families: readonly string[]): void {
   const channels = defaultChannelList(list);
   for (const [i, channel] of channels.entries()) {
     const check = checkChannel(channel);
     if (!check.ok) throw new ConfigError(`--default-channels/DEFAULT_CHANNELS: ${JSON.stringify(channel)}: ${check.reason}`);
+    // A default channel the gateway does not carry would deliver nothing, silently.
+    const unknown = unknownChannelReason(channel, families);
+    if (unknown !== undefined) throw new ConfigError(`--default-channels/DEFAULT_CHANNELS: ${JSON.stringify(channel)}: ${unknown} (--channel-families/CHANNEL_FAMILIES)`);
     if (!mayRead(channel, null)) throw new ConfigError(`--default-channels/DEFAULT_CHANNELS: ${JSON.stringify(channel)} could match a private channel`);
     for (const other of channels.slice(0, i)) {
       if (patternsIntersect(channel, other)) throw new ConfigError(`--default-channels/DEFAULT_CHANNELS: ${JSON.stringify(channel)} overlaps ${JSON.stringify(other)}`);

@@ -21,12 +21,16 @@ export interface StartOptions {
   openFiles?: number;
 }
 
-export function startOdin(args: string[], env: Record<string, string> = {}, options: StartOptions = {}): OdinProcess {
+/** `env` adds to this process's environment; a variable given as undefined is removed (CHANNEL_FAMILIES: undefined = the real default). */
+export function startOdin(args: string[], env: Record<string, string | undefined> = {}, options: StartOptions = {}): OdinProcess {
   const [command, argv] =
     options.openFiles === undefined
       ? [process.execPath, [CLI, ...args]]
       : ['bash', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, CLI, ...args]];
-  const child = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Tests name channels of their own: `>` carries any name unless the test says otherwise (a flag wins over the variable).
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, CHANNEL_FAMILIES: '>', ...env };
+  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
+  const child = spawn(command, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   let stderr = '';
   let buffered = '';

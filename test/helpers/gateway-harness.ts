@@ -19,7 +19,8 @@ export interface GatewayHarness {
 }
 
 function testGatewayConfig(overrides: Partial<GatewayConfig>): GatewayConfig {
-  return defaultGatewayConfig({ port: 0, host: '127.0.0.1', logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', shutdownTimeoutMs: 2000, metricsCacheMs: 0, ...overrides });
+  // Tests name channels of their own (a.b, wide.>, ...): `>` carries any name; channel-families.test.ts checks the default.
+  return defaultGatewayConfig({ port: 0, host: '127.0.0.1', channelFamilies: ['>'], logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', shutdownTimeoutMs: 2000, metricsCacheMs: 0, ...overrides });
 }
 
 export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, broker?: Broker): Promise<GatewayHarness> {

@@ -32,7 +32,8 @@ process.on('exit', () => {
 });
 
 export function startOdin(args: string[], env: Record<string, string> = {}): OdinChild {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Tests name channels of their own (scenario.api): `>` carries any name unless the test says otherwise.
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, CHANNEL_FAMILIES: '>', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
   const lines: LogLine[] = [];

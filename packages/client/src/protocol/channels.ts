@@ -126,12 +126,13 @@ export function mayReadWith(pattern: string, user: string | null, publicChannels
 
 // Which channel names a gateway carries. A name that starts with `odin.` is
 // the NATS subject, not a channel (channels are named without the prefix): it
-// is never valid. A gateway run with --channel-families (say the documented
-// `token.*.price,market.statistics,trades.user.*,book.*`) answers a name that
-// falls in none of them, a misspelling such as `tokens.BTC.price`, with
-// UNKNOWN_CHANNEL instead of a subscription that never delivers.
+// is never valid. A gateway carries the channel families of --channel-families,
+// by default the documented `token.*.price,market.statistics,trades.user.*,book.*`,
+// and answers a name that falls in none of them, a misspelling such as
+// `tokens.BTC.price`, with UNKNOWN_CHANNEL instead of a subscription that never
+// delivers (`>` carries any name).
 
-/** The families docs/protocol.md documents, for gateways that carry only those. */
+/** The families docs/protocol.md documents: a gateway's --channel-families by default. */
 export const DOCUMENTED_CHANNEL_FAMILIES: readonly string[] = ['token.*.price', 'market.statistics', 'trades.user.*', 'book.*'];
 
 const PREFIX_TOKEN = SUBJECT_PREFIX.slice(0, -1);
