@@ -1,7 +1,11 @@
 // The realistic simulation's controller decisions, as pure functions:
 // how many connections it aims for (peak hours, bounds) and how the target
-// moves with the gateway's /health. The reference only grew while ramping up;
-// here growth applies whenever the gateway has headroom, ramp or not.
+// moves with the gateway's /health and the generator's own load. The
+// reference only grew while ramping up; here growth applies whenever the
+// gateway has headroom, ramp or not, and the generator itself is not the
+// bottleneck: a busy generator holds, an overloaded one sheds (its latency
+// figures would measure itself, not the gateway).
+import { describeGenerator, isGeneratorBusy, isGeneratorOverloaded, type GeneratorFigures } from './generator-monitor.js';
 
 export const BALANCE_RULES = {
   shedFraction: 0.1,
@@ -31,6 +35,8 @@ export interface BalanceInput {
   target: number;
   min: number;
   max: number;
+  /** This generator's own event loop over the balancing period; absent = not measured. */
+  generator?: GeneratorFigures;
 }
 
 export type BalanceAction = 'shed' | 'grow' | 'hold';
@@ -42,7 +48,7 @@ export interface BalanceDecision {
 }
 
 export function decideBalance(input: BalanceInput): BalanceDecision {
-  const { health, errorRate, target, min, max } = input;
+  const { health, errorRate, target, min, max, generator } = input;
   const cpu = health?.checks?.cpu?.percentage ?? 0;
   const memory = health?.checks?.memory?.percentage ?? 0;
   const clamp = (n: number): number => Math.max(min, Math.min(max, Math.round(n)));
@@ -56,11 +62,14 @@ export function decideBalance(input: BalanceInput): BalanceDecision {
           ? `memory ${memory}% > ${BALANCE_RULES.shedMemoryPercent}%`
           : errorRate > BALANCE_RULES.shedErrorRate
             ? `error rate ${(errorRate * 100).toFixed(1)}% > ${BALANCE_RULES.shedErrorRate * 100}%`
-            : undefined;
+            : generator && isGeneratorOverloaded(generator)
+              ? `generator overloaded: ${describeGenerator(generator)}`
+              : undefined;
   if (stress) {
     const next = clamp(target * (1 - BALANCE_RULES.shedFraction));
     return next < target ? { action: 'shed', target: next, reason: stress } : { action: 'hold', target, reason: `${stress}; at minimum` };
   }
+  if (generator && isGeneratorBusy(generator)) return { action: 'hold', target, reason: `generator busy: ${describeGenerator(generator)}` };
   if (cpu < BALANCE_RULES.growCpuPercent && memory < BALANCE_RULES.growMemoryPercent) {
     const next = clamp(Math.max(target + 1, target * (1 + BALANCE_RULES.growFraction)));
     return next > target ? { action: 'grow', target: next, reason: `headroom: cpu ${cpu}%, memory ${memory}%` } : { action: 'hold', target, reason: 'headroom; at maximum' };

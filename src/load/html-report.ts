@@ -67,6 +67,7 @@ export function renderHtmlReport(summary: LoadSummary): string {
   const l = summary.latencyMs;
   const a = summary.replayAgeMs;
   const r = summary.resumes;
+  const g = summary.generator;
   const connectionSeries: Series[] = [
     { name: 'open', color: '#1f77b4', values: tl.map((p) => p.open) },
     { name: 'failed (total)', color: '#d62728', values: tl.map((p) => p.failed) },
@@ -82,7 +83,10 @@ export function renderHtmlReport(summary: LoadSummary): string {
     row('errors by code', JSON.stringify(c.errorsByCode)),
     row('closes by the server', JSON.stringify(c.closesByCode)),
     row('messages received: live / replayed', `${summary.messages.received}: ${summary.messages.live} / ${summary.messages.replayed} (${summary.messages.perSec}/s)`),
-    row('live latency p50 / p90 / p99 / p99.9 / max', `${l.p50} / ${l.p90} / ${l.p99} / ${l.p999} / ${l.max} ms (${l.count} live messages, publish to receive)`),
+    row('live latency p50 / p90 / p99 / p99.9 / max', `${l.p50} / ${l.p90} / ${l.p99} / ${l.p999} / ${l.max} ms (${l.count} live messages, publish to receive)${g.flag ? ` [${g.flag}]` : ''}`),
+    ...(g.busy
+      ? [row('live latency while the generator was not busy', `${g.latencyMsNotBusy.p50} / ${g.latencyMsNotBusy.p90} / ${g.latencyMsNotBusy.p99} / ${g.latencyMsNotBusy.p999} / ${g.latencyMsNotBusy.max} ms (${g.latencyMsNotBusy.count} live messages)`)]
+      : []),
     row('replay age p50 / p90 / p99 / max', `${a.p50} / ${a.p90} / ${a.p99} / ${a.max} ms (${a.count} replayed messages, how old on arrival; not latency)`),
     row('gaps (must be 0)', summary.gaps),
     row('duplicates (must be 0)', summary.duplicates),
@@ -90,6 +94,8 @@ export function renderHtmlReport(summary: LoadSummary): string {
     row('resumes: connections / channels', `${r.connections} connections resumed ${r.channels} channels`),
     row('resumed channels recovered / not recovered', `${r.recovered} / ${r.notRecovered} channels; ${r.replayed} messages replayed`),
     row('keepalives sent / pongs', `${summary.keepalives.sent} / ${summary.keepalives.pongs}`),
+    row('generator event loop: busy / delay p50 / p99 / max', `${Math.round(g.utilization * 100)}% / ${g.delayP50Ms} / ${g.delayP99Ms} / ${g.delayMaxMs} ms`),
+    row('generator busy seconds', `${g.busySeconds} of ${g.seconds}${g.busy ? ' (generator busy: its latency figures include its own queueing)' : ''}`),
   ];
   if (summary.realistic) {
     const r = summary.realistic;
@@ -109,6 +115,10 @@ ${lineChart('Messages received', 'per second', t, [
 ${lineChart('Live publish-to-receive latency (replay excluded)', 'ms', t, [
   { name: 'p50', color: '#1f77b4', values: tl.map((p) => p.p50) },
   { name: 'p99', color: '#ff7f0e', values: tl.map((p) => p.p99) },
+])}
+${lineChart('This generator: event-loop delay p99 (a busy second is flagged at the top)', 'ms', t, [
+  { name: 'delay p99', color: '#8c564b', values: tl.map((p) => p.loopDelayP99Ms) },
+  { name: 'busy (flag)', color: '#d62728', values: tl.map((p) => (p.generatorBusy ? Math.max(1, ...tl.map((q) => q.loopDelayP99Ms)) : 0)) },
 ])}
 </body></html>
 `;

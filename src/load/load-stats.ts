@@ -2,6 +2,7 @@
 // the per-second timeline the HTML report draws.
 import { LatencyRecorder, type LatencyPercentiles } from './latency-recorder.js';
 import type { GapEvent } from './gap-detector.js';
+import { GeneratorMonitor, isGeneratorBusy, type GeneratorFigures } from './generator-monitor.js';
 
 export interface TimelinePoint {
   /** Seconds since the run started. */
@@ -19,6 +20,11 @@ export interface TimelinePoint {
   gaps: number;
   /** The realistic simulation's target at that time. */
   target?: number;
+  /** This load generator's own event loop this second: share busy (0..1) and delay p99 (ms). */
+  loopUtilization: number;
+  loopDelayP99Ms: number;
+  /** The generator was busy this second: its latency figures include its own queueing. */
+  generatorBusy: boolean;
 }
 
 export class LoadStats {
@@ -64,6 +70,13 @@ export class LoadStats {
   /** This second's live latencies, for the timeline. */
   readonly window = new LatencyRecorder();
   readonly timeline: TimelinePoint[] = [];
+  /** How busy this process is: per second, per balancing period, over the run. */
+  readonly generator = new GeneratorMonitor();
+  /** Seconds in which the generator was busy, and the live latencies recorded in them. */
+  busySeconds = 0;
+  liveWhileBusy = 0;
+  /** Live latency of the seconds the generator was not busy: the figures to trust. */
+  readonly calmLatency = new LatencyRecorder();
   private lastTickMessages = 0;
   private lastTickReplay = 0;
   private lastTickAt = performance.now();
@@ -97,6 +110,14 @@ export class LoadStats {
     const now = performance.now();
     const seconds = Math.max(0.001, (now - this.lastTickAt) / 1000);
     const w = this.window.percentiles();
+    const loop = this.generator.second();
+    const busy = isGeneratorBusy(loop);
+    if (busy) {
+      this.busySeconds++;
+      this.liveWhileBusy += this.window.count;
+    } else {
+      this.calmLatency.add(this.window);
+    }
     const point: TimelinePoint = {
       t: Math.round((Date.now() - this.startedAt) / 100) / 10,
       open: this.open,
@@ -108,6 +129,9 @@ export class LoadStats {
       p99: w.p99,
       gaps: this.gaps,
       ...(target !== undefined ? { target } : {}),
+      loopUtilization: loop.utilization,
+      loopDelayP99Ms: loop.delayP99Ms,
+      generatorBusy: busy,
     };
     this.timeline.push(point);
     this.window.reset();
@@ -155,8 +179,42 @@ export interface LoadSummary {
   /** Book channels: `verified` messages whose checksum matched the client's local book, `mismatches` that did not (a failure), `resyncs` books rebuilt from a fresh snapshot. */
   books: { verified: number; mismatches: number; resyncs: number };
   serverErrors: number;
+  /** This load generator's own load (docs: README, "Load and benchmark"). */
+  generator: GeneratorSummary;
   timeline: TimelinePoint[];
   realistic?: RealisticSummary;
+}
+
+/**
+ * How busy the generator was over the run. `busy` (any busy second) flags
+ * `latencyMs`: those figures include the generator's own queueing;
+ * `latencyMsNotBusy` holds the live latency of the other seconds only.
+ */
+export interface GeneratorSummary extends GeneratorFigures {
+  busy: boolean;
+  /** Seconds of the timeline, and of those the busy ones. */
+  seconds: number;
+  busySeconds: number;
+  /** Live messages whose latency was taken in a busy second. */
+  liveWhileBusy: number;
+  latencyMsNotBusy: LatencyPercentiles;
+  /** "generator busy: ..." when `busy`, for the summary's latency line. */
+  flag?: string;
+}
+
+export function generatorSummary(stats: LoadStats): GeneratorSummary {
+  const seconds = stats.timeline.length;
+  const busy = stats.busySeconds > 0;
+  const live = stats.latency.count;
+  return {
+    ...stats.generator.finish(),
+    busy,
+    seconds,
+    busySeconds: stats.busySeconds,
+    liveWhileBusy: stats.liveWhileBusy,
+    latencyMsNotBusy: stats.calmLatency.percentiles(),
+    ...(busy ? { flag: `generator busy ${stats.busySeconds} of ${seconds} s: ${stats.liveWhileBusy} of ${live} live latencies include the generator's own queueing` } : {}),
+  };
 }
 
 export interface RealisticSummary {
@@ -197,6 +255,7 @@ export function summarize(stats: LoadStats, mode: string, url: string, target: n
     keepalives: { sent: stats.keepalivesSent, pongs: stats.pongs },
     books: { verified: stats.bookVerified, mismatches: stats.bookMismatches, resyncs: stats.bookResyncs },
     serverErrors: stats.serverErrors,
+    generator: generatorSummary(stats),
     timeline: stats.timeline,
   };
 }

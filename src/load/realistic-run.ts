@@ -2,7 +2,8 @@
 // the reference's types opens sessions of typical lengths; 70% come back 5 s
 // after a session ends and resume where they left off; the population follows
 // a target that ramps up 10 connections every 500 ms, is 1.5x in peak hours,
-// and moves with the gateway's /health (auto-balancing). `timeScale` shrinks
+// and moves with the gateway's /health and this generator's own load
+// (auto-balancing). `timeScale` shrinks
 // every simulated duration (sessions, delays, ramp) so a day's churn fits in a
 // short run; the run itself lasts `durationMs` of wall-clock time.
 import { decideBalance, desiredConnections, rampStep, type HealthSnapshot } from './auto-balancer.js';
@@ -150,15 +151,18 @@ export async function runRealistic(options: RealisticOptions): Promise<LoadSumma
   let lastAttempted = 0;
   let lastFailed = 0;
   const balanceTimer = setInterval(() => {
+    // The generator's figures over exactly this period, taken before waiting for /health.
+    const generator = stats.generator.period();
     void readHealth(options.healthUrl).then((health) => {
       if (!running) return;
       const attempts = stats.attempted - lastAttempted;
       const errorRate = attempts > 0 ? (stats.failed - lastFailed) / attempts : 0;
       lastAttempted = stats.attempted;
       lastFailed = stats.failed;
-      const decision = decideBalance({ health, errorRate, target, min: options.min, max: options.max });
+      const decision = decideBalance({ health, errorRate, target, min: options.min, max: options.max, generator });
       target = decision.target;
-      if (decision.action !== 'hold' && realistic.decisions.length < 500) {
+      // A hold because the generator is busy is recorded too: it explains a target that stopped growing.
+      if ((decision.action !== 'hold' || decision.reason.startsWith('generator')) && realistic.decisions.length < 500) {
         realistic.decisions.push({ t: Math.round((Date.now() - startedAt) / 100) / 10, ...decision });
       }
     });

@@ -4,7 +4,7 @@ import { it } from 'node:test';
 import { renderHtmlReport } from '../../src/load/html-report.js';
 import { LoadStats, summarize } from '../../src/load/load-stats.js';
 
-it('renders a self-contained page with connection, rate and latency charts', () => {
+it('renders a self-contained page with connection, rate, latency and generator charts', () => {
   const stats = new LoadStats();
   stats.attempted = 3;
   stats.connectionOpened();
@@ -16,8 +16,9 @@ it('renders a self-contained page with connection, rate and latency charts', () 
   const summary = summarize(stats, 'custom <script>', 'ws://127.0.0.1:1/ws', 3, 1);
   const html = renderHtmlReport(summary);
   assert.match(html, /^<!doctype html>/);
-  assert.equal((html.match(/<svg /g) ?? []).length, 3);
+  assert.equal((html.match(/<svg /g) ?? []).length, 4);
   assert.match(html, /Connections/);
+  assert.match(html, /This generator: event-loop delay p99/);
   assert.match(html, /Messages received/);
   assert.match(html, /latency/);
   assert.ok(!html.includes('<script>'), 'mode is escaped');

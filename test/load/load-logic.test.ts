@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeConflatedMessage, encodeDataMessage } from '../../src/protocol/data-message-encoder.js';
 import { decideBalance, desiredConnections, isPeakHour, rampStep } from '../../src/load/auto-balancer.js';
+import { GENERATOR_RULES, isGeneratorBusy } from '../../src/load/generator-monitor.js';
 import { forEachLine, scanDataLine } from '../../src/load/data-line-scanner.js';
 import { GapDetector } from '../../src/load/gap-detector.js';
 import { LatencyRecorder } from '../../src/load/latency-recorder.js';
@@ -204,6 +205,22 @@ describe('auto-balancing decisions', () => {
       assert.equal(d.target, 90);
     }
     assert.equal(decideBalance({ ...base, target: 10, health: undefined }).action, 'hold', 'never below min');
+  });
+
+  it('a busy generator holds instead of growing, an overloaded one sheds, even when the gateway has headroom', () => {
+    const idle = { utilization: 0.3, delayP50Ms: 1, delayP99Ms: 20, delayMaxMs: 40 };
+    assert.equal(decideBalance({ ...base, health: calm, generator: idle }).action, 'grow', 'an idle generator does not stop growth');
+    const busyLoop = { ...idle, utilization: 0.95 };
+    assert.deepEqual(decideBalance({ ...base, health: calm, generator: busyLoop }), { action: 'hold', target: 100, reason: 'generator busy: event loop busy 95%, delay p99 20 ms' });
+    const lateLoop = { ...idle, delayP99Ms: 250, delayMaxMs: 400 };
+    assert.deepEqual(decideBalance({ ...base, health: calm, generator: lateLoop }), { action: 'hold', target: 100, reason: 'generator busy: event loop busy 30%, delay p99 250 ms' });
+    const overloaded = { ...idle, utilization: 1, delayP99Ms: 1500, delayMaxMs: 2000 };
+    assert.deepEqual(decideBalance({ ...base, health: calm, generator: overloaded }), { action: 'shed', target: 90, reason: 'generator overloaded: event loop busy 100%, delay p99 1500 ms' });
+    assert.equal(decideBalance({ ...base, health: calm, generator: undefined }).action, 'grow', 'not yet measured: the gateway decides');
+    // The thresholds the README states.
+    assert.deepEqual([GENERATOR_RULES.busyUtilization, GENERATOR_RULES.busyDelayMs, GENERATOR_RULES.overloadDelayMs], [0.9, 100, 1000]);
+    assert.equal(isGeneratorBusy({ ...idle, utilization: 0.89, delayP99Ms: 99 }), false);
+    assert.equal(isGeneratorBusy({ ...idle, delayP99Ms: 100 }), true);
   });
 
   it('holds in between', () => {

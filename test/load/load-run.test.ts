@@ -123,6 +123,40 @@ describe('odin load against a real gateway', () => {
     assert.ok(summary.keepalives.sent > 0);
   });
 
+  it('a generator whose event loop is blocked flags the seconds it was busy and the latency taken in them ("generator busy"), and keeps the latency of the other seconds apart', async () => {
+    let blocked = 0;
+    let calmAfter = 0;
+    const abort = new AbortController();
+    // The marker: messages flowing; then the loop is blocked 600 ms in two seconds, then two calm seconds must pass.
+    const onProgress = (_point: TimelinePoint, stats: LoadStats): void => {
+      if (stats.messages === 0) return;
+      if (blocked < 2) {
+        blocked++;
+        const until = performance.now() + 600;
+        while (performance.now() < until) {
+          // Busy on purpose: this is the generator being the bottleneck.
+        }
+        return;
+      }
+      if (++calmAfter >= 3 && stats.busySeconds >= 1) abort.abort();
+    };
+    const summary = await runStress({ mode: 'custom', url: h.url, connections: 5, durationMs: 60_000, channels: CHANNELS, rampPerSec: 200, keepaliveMs: 0, reconnectDelayMs: 100, signal: abort.signal, onProgress });
+    const g = summary.generator;
+    assert.ok(g.delayMaxMs >= 500, `the blocked loop shows in the delay: ${JSON.stringify(g)}`);
+    assert.ok(g.busy && g.busySeconds >= 1, `busy seconds: ${g.busySeconds}`);
+    assert.ok(summary.timeline.some((p) => p.generatorBusy && p.loopDelayP99Ms >= 500), 'the busy second is flagged in the timeline');
+    assert.match(g.flag ?? '', /^generator busy \d+ of \d+ s: \d+ of \d+ live latencies include the generator's own queueing$/);
+    assert.ok(g.liveWhileBusy > 0, 'messages measured while blocked are counted');
+    // Messages read while the clients close (after the last second) are in the total only.
+    assert.ok(g.latencyMsNotBusy.count + g.liveWhileBusy <= summary.latencyMs.count && g.latencyMsNotBusy.count > 0, 'a live latency is in a busy or a calm second');
+    const { summaryText } = await import('../../src/load/console-report.js');
+    const text = summaryText(summary);
+    assert.match(text, /latency ms .*\[generator busy \d+ of \d+ s/);
+    assert.match(text, /not busy ms +p50 /);
+    const { renderHtmlReport } = await import('../../src/load/html-report.js');
+    assert.match(renderHtmlReport(summary), /generator busy \d+ of \d+ s: /);
+  });
+
   it('CLI: realistic --duration 10 --time-scale 0.05 --quiet --report runs about 10 s and draws a point per second', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'odin-load-'));
     const json = join(dir, 'summary.json');
@@ -171,11 +205,22 @@ describe('odin load against a real gateway', () => {
     assert.match(err, /t=\d+s open=20 attempted=20 failed=0 live msg\/s=\d+ replayed\/s=\d+ live p50=/);
     assert.equal(code, 0, out);
     assert.match(out, /gaps +0 \(ok\)/);
+    // The generator measures itself: the progress line, the summary, the JSON and the HTML report carry its event loop.
+    assert.match(err, /loop=\d+%\/[\d.]+ms/);
+    assert.match(out, /generator +event loop busy \d+%, delay p50 [\d.]+ ms p99 [\d.]+ ms max [\d.]+ ms; busy \d+ of \d+ s/);
     const summary = JSON.parse(readFileSync(json, 'utf8')) as LoadSummary;
     assert.equal(summary.connections.opened, 20);
     assert.ok(summary.messages.received > 0);
     assert.equal(summary.gaps, 0);
-    assert.match(readFileSync(html, 'utf8'), /<svg /);
+    const g = summary.generator;
+    assert.ok(g.utilization > 0 && g.utilization <= 1, `utilization ${g.utilization}`);
+    assert.ok(g.delayMaxMs >= g.delayP99Ms && g.delayP99Ms >= g.delayP50Ms && g.delayP50Ms >= 0, JSON.stringify(g));
+    assert.equal(g.seconds, summary.timeline.length);
+    assert.equal(g.busy, g.busySeconds > 0);
+    assert.ok(summary.timeline.every((p) => typeof p.loopDelayP99Ms === 'number' && typeof p.generatorBusy === 'boolean'));
+    const page = readFileSync(html, 'utf8');
+    assert.match(page, /<svg /);
+    assert.match(page, /generator event loop: busy \/ delay p50 \/ p99 \/ max<\/th><td>\d+% \/ [\d.]+ \/ [\d.]+ \/ [\d.]+ ms/);
   });
 });
 

@@ -22,6 +22,7 @@ presets: ${Object.entries(LOAD_PRESETS)
   .map(([n, p]) => `${n} ${p.connections} connections / ${p.durationSec} s`)
   .join(', ')}
 realistic: trader sessions, 70% reconnect and resume, peak hours, auto-balancing from /health
+  and from this generator's own event loop (a busy generator stops growing; its latency is flagged)
 api-publish: HTTP publishes/s through a gateway's server API ('odin load api-publish --help')
 attack: --attackers hostile clients beside --connections well-behaved ones; --attack is one of
 ${Object.entries(ATTACK_DESCRIPTIONS).map(([k, d]) => `  ${k}: ${d}`).join('\n')}
