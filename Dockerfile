@@ -16,13 +16,15 @@ COPY tsconfig.json ./
 COPY packages/client/tsconfig.json ./packages/client/
 COPY packages/client/src ./packages/client/src
 COPY src ./src
-# What `npm run build` runs beside tsc: the install check and the bin's executable bit.
-COPY scripts/check-install.mjs scripts/bin-executable.mjs ./scripts/
+# What `npm run build` runs beside tsc: the install check, the build stamp (npm start skips an unchanged build) and the bin's executable bit.
+COPY scripts/check-install.mjs scripts/build-stamp.mjs scripts/bin-executable.mjs ./scripts/
 RUN npm run build
 
 # ---- runtime ----
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# JSON log lines even under `docker run -t` (a terminal would make them pretty): Loki and the alerts parse JSON.
+ENV LOG_FORMAT=json
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/client/package.json ./packages/client/

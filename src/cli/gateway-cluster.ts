@@ -8,6 +8,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { GatewayConfig } from '../config/gateway-options.js';
 import { memoryBudget } from '../gateway/memory-budget.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { brokerFacts, startLine } from './start-line.js';
 import { workerMessage, type PrimaryToWorker, type WorkerState, type WorkerStatus } from '../gateway/cluster-protocol.js';
 
 /** A worker that dies sooner than this after its start is not restarted in a loop. */
@@ -37,8 +38,10 @@ interface Slot {
  * SIGINT stops them at once; the primary exits 0 once all have exited.
  */
 export function runClusterPrimary(config: GatewayConfig): void {
-  const logger = createLogger(config.logLevel, { instance: config.instanceId, role: 'primary' });
+  const logger = createLogger(config.logLevel, { instance: config.instanceId, role: 'primary' }, config.logFormat);
   let stopping = false;
+  /** The start line is logged once, when every worker first listens. */
+  let announced = false;
   const slots: Slot[] = [];
   /** Workers that left their slot to drain, until they exit. */
   const draining = new Map<number, { worker: Worker; slot: number }>();
@@ -84,6 +87,12 @@ export function runClusterPrimary(config: GatewayConfig): void {
     if (!slot || slot.state === 'up') return;
     slot.state = 'up';
     logger.info({ event: 'worker_up', worker: worker.id, pid: worker.process.pid, slot: slot.slot }, 'gateway worker listening');
+    if (!announced && slots.every((s) => s.state === 'up')) {
+      announced = true;
+      const ws = `ws://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/ws`;
+      const line = startLine('gateway', { text: `listening ${ws} with ${config.workers} workers`, fields: { ws, workers: config.workers } }, brokerFacts(config));
+      logger.info(line.fields, line.msg);
+    }
     broadcast();
   }
 

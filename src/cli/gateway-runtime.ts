@@ -17,7 +17,7 @@ export interface RunningGateway {
 
 /** Resolves once the gateway listens and its broker runs; a broker that cannot start (a configuration mismatch) stops the gateway and rejects. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const logger = createLogger(config.logLevel, { instance: config.instanceId });
+  const logger = createLogger(config.logLevel, { instance: config.instanceId }, config.logFormat);
   warnAboutSecretFlags(logger);
   const broker = buildBroker(config, logger);
   let started: { gateway: OdinGateway; brokerStarted: Promise<void> };

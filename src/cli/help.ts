@@ -39,7 +39,7 @@ const named = (...flags: string[]) => (flag: string): boolean => flags.includes(
 
 /** The gateway's options by concern; an option no group claims lands in "other options", so a new one is never hidden. */
 export const GATEWAY_GROUPS: OptionGroup[] = [
-  { title: 'listening and processes', has: named('port', 'host', 'workers', 'reuse-port', 'instance-id', 'log-level', 'shutdown-timeout-ms', 'drain-seconds') },
+  { title: 'listening and processes', has: named('port', 'host', 'workers', 'reuse-port', 'instance-id', 'log-level', 'log-format', 'shutdown-timeout-ms', 'drain-seconds') },
   { title: 'broker (NATS/JetStream) and history', has: (f) => prefixed('nats', 'history', 'stream')(f) || f === 'max-channels' },
   { title: 'channels and identity (JWT)', has: (f) => prefixed('jwt')(f) || named('default-channels', 'public-channels', 'channel-families', 'auth-required', 'allowed-origins')(f) },
   { title: 'server API (/api/)', has: prefixed('api') },

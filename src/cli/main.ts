@@ -2,9 +2,9 @@
 // `odin <command> [options]` (`npx odin ...` from the repository): one CLI for
 // every part of Odin. Help is answered here for every command (`-h`, `--help`,
 // `odin help <command>`), so each command only describes itself.
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/option-parser.js';
 import { StartFailure } from './start-failure.js';
+import { odinVersion } from './version.js';
 
 interface CommandModule {
   run(argv: string[]): Promise<void>;
@@ -24,12 +24,6 @@ const COMMANDS: Record<string, Command> = {
   token: { summary: 'print a development JWT signed with the gateway\'s secret or a private key (--sub alice --ttl 1h)', load: () => import('./commands/token.js') },
   bench: { summary: 'benchmark Odin against nats-server WebSocket, a plain ws loop and socket.io', load: () => import('./commands/bench.js') },
 };
-
-/** The version of this checkout, from package.json (dist/src/cli/main.js is three levels below it). */
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
@@ -63,7 +57,7 @@ async function main(): Promise<void> {
     return;
   }
   if (name === '--version' || name === '-V' || name === 'version') {
-    process.stdout.write(`odin ${version()}\n`);
+    process.stdout.write(`odin ${odinVersion()}\n`);
     return;
   }
   const target = name === 'help' ? rest[0]! : name;

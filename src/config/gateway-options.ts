@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { checkChannel, DOCUMENTED_CHANNEL_FAMILIES, mayRead, patternsIntersect, unknownChannelReason } from '@odin-gateway/client/channels';
+import { LOG_FORMATS } from '../observability/logger.js';
 import { checkNatsCredentials } from './nats-credentials.js';
 import { describeHistoryDefault, historyLimits, type HistoryLimits } from './history-defaults.js';
 import { ConfigError, resolveOptions, type OptionTable, type OptionValues } from './option-parser.js';
@@ -82,6 +83,7 @@ export const gatewayOptionTable = {
   natsCredsFile: { kind: 'string', flag: 'nats-creds-file', env: 'NATS_CREDS_FILE', default: undefined, description: 'NATS credentials file (user JWT and nkey seed)' },
   natsTlsCa: { kind: 'string', flag: 'nats-tls-ca', env: 'NATS_TLS_CA', default: undefined, description: 'CA certificate file to verify the NATS server (turns TLS on)' },
   logLevel: { kind: 'string', flag: 'log-level', env: 'LOG_LEVEL', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'log level' },
+  logFormat: { kind: 'string', flag: 'log-format', env: 'LOG_FORMAT', default: 'auto', choices: LOG_FORMATS, description: 'log lines: json (one JSON object per line, for Loki and jq), pretty (one readable line per record), or auto = pretty when stdout is a terminal, else json' },
 } satisfies OptionTable;
 
 /**

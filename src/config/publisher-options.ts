@@ -50,6 +50,7 @@ export const publisherOptionTable = {
   streamOwner: gatewayOptionTable.streamOwner,
   instanceId: { ...gatewayOptionTable.instanceId, description: 'name of this publisher in logs and message ids (absent = publisher-host-pid)' },
   logLevel: gatewayOptionTable.logLevel,
+  logFormat: gatewayOptionTable.logFormat,
   viaApi: { kind: 'string', flag: 'via-api', env: 'PUBLISH_VIA_API', default: undefined, description: 'publish through this gateway\'s server API (base URL, e.g. http://127.0.0.1:3004) instead of NATS' },
   apiKey: { kind: 'string', flag: 'api-key', env: 'ODIN_API_KEY', default: undefined, description: 'server API key for --via-api' },
 } satisfies OptionTable;

@@ -26,6 +26,18 @@ export function openFileLimit(limitsText?: string): number | undefined {
   return soft !== undefined && Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
+/**
+ * Below this many connections, an open-file limit that caps the memory
+ * budget's default is warned about at start (ulimit -n 1024 gives 780):
+ * above it, the limit is taken as the operator's sizing.
+ */
+export const FEW_CONNECTIONS = 1000;
+
+/** The open-file limit (`ulimit -n`) that lets `connections` WebSocket connections in, without private listeners. */
+export function filesFor(connections: number): number {
+  return Math.ceil(connections / FD_CONNECTION_SHARE) + FD_RESERVE;
+}
+
 /** Share of the descriptors after the reserve each private listener (--api-port, --metrics-port) may hold, within [ADMIN_SOCKETS_MIN, ADMIN_SOCKETS_MAX]. */
 export const ADMIN_SOCKET_SHARE = 0.05;
 export const ADMIN_SOCKETS_MIN = 4;

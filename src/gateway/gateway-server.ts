@@ -34,6 +34,7 @@ import { socketErrorName } from './socket-errors.js';
 import { usesSharedDeflate } from './compression.js';
 import { wsMasking } from './ws-masking.js';
 import { spreadOver } from './drain-schedule.js';
+import type { ConnectionLimitSource } from './upgrade-admission.js';
 import { WORKER_STATES, type WorkerStatus } from './cluster-protocol.js';
 
 export type { GatewayDependencies } from './gateway-parts.js';
@@ -123,6 +124,11 @@ export class OdinGateway implements GatewayHost, ClientSocketHost {
 
   get port(): number {
     return (this.parts.server.address() as AddressInfo).port;
+  }
+
+  /** The connection limit and what decided it (--max-connections, the memory budget or the open files), for the start line. */
+  get connectionLimit(): { max: number; limitedBy: ConnectionLimitSource } {
+    return { max: this.parts.admission.maxConnections, limitedBy: this.parts.admission.limitedBy };
   }
 
   /** The bound port of the metrics listener, when there is one. */

@@ -16,7 +16,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import type { ClientConnection } from './client-connection.js';
 import { TokenVerifier, tokenFrom, type Identity } from './client-identity.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
-import type { FileBudget } from './file-limit.js';
+import { FEW_CONNECTIONS, filesFor, type FileBudget } from './file-limit.js';
 import { refuseUpgradeResponse } from './http-endpoints.js';
 import { maxConnectionsFor, type MemoryBudget } from './memory-budget.js';
 
@@ -39,12 +39,16 @@ export interface CapacityBudgets {
   files: FileBudget;
 }
 
+export type ConnectionLimitSource = 'max-connections' | 'memory' | 'open files';
+
 export class UpgradeAdmission {
   readonly connectLimiter: ConnectionRateLimiter;
   /** Shared with the in-band `auth` handler: one key cache per gateway. */
   readonly verifier: TokenVerifier;
   /** The most connections (WebSocket and SSE) open at once: --max-connections, or derived from memory and open files. */
   readonly maxConnections: number;
+  /** What decided maxConnections: --max-connections, the memory budget, or the open-file limit. */
+  readonly limitedBy: ConnectionLimitSource;
   private readonly allowedOrigins: ReadonlySet<string> | undefined;
   /** The open connections: added by `opened`, removed by `closed`, nowhere else. */
   private readonly open = new Set<ClientConnection>();
@@ -66,7 +70,7 @@ export class UpgradeAdmission {
       if (detail !== undefined) logger.warn({ event: 'jwks_fetch_failed', result, detail }, 'JWKS fetch failed: tokens that need it are refused until a fetch succeeds');
     });
     this.allowedOrigins = config.allowedOrigins.length > 0 ? new Set(config.allowedOrigins.map(normaliseOrigin)) : undefined;
-    this.maxConnections = this.connectionLimit(budgets);
+    ({ limit: this.maxConnections, limitedBy: this.limitedBy } = this.connectionLimit(budgets));
     this.metrics.connectionsMax.set(this.maxConnections);
   }
 
@@ -103,16 +107,22 @@ export class UpgradeAdmission {
   }
 
   /** The lower of the memory budget's limit and the open files' (past the open-file limit accept() fails and /proc cannot be read). */
-  private connectionLimit({ memory, files }: CapacityBudgets): number {
+  private connectionLimit({ memory, files }: CapacityBudgets): { limit: number; limitedBy: ConnectionLimitSource } {
     const byMemory = maxConnectionsFor(this.config.maxConnections, memory, this.config.connectionBudgetKb);
     const limit = Math.min(byMemory, files.maxConnections);
-    if (limit < byMemory) {
+    const explicit = this.config.maxConnections > 0;
+    // The memory-derived default is an estimate, not a promise: files capping it is worth a warning only when the
+    // gateway is left with very few connections; an explicit --max-connections the files cannot honour always is.
+    if (limit < byMemory && (explicit || limit < FEW_CONNECTIONS)) {
+      const needed = filesFor(byMemory);
       this.logger.warn(
-        { event: 'connection_limit_from_open_files', open_files: files.openFiles, max_connections: limit, by_memory: byMemory },
-        `connection limit ${limit}: the open-file limit (${files.openFiles}) allows no more than that (raise ulimit -n)`,
+        { event: 'connection_limit_from_open_files', open_files: files.openFiles, max_connections: limit, by_memory: byMemory, open_files_needed: needed },
+        explicit
+          ? `--max-connections ${byMemory} is more than the open-file limit (${files.openFiles}) allows: ${limit} connections (raise ulimit -n to ${needed})`
+          : `connection limit ${limit}: the open-file limit (${files.openFiles}) allows no more than that (raise ulimit -n to ${needed} for the ${byMemory} the memory budget allows)`,
       );
     }
-    return limit;
+    return { limit, limitedBy: limit < byMemory ? 'open files' : explicit ? 'max-connections' : 'memory' };
   }
 
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

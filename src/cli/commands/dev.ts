@@ -14,6 +14,7 @@ import { startPublisher, type RunningPublisher } from '../../publisher/publisher
 import { settingsFrom, type PublisherSettings } from '../../publisher/publisher-settings.js';
 import type { Broker } from '../../broker/broker.js';
 import { startGateway, stopOnSignals } from '../gateway-runtime.js';
+import { brokerFacts, gatewayFacts, hostPort, simulatorFacts, startLine } from '../start-line.js';
 
 export const devOptionTable = {
   ...simulationOptionTable,
@@ -60,17 +61,26 @@ export async function run(argv: string[]): Promise<void> {
     dev.controlApi ? { port: dev.controlPort, host: dev.controlHost, token: control.token, allowedOrigins: dev.controlAllowedOrigins } : undefined,
   );
   if (dev.rate > 0) publisher.service.start();
+  // The start line: what to open first, then what runs where. The control token is printed only when made up at start:
+  // a configured token is the operator's to keep.
+  const token = publisher.api && control.generated ? control.token : undefined;
+  const controlUrl = publisher.api ? `http://${hostPort(dev.controlHost, publisher.api.port)}/control` : undefined;
+  const line = startLine(
+    'dev',
+    { text: `open http://localhost:${gateway.port}/`, fields: { url: `http://localhost:${gateway.port}/` } },
+    gatewayFacts(config, gateway),
+    brokerFacts(config),
+    simulatorFacts({ controlUrl, publishing: dev.rate > 0, rate: dev.rate }),
+    ...(token !== undefined ? [{ text: `control token ${token}`, fields: { control_token: token } }] : []),
+  );
   logger.info(
     {
+      ...line.fields,
       event: 'dev_ready',
-      url: `http://localhost:${gateway.port}/`,
       ws: `ws://localhost:${gateway.port}/ws`,
-      rate: dev.rate,
       control: publisher.api ? `http://localhost:${publisher.api.port}/stats` : null,
-      // Printed only when made up at start: a configured token is the operator's to keep.
-      ...(publisher.api && control.generated ? { control_token: control.token } : {}),
     },
-    `Odin dev: open http://localhost:${gateway.port}/${publisher.api && control.generated ? ` (control API token: ${control.token})` : ''}`,
+    line.msg,
   );
   stopOnSignals(logger, async () => {
     await publisher.stop();

@@ -4,6 +4,7 @@ import { gatewayConfigFrom, gatewayOptionTable } from '../../config/gateway-opti
 import { GATEWAY_GROUPS, groupOptions, renderHelp } from '../help.js';
 import { isClusterWorker, runClusterPrimary, workerConfig } from '../gateway-cluster.js';
 import { startGateway, stopOnSignals } from '../gateway-runtime.js';
+import { brokerFacts, gatewayFacts, startLine } from '../start-line.js';
 import { announceDraining, announceUp, onClusterView } from '../../gateway/cluster-protocol.js';
 
 export function help(): string {
@@ -40,6 +41,9 @@ export async function run(argv: string[]): Promise<void> {
   if (isClusterWorker()) {
     onClusterView((workers) => gateway.setClusterView(workers));
     announceUp();
+  } else {
+    const line = startLine('gateway', gatewayFacts(config, gateway), brokerFacts(config));
+    logger.info(line.fields, line.msg);
   }
   stopOnSignals(logger, async (signal) => {
     // SIGTERM is a deploy: drain (clients asked to move over --drain-seconds); SIGINT (Ctrl-C) stops at once.

@@ -3,7 +3,7 @@
 // embedded memory broker, useful only for trying the API). Waits for
 // `POST /control {"action":"start"}` unless --autostart.
 import { groupOptions, renderHelp } from '../help.js';
-import { publisherConfigFrom, publisherOptionTable, simulationOptionTable } from '../../config/publisher-options.js';
+import { publisherConfigFrom, publisherOptionTable, simulationOptionTable, type PublisherConfig } from '../../config/publisher-options.js';
 import { createLogger } from '../../observability/logger.js';
 import { createRegistry } from '../../observability/metrics.js';
 import { createPublisherBroker } from '../../publisher/publisher-broker.js';
@@ -11,6 +11,7 @@ import { resolveControlToken } from '../../publisher/control-token.js';
 import { startPublisher } from '../../publisher/publisher-runtime.js';
 import { settingsFrom } from '../../publisher/publisher-settings.js';
 import { stopOnSignals } from '../gateway-runtime.js';
+import { brokerFacts, hostPort, simulatorFacts, startLine, type StartFacts } from '../start-line.js';
 import { warnAboutSecretFlags } from '../secret-flags.js';
 import { listenFailure, natsFailure } from '../start-failure.js';
 
@@ -37,10 +38,12 @@ for POST /control {"action":"start"} unless --autostart (docs/publisher.md).`,
 
 export async function run(argv: string[]): Promise<void> {
   const config = publisherConfigFrom(argv);
-  const logger = createLogger(config.logLevel, { instance: config.instanceId, component: 'publisher' });
+  // The root logger has no component: the NATS broker's lines add their own (component once per line).
+  const root = createLogger(config.logLevel, { instance: config.instanceId }, config.logFormat);
+  const logger = root.child({ component: 'publisher' });
   warnAboutSecretFlags(logger);
   const control = resolveControlToken(config);
-  const broker = await createPublisherBroker(config, logger).catch((err: unknown) => {
+  const broker = await createPublisherBroker(config, root).catch((err: unknown) => {
     throw natsFailure(err, config.natsUrl) ?? err;
   });
   if (broker.kind === 'memory') {
@@ -62,9 +65,21 @@ export async function run(argv: string[]): Promise<void> {
     logger.warn({ event: 'control_token_generated', control_token: control.token }, `no control token configured: POST /control needs Authorization: Bearer ${control.token}`);
   }
   if (config.autostart) publisher.service.start();
-  else logger.info({ event: 'publisher_waiting', port: publisher.api?.port }, `waiting for POST http://localhost:${publisher.api?.port}/control {"action":"start"}`);
+  const line = startLine(
+    'publisher',
+    simulatorFacts({ controlUrl: `http://${hostPort(config.host, publisher.api?.port)}/control`, publishing: config.autostart, rate: config.rate }),
+    publishTargetFacts(config),
+  );
+  logger.info(line.fields, line.msg);
   stopOnSignals(logger, async () => {
     await publisher.stop();
     await broker.close();
   });
+}
+
+/** Where this publisher's messages go: NATS, a gateway's server API, or a memory broker no gateway reads. */
+function publishTargetFacts(config: PublisherConfig): StartFacts {
+  if (config.viaApi !== undefined) return { text: `into the server API of ${config.viaApi}`, fields: { broker: 'api', via_api: config.viaApi } };
+  if (config.natsUrl === undefined) return { text: 'into a private memory broker that no gateway reads', fields: { broker: 'memory' } };
+  return brokerFacts(config);
 }
