@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { REPO_ROOT, startOdin, type OdinProcess } from '../helpers/child-process.js';
-import { NatsServer } from '../helpers/nats-server.js';
+import { freePorts, NatsServer } from '../helpers/nats-server.js';
 import { withoutCredentials } from '../../src/cli/start-line.js';
 
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -95,6 +95,17 @@ describe('start line', () => {
     const stop = await fetch(`${m[3]!}/control`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${m[4]}` }, body: '{"action":"stop"}' });
     assert.equal(stop.status, 200, 'the printed token drives the printed control API');
     assert.equal(startLines(dev).length, 1);
+  });
+
+  it('odin gateway --workers 2: the primary logs the start line once every worker listens; the workers log none', async () => {
+    const [port] = await freePorts(1);
+    const gateway = odin(['gateway', '--host', '127.0.0.1', '--port', String(port), '--workers', '2', '--nats', nats.url, '--nats-stream', 'STARTLINE', '--nats-storage', 'memory']);
+    const line = await gateway.waitForEvent('odin_started', 90_000);
+    assert.equal(line.msg, `odin gateway ${VERSION} listening ws://127.0.0.1:${port}/ws with 2 workers, broker ${nats.url} stream STARTLINE`);
+    assert.equal(line.role, 'primary');
+    assert.equal(gateway.lines.filter((l) => l.event === 'worker_up').length, 2, 'logged after both workers listen');
+    await opens(String(line.ws));
+    assert.equal(startLines(gateway).length, 1);
   });
 
   it('a NATS URL with credentials is named without them', () => {
