@@ -105,5 +105,14 @@ if [ ${#deploy_pkgs[@]} -gt 0 ]; then
   done
 fi
 /usr/sbin/nginx -v 2>&1
+
+# The log-format test gives the CLI a terminal with util-linux `script`
+# (Debian's bsdutils, essential: present on any Debian, checked anyway).
+if ! command -v script >/dev/null 2>&1; then
+  echo "installing bsdutils (script)"
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bsdutils >/dev/null
+fi
+script --version
 /usr/bin/prometheus-alertmanager --version 2>&1 | head -1
 openssl version

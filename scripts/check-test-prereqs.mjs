@@ -58,6 +58,8 @@ export function missingPrerequisites(env = process.env) {
     missing.push("alertmanager (Debian's prometheus-alertmanager, or ALERTMANAGER_BIN)");
   }
   if (!locate('openssl', env, 'OPENSSL_BIN', ['/usr/bin/openssl'])) missing.push('openssl (on PATH or OPENSSL_BIN)');
+  // The log-format test runs the CLI on a pseudo-terminal through util-linux `script` (Debian's bsdutils).
+  if (!locate('script', env, undefined, ['/usr/bin/script'])) missing.push("script (util-linux; Debian's bsdutils)");
   // The Python client's tests (clients/python) run pytest on Debian's Python with its websockets.
   const python = env.PYTHON_BIN ?? '/usr/bin/python3';
   if (!executable(python) || spawnSync(python, ['-c', 'import websockets, pytest']).status !== 0) {
