@@ -10,6 +10,7 @@ import { nodeHasReusePort } from '../config/gateway-options.js';
 import type { Scenario, Timing } from './bench-scenario.js';
 import type { RealisticShape } from './scale-realistic.js';
 import { CLASSIC_SYSTEMS } from './bench-systems.js';
+import type { ResumeSize } from './resume-latency.js';
 
 export type BenchMode = 'full' | 'quick' | 'tiny';
 
@@ -17,9 +18,29 @@ export interface BenchPlan {
   mode: BenchMode;
   scenarios: Scenario[];
   timing: Timing;
-  /** Resume of `missed` messages, `rounds` times, on Odin. */
-  resume?: { missed: number; rounds: number };
+  /** The resume course on Odin (resume-latency.ts): each backlog size, `rounds` times, over NATS and on the memory broker. */
+  resume?: { sizes: ResumeSize[] };
 }
+
+/** The resume course's name in --scenarios, by mode (it runs when named, or when no scenario is named). */
+export const RESUME_SCENARIO = { full: 'resume', quick: 'resume', tiny: 'tiny-resume' } as const;
+
+/** Backlogs of 1k, 10k and 100k messages (quick: 1k and 10k; tiny: small ones for the tests). */
+const RESUME_SIZES: Record<BenchMode, ResumeSize[]> = {
+  full: [
+    { missed: 1000, rounds: 100 },
+    { missed: 10_000, rounds: 20 },
+    { missed: 100_000, rounds: 5 },
+  ],
+  quick: [
+    { missed: 1000, rounds: 20 },
+    { missed: 10_000, rounds: 5 },
+  ],
+  tiny: [
+    { missed: 100, rounds: 3 },
+    { missed: 1000, rounds: 3 },
+  ],
+};
 
 /** The compression comparison: one Odin server, clients without and with deflate, and ws compressing per connection. */
 const COMPRESSION_SYSTEMS = ['odin', 'odin-deflate', 'ws-deflate'];
@@ -120,7 +141,7 @@ function scenariosOf(mode: BenchMode, scale: ScaleOverrides = {}): Scenario[] {
 
 /** Scenario names by mode, for help and error messages. */
 export function scenarioNames(mode: BenchMode): string[] {
-  return scenariosOf(mode).map((s) => s.name);
+  return [...scenariosOf(mode).map((s) => s.name), RESUME_SCENARIO[mode]];
 }
 
 export function benchPlan(
@@ -139,10 +160,11 @@ export function benchPlan(
   const base = scenariosOf(mode, { connections: overrides.scaleConnections, workers: overrides.scaleWorkers, realisticDeliveries: overrides.scaleRealisticDeliveries });
   const wanted = overrides.scenarios ?? [];
   // A typo must not run nothing and report success: name what this mode has.
-  const unknown = wanted.filter((name) => !base.some((s) => s.name === name));
+  const unknown = wanted.filter((name) => !base.some((s) => s.name === name) && name !== RESUME_SCENARIO[mode]);
   if (unknown.length > 0) {
-    throw new ConfigError(`--scenarios/BENCH_SCENARIOS: unknown scenario ${unknown.map((n) => JSON.stringify(n)).join(', ')} in ${mode} mode; one of ${base.map((s) => s.name).join(', ')}`);
+    throw new ConfigError(`--scenarios/BENCH_SCENARIOS: unknown scenario ${unknown.map((n) => JSON.stringify(n)).join(', ')} in ${mode} mode; one of ${scenarioNames(mode).join(', ')}`);
   }
+  const resume = wanted.length === 0 || wanted.includes(RESUME_SCENARIO[mode]);
   const scenarios = wanted.length > 0 ? base.filter((s) => wanted.includes(s.name)) : base;
   const defaults =
     mode === 'full' ? { primeMs: 3000, warmupMs: 1000, measureMs: 2000 } : mode === 'quick' ? { primeMs: 1000, warmupMs: 300, measureMs: 700 } : { primeMs: 300, warmupMs: 200, measureMs: 500 };
@@ -156,6 +178,6 @@ export function benchPlan(
       workers: overrides.workers,
       sampleEvery: mode === 'tiny' ? 1 : overrides.sampleEvery,
     },
-    resume: mode === 'full' ? { missed: 100, rounds: 500 } : mode === 'quick' ? { missed: 100, rounds: 100 } : { missed: 100, rounds: 10 },
+    ...(resume ? { resume: { sizes: RESUME_SIZES[mode] } } : {}),
   };
 }

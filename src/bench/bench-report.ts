@@ -103,7 +103,15 @@ export function benchTable(out: BenchOutput): string {
   const books = out.results.filter((r) => r.books);
   if (books.length) lines.push('', booksTable(books));
   if (out.resume) {
-    lines.push('', `Resume of ${out.resume.missed} missed messages (subscribe with since -> last replayed message), ${out.resume.rounds} rounds x ${out.resume.runs.length} runs: p50 ${fmt(out.resume.p50Median, 3)} ms, p99 ${fmt(out.resume.p99Median, 3)} ms (medians over runs)`);
+    lines.push(
+      '',
+      'Resume of a backlog (subscribe with since -> last replayed message; every replay checked by seq: recovered, contiguous, complete), medians over runs:',
+      '',
+      markdownTable(
+        ['broker', 'backlog', 'rounds x runs', 'p50 ms', 'p99 ms'],
+        out.resume.courses.map((c) => [c.broker === 'nats' ? 'NATS (file)' : 'memory', fmt(c.missed), `${c.rounds} x ${c.runs.length}`, fmt(c.p50Median, 3), fmt(c.p99Median, 3)]),
+      ),
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -4,12 +4,11 @@
 import { cpus } from 'node:os';
 import { runScenario, type PinMode, type SystemResult } from './bench-scenario.js';
 import type { BenchPlan } from './bench-plan.js';
-import { ALL_SYSTEMS, CLASSIC_SYSTEMS, ODIN_MEMORY } from './bench-systems.js';
+import { ALL_SYSTEMS, CLASSIC_SYSTEMS, ODIN_MEMORY, ODIN_NATS, type SystemSpec } from './bench-systems.js';
 import { killAllChildren } from './child-registry.js';
 import { ODIN_CLUSTER, ODIN_CLUSTER_REUSE_PORT } from './odin-cluster-system.js';
 import { compressionRatios, odinRatios, summarizeResults, median, type CompressionRatio, type Ratio, type SummaryRow } from './bench-summary.js';
-import { measureResume } from './resume-latency.js';
-import type { LatencyPercentiles } from '../load/latency-recorder.js';
+import { runResumeCourse, type ResumeBroker, type ResumeCourseResult } from './resume-latency.js';
 
 export interface BenchOutput {
   tool: 'odin bench';
@@ -22,14 +21,15 @@ export interface BenchOutput {
   rows: SummaryRow[];
   ratios: Ratio[];
   compression: CompressionRatio[];
-  resume?: { missed: number; rounds: number; runs: LatencyPercentiles[]; p50Median?: number; p99Median?: number };
+  /** The resume course: each backlog size on each broker, medians over runs. */
+  resume?: { courses: ResumeCourseResult[] };
   results: SystemResult[];
 }
 
 export async function runBench(plan: BenchPlan, options: { systems: readonly string[]; repeat: number; pin?: PinMode; cpuProfileDir?: string; log: (line: string) => void }): Promise<BenchOutput> {
   const started = Date.now();
   const results: SystemResult[] = [];
-  const resumeRuns: LatencyPercentiles[] = [];
+  const resumeCourses: ResumeCourseResult[] = [];
   try {
     for (let run = 1; run <= options.repeat; run++) {
       for (const scenario of plan.scenarios) {
@@ -41,14 +41,14 @@ export async function runBench(plan: BenchPlan, options: { systems: readonly str
           results.push({ ...result, run });
         }
       }
-      if (plan.resume && options.systems.includes('odin')) {
-        const system = await ODIN_MEMORY.start({});
-        try {
-          const r = await measureResume(system, plan.resume.missed, plan.resume.rounds);
-          resumeRuns.push(r);
-          options.log(`[run ${run}/${options.repeat}] resume of ${plan.resume.missed} missed messages: p50 ${r.p50} ms, p99 ${r.p99} ms`);
-        } finally {
-          await system.stop();
+      if (plan.resume) {
+        for (const [broker, spec] of resumeSystems(options.systems)) {
+          for (const r of await runResumeCourse(spec, broker, plan.resume.sizes)) {
+            let course = resumeCourses.find((c) => c.broker === broker && c.missed === r.missed);
+            if (!course) resumeCourses.push((course = { broker, missed: r.missed, rounds: r.rounds, runs: [] }));
+            course.runs.push(r.result);
+            options.log(`[run ${run}/${options.repeat}] resume of ${r.missed} missed messages (${broker}): p50 ${r.result.p50} ms, p99 ${r.result.p99} ms`);
+          }
         }
       }
     }
@@ -68,9 +68,17 @@ export async function runBench(plan: BenchPlan, options: { systems: readonly str
     rows,
     ratios: odinRatios(rows, 'odin', results),
     compression: compressionRatios(rows),
-    ...(plan.resume && resumeRuns.length
-      ? { resume: { ...plan.resume, runs: resumeRuns, p50Median: median(resumeRuns.map((r) => r.p50)), p99Median: median(resumeRuns.map((r) => r.p99)) } }
+    ...(resumeCourses.length
+      ? { resume: { courses: resumeCourses.map((c) => ({ ...c, p50Median: median(c.runs.map((r) => r.p50)), p99Median: median(c.runs.map((r) => r.p99)) })) } }
       : {}),
     results,
   };
+}
+
+/** The resume course's systems: over NATS when Odin or Odin over NATS is chosen, on the memory broker when Odin is. */
+function resumeSystems(systems: readonly string[]): Array<[ResumeBroker, SystemSpec]> {
+  const out: Array<[ResumeBroker, SystemSpec]> = [];
+  if (systems.includes('odin') || systems.includes('odin-nats')) out.push(['nats', ODIN_NATS]);
+  if (systems.includes('odin')) out.push(['memory', ODIN_MEMORY]);
+  return out;
 }

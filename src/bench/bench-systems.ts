@@ -29,8 +29,8 @@ export interface RunningSystem {
   setRate(perSec: number, channels: string[]): void;
   /** Messages the pacer has published on each channel (in the order of the last `setRate` channels). */
   publishedPerChannel(): Promise<number[]>;
-  /** Publishes `count` messages at once on a channel; resolves with the position before them. */
-  burst(channel: string, count: number): Promise<{ before: number; epoch: string }>;
+  /** Publishes `count` messages at once on a channel; resolves with the position before them (and, for Odin, the seq of the last one, once stored and taken in). */
+  burst(channel: string, count: number): Promise<{ before: number; epoch: string; last?: number }>;
   /** Full GC in the server process when it is Node (so RSS is not garbage). */
   collectGarbage(): Promise<void>;
   /** Odin's slow-client policy counters (zero for other systems). */
@@ -48,6 +48,14 @@ export interface StartOptions {
   maxWorkers?: number;
   /** Odin's slow-client settings (the slow-consumers scenario); absent: the gateway's defaults. */
   slowClient?: { policy: 'close' | 'conflate'; maxQueueBytes?: number };
+  /** Odin's history (the resume course): messages kept per channel, and over NATS the stream's storage; absent: the bench server's defaults. */
+  history?: { size: number; natsStorage?: 'file' | 'memory' };
+}
+
+/** The bench server's arguments for `history`. */
+function historyArgs(options: StartOptions): string[] {
+  const h = options.history;
+  return h ? ['--history-size', String(h.size), ...(h.natsStorage ? ['--nats-storage', h.natsStorage] : [])] : [];
 }
 
 /** The bench server's arguments for `slowClient`. */
@@ -107,11 +115,12 @@ export class ServerChild {
     });
   }
 
-  async burst(channel: string, count: number): Promise<{ before: number; epoch: string }> {
-    const done = this.next((m) => m.type === 'burst-done');
+  async burst(channel: string, count: number): Promise<{ before: number; epoch: string; last?: number }> {
+    // Over NATS every message is acknowledged and taken in first: 100,000 take seconds.
+    const done = this.next((m) => m.type === 'burst-done', 10_000 + count);
     this.send({ type: 'burst', channel, count });
     const m = await done;
-    return m.type === 'burst-done' ? { before: m.before, epoch: m.epoch } : { before: 0, epoch: '' };
+    return m.type === 'burst-done' ? { before: m.before, epoch: m.epoch, ...(m.last !== undefined ? { last: m.last } : {}) } : { before: 0, epoch: '' };
   }
 
   async published(): Promise<number[]> {
@@ -164,7 +173,7 @@ export const ODIN_MEMORY: SystemSpec = {
   description: 'Odin gateway + memory broker (one process, publishNow)',
   kind: 'odin',
   async start(options) {
-    const { server, port } = await ServerChild.fork('odin-bench-server', slowClientArgs(options), options);
+    const { server, port } = await ServerChild.fork('odin-bench-server', [...slowClientArgs(options), ...historyArgs(options)], options);
     return nodeSystem('odin', 'odin', odinUrl, server, port);
   },
 };
@@ -186,7 +195,7 @@ export const ODIN_NATS: SystemSpec = {
   async start(options) {
     const nats = await startNatsServer({ jetstream: true });
     try {
-      const { server, port } = await ServerChild.fork('odin-bench-server', ['--nats', nats.tcpUrl], options);
+      const { server, port } = await ServerChild.fork('odin-bench-server', ['--nats', nats.tcpUrl, ...historyArgs(options)], options);
       return nodeSystem('odin-nats', 'odin', odinUrl, server, port, { stop: () => nats.stop(), pids: [nats.pid] });
     } catch (err) {
       await nats.stop();

@@ -13,7 +13,7 @@ export type ParentToServer =
 export type ServerToParent =
   | { type: 'ready'; port: number }
   | { type: 'published'; total: number; perChannel: number[] }
-  | { type: 'burst-done'; before: number; epoch: string }
+  | { type: 'burst-done'; before: number; epoch: string; last?: number }
   | { type: 'gc-done' }
   | { type: 'slow-stats'; stats: SlowClientStats }
   | { type: 'error'; message: string };
@@ -37,7 +37,15 @@ export function sendToParent(message: ServerToParent): void {
  * position before a burst (Odin, for resume). The child exits when the parent
  * disconnects, so a crashed benchmark leaves no server behind.
  */
-export function serveParent(publish: PublishOne, options: { beforeBurst?: (channel: string) => { before: number; epoch: string }; slowStats?: () => Promise<SlowClientStats> } = {}): PublishPacer {
+export function serveParent(
+  publish: PublishOne,
+  options: {
+    beforeBurst?: (channel: string) => { before: number; epoch: string };
+    /** A burst of the system's own (Odin over NATS: every message acknowledged and taken in before burst-done), in place of the pacer's. */
+    burst?: (pacer: PublishPacer, channel: string, count: number) => Promise<{ before: number; epoch: string; last: number }>;
+    slowStats?: () => Promise<SlowClientStats>;
+  } = {},
+): PublishPacer {
   const pacer = new PublishPacer(publish);
   process.on('message', (raw: unknown) => {
     const m = raw as ParentToServer;
@@ -50,6 +58,12 @@ export function serveParent(publish: PublishOne, options: { beforeBurst?: (chann
     }
     else if (m.type === 'slow-stats') {
       void (options.slowStats?.() ?? Promise.resolve({ conflated: 0, closed: 0, active: 0 })).then((stats) => sendToParent({ type: 'slow-stats', stats }));
+    }
+    else if (m.type === 'burst' && options.burst) {
+      options.burst(pacer, m.channel, m.count).then(
+        (done) => sendToParent({ type: 'burst-done', ...done }),
+        (err: unknown) => sendToParent({ type: 'error', message: `burst failed: ${String(err)}` }),
+      );
     }
     else if (m.type === 'burst') {
       const position = options.beforeBurst?.(m.channel) ?? { before: 0, epoch: '' };

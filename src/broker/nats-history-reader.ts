@@ -18,7 +18,7 @@
 // JetStream removes a subject's messages oldest first (per-subject limit) and
 // the stream's messages oldest first (age), so these checks are sound;
 // explicit deletes or purges by an operator are not detected.
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { DeliverPolicy, JetStreamError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { SUBJECT_PREFIX } from '@odin-gateway/client/channels';
 import { isHistoryCursor, MESSAGE_OVERHEAD_BYTES, type BrokerMessage, type HistoryCursor, type HistoryPage, type HistoryPageOptions, type Position } from './broker.js';
 import type { NatsChannelView } from './nats-channel-view.js';
@@ -38,7 +38,13 @@ export interface HistoryReadContext {
   view: NatsChannelView;
 }
 
-const FETCH_BATCH = 1000;
+/**
+ * Messages one byte-bounded fetch returns at most: nats.js refuses
+ * max_messages together with max_bytes, and asks for 100 messages when only
+ * a byte bound is given. (Asking for both made every fetch throw, and every
+ * page was read message by message: about 0.5 ms per message.)
+ */
+const FETCH_BATCH = 100;
 const FETCH_EXPIRES_MS = 2000;
 /** The smallest byte bound a fetch asks for (a message larger than a fetch's bound is read directly). */
 const MIN_FETCH_BYTES = 4096;
@@ -249,6 +255,16 @@ async function readRange(ctx: HistoryReadContext, filter: string, startSeq: numb
   return { records, more: next <= upTo };
 }
 
+/**
+ * A byte-bounded pull ends with status 409 "Batch Completed" (or "Message
+ * Size Exceeds MaxBytes" when the next message would not fit), which nats.js's
+ * fetch raises as an error: the pull is over, not failed; the next one goes on.
+ */
+function pullCompleted(err: unknown): boolean {
+  // JetStreamStatusError (its status code in `code`) is not exported by nats.js's public module.
+  return err instanceof JetStreamError && (err as JetStreamError & { code?: unknown }).code === 409 && /batch completed|message size exceeds maxbytes/i.test(err.message);
+}
+
 /** 'end': read up to upTo or the end; 'full': the page is full; 'short': fewer messages came than announced. */
 type ConsumerRead = 'end' | 'full' | 'short';
 
@@ -269,14 +285,20 @@ async function readWithConsumer(ctx: HistoryReadContext, filter: string, startSe
       const wanted = Math.min(FETCH_BATCH, total - got, (options.maxMessages ?? Infinity) - out.length);
       const before = got;
       // Never more than the page's bytes in flight: a reader that stops here holds at most one page.
-      const batch = await consumer.fetch({ max_messages: wanted, max_bytes: Math.max(options.maxBytes - bytes, MIN_FETCH_BYTES), expires: FETCH_EXPIRES_MS });
-      for await (const m of batch) {
-        if (m.seq > upTo) return 'end';
-        const record = recordOfJsMsg(m);
-        out.push(record);
-        bytes += recordBytes(record);
-        got++;
-        if (pageFull(out, bytes, options)) return got < total ? 'full' : 'end';
+      const batch = await consumer.fetch({ max_bytes: Math.max(options.maxBytes - bytes, MIN_FETCH_BYTES), expires: FETCH_EXPIRES_MS });
+      try {
+        for await (const m of batch) {
+          if (m.seq > upTo) return 'end';
+          const record = recordOfJsMsg(m);
+          out.push(record);
+          bytes += recordBytes(record);
+          got++;
+          if (pageFull(out, bytes, options)) return got < total ? 'full' : 'end';
+          // A pull for more than remain would wait out its expiry: stop at what the stream held.
+          if (got >= total) return 'end';
+        }
+      } catch (err) {
+        if (!pullCompleted(err)) throw err;
       }
       // Fewer than asked for: the byte bound, removed meanwhile, or the consumer failed.
       if (got - before < wanted) return 'short';

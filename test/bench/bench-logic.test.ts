@@ -220,7 +220,7 @@ describe('bench options', () => {
       for (const line of options) assert.equal(line.split('[default:').length, 2, `one default per option: ${line}`);
       assert.doesNotMatch(help.stdout, /\[default: \]/);
     }
-    assert.match(spawnSync(process.execPath, [CLI, 'bench', '--help'], { encoding: 'utf8' }).stdout, /Scenarios: one-channel, fifty-channels, portfolio, compression, pinned, idle, scale, slow-consumers, books \(full run\)/);
+    assert.match(spawnSync(process.execPath, [CLI, 'bench', '--help'], { encoding: 'utf8' }).stdout, /Scenarios: one-channel, fifty-channels, portfolio, compression, pinned, idle, scale, slow-consumers, books, resume \(full run\)/);
   });
 });
 

@@ -21,7 +21,7 @@ it('odin bench --tiny counts deliveries for every system without gaps', { timeou
     }
   }
   for (const r of result.results) assert.equal(r.connections?.ready, 20, `${r.system} connected every client`);
-  assert.ok(result.resume && result.resume.runs[0]!.count === 10, 'resume measured');
+  assert.equal(result.resume, undefined, 'the resume course runs when named (bench-resume.test.ts) or when no scenario is');
   assert.ok(result.ratios.some((q) => q.peer === 'nats-ws'));
   assert.match(err, /Odin bench \(tiny\)/);
 });

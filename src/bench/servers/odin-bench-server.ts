@@ -8,7 +8,10 @@ import { defaultGatewayConfig } from '../../config/gateway-options.js';
 import { OdinGateway } from '../../gateway/gateway-server.js';
 import { createLogger } from '../../observability/logger.js';
 import { sendToParent, serveParent } from '../server-ipc.js';
-import type { PriceTick } from '../price-tick.js';
+import { priceTick, type PriceTick } from '../price-tick.js';
+
+/** Publishes in flight at once during a NATS burst. */
+const BURST_WINDOW = 1000;
 import { BookModel } from '../../publisher/book-model.js';
 
 /** The value after `flag` in this process's arguments. */
@@ -22,6 +25,9 @@ async function main(): Promise<void> {
   // The slow-consumers scenario runs the gateway with a slow-client policy and byte budget of its own.
   const slowClient = argument('--slow-client') as 'close' | 'conflate' | undefined;
   const maxQueueBytes = argument('--max-queue-bytes');
+  // The resume course keeps as many messages per channel as its largest backlog, over NATS on file storage.
+  const historySize = argument('--history-size');
+  const natsStorage = (argument('--nats-storage') ?? 'memory') as 'file' | 'memory';
   const config = defaultGatewayConfig({
     port: 0,
     host: '127.0.0.1',
@@ -36,7 +42,8 @@ async function main(): Promise<void> {
     rateLimitPerSec: 100_000,
     ...(slowClient ? { slowClient } : {}),
     ...(maxQueueBytes ? { maxQueueBytes: Number(maxQueueBytes) } : {}),
-    ...(natsUrl ? { natsUrl, natsStream: `BENCH${process.pid}`, natsStorage: 'memory' } : {}),
+    ...(historySize ? { historySize: Number(historySize) } : {}),
+    ...(natsUrl ? { natsUrl, natsStream: `BENCH${process.pid}`, natsStorage } : {}),
   });
   const logger = createLogger('silent');
   const broker = await createBroker(config, logger);
@@ -65,6 +72,27 @@ async function main(): Promise<void> {
   const counterValue = async (counter: { get(): Promise<{ values: Array<{ value: number }> }> }): Promise<number> => (await counter.get()).values[0]?.value ?? 0;
   serveParent(publish, {
     beforeBurst: () => ({ before: lastSeq, epoch: broker.epoch() }),
+    burst: async (pacer, channel, count) => {
+      const before = lastSeq;
+      if (broker instanceof MemoryBroker) {
+        pacer.burst(channel, count);
+        return { before, epoch: broker.epoch(), last: lastSeq };
+      }
+      // Over NATS: every message stored (acknowledged), then taken in by this
+      // gateway's live consumer, as after a real absence; a resume then reads them from the stream.
+      let last = before;
+      for (let n = 1; n <= count; n += BURST_WINDOW) {
+        const acks = await Promise.all(Array.from({ length: Math.min(BURST_WINDOW, count - n + 1) }, (_, i) => broker.publish(channel, priceTick(channel, n + i))));
+        for (const a of acks) last = Math.max(last, a.seq);
+      }
+      lastSeq = Math.max(lastSeq, last);
+      const deadline = Date.now() + 60_000;
+      while (((await broker.latest(channel)).messages[0]?.seq ?? 0) < last) {
+        if (Date.now() > deadline) throw new Error(`the live consumer did not take in seq ${last} within 60 s`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return { before, epoch: broker.epoch(), last };
+    },
     slowStats: async () => ({ conflated: await counterValue(gateway.metrics.slowClientsConflated), closed: await counterValue(gateway.metrics.slowClientsDisconnected), active: await counterValue(gateway.metrics.connectionsActive) }),
   });
   sendToParent({ type: 'ready', port });

@@ -9,7 +9,9 @@ import { runBench } from '../../bench/bench-suite.js';
 const DESCRIPTION = `Starts each system in its own process with the same clients, channels,
 ~200-byte price ticks and publish pattern, and measures deliveries/s and
 publish-to-receive latency at a fixed rate, the maximum sustained
-deliveries/s, RSS per idle connection, and Odin's resume latency; bytes on
+deliveries/s, RSS per idle connection, and Odin's resume time for 1k, 10k and
+100k-message backlogs over NATS and on the memory broker (the resume
+scenario; every replay checked by seq); bytes on
 the wire per delivery, compressed and not; latency with the server and the
 generator pinned to separate cores; N connections to one gateway (scale);
 slow consumers (10% of the clients reading at a tenth of the rate: the
