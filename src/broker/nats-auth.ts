@@ -14,6 +14,19 @@ function readSecretFile(path: string, option: string): string {
   }
 }
 
+/**
+ * Runs an authenticator once at start: a file that is no nkey seed or creds
+ * file fails here, naming the option and the file, instead of at connect
+ * with nats.js's words. Its contents (a secret) are never shown.
+ */
+function checkAuthenticator(authenticator: NonNullable<ConnectionOptions['authenticator']>, path: string, option: string, what: string): void {
+  try {
+    (Array.isArray(authenticator) ? authenticator : [authenticator]).forEach((a) => a('odin-start-check'));
+  } catch {
+    throw new ConfigError(`${option}: ${path} is not ${what}; its contents are not shown`);
+  }
+}
+
 /** The authentication and TLS part of a NATS connection's options; empty when none is configured. */
 export function natsAuthOptions(s: Partial<NatsCredentialSettings>): Partial<ConnectionOptions> {
   const options: Partial<ConnectionOptions> = {};
@@ -23,12 +36,16 @@ export function natsAuthOptions(s: Partial<NatsCredentialSettings>): Partial<Con
   }
   if (s.natsToken !== undefined) options.token = s.natsToken;
   if (s.natsNkeySeedFile !== undefined) {
-    const seed = readSecretFile(s.natsNkeySeedFile, '--nats-nkey-seed-file/NATS_NKEY_SEED_FILE');
+    const option = '--nats-nkey-seed-file/NATS_NKEY_SEED_FILE';
+    const seed = readSecretFile(s.natsNkeySeedFile, option);
     options.authenticator = nkeyAuthenticator(new TextEncoder().encode(seed));
+    checkAuthenticator(options.authenticator, s.natsNkeySeedFile, option, 'an nkey seed (a line starting with SU)');
   }
   if (s.natsCredsFile !== undefined) {
-    const creds = readSecretFile(s.natsCredsFile, '--nats-creds-file/NATS_CREDS_FILE');
+    const option = '--nats-creds-file/NATS_CREDS_FILE';
+    const creds = readSecretFile(s.natsCredsFile, option);
     options.authenticator = credsAuthenticator(new TextEncoder().encode(creds));
+    checkAuthenticator(options.authenticator, s.natsCredsFile, option, 'a NATS credentials file (a user JWT and an nkey seed between ----- lines)');
   }
   if (s.natsTlsCa !== undefined) {
     readSecretFile(s.natsTlsCa, '--nats-tls-ca/NATS_TLS_CA');

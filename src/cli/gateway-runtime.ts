@@ -3,7 +3,8 @@
 // stops at once on SIGINT), then the process exits 0.
 import { buildBroker, startBroker } from '../broker/create-broker.js';
 import type { Broker } from '../broker/broker.js';
-import type { GatewayConfig } from '../config/gateway-options.js';
+import { gatewayOptionTable, type GatewayConfig } from '../config/gateway-options.js';
+import { controlOptionTable } from '../config/publisher-options.js';
 import { OdinGateway } from '../gateway/gateway-server.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { warnAboutSecretFlags } from './secret-flags.js';
@@ -18,7 +19,8 @@ export interface RunningGateway {
 /** Resolves once the gateway listens and its broker runs; a broker that cannot start (a configuration mismatch) stops the gateway and rejects. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = createLogger(config.logLevel, { instance: config.instanceId }, config.logFormat);
-  warnAboutSecretFlags(logger);
+  // odin dev takes the simulator's control options too (--control-token).
+  warnAboutSecretFlags(logger, { ...gatewayOptionTable, ...controlOptionTable });
   const broker = buildBroker(config, logger);
   let started: { gateway: OdinGateway; brokerStarted: Promise<void> };
   try {

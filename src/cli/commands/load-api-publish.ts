@@ -21,7 +21,7 @@ position was answered twice.`,
 
 export async function run(argv: string[]): Promise<void> {
   const c = apiLoadConfigFrom(argv);
-  warnAboutSecretFlagsOnStderr(argv);
+  warnAboutSecretFlagsOnStderr(apiLoadOptionTable, argv);
   const summary = await runApiPublishLoad({ url: c.url, key: c.apiKey, batch: c.batch, concurrency: c.concurrency, durationMs: c.duration * 1000, channels: c.channels, idempotency: c.idempotency });
   if (c.json === '-') process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else process.stdout.write(apiLoadText(summary));

@@ -28,7 +28,7 @@ API key (API_KEYS); give the same key in ODIN_API_KEY.`,
 
 export async function run(argv: string[]): Promise<void> {
   const config = publishCliConfigFrom(argv);
-  warnAboutSecretFlagsOnStderr(argv);
+  warnAboutSecretFlagsOnStderr(publishOptionTable, argv);
   const client = new OdinApiClient({ url: config.url, key: config.apiKey, maxSockets: 1 });
   try {
     if (config.file === undefined) {

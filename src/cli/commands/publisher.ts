@@ -41,7 +41,7 @@ export async function run(argv: string[]): Promise<void> {
   // The root logger has no component: the NATS broker's lines add their own (component once per line).
   const root = createLogger(config.logLevel, { instance: config.instanceId }, config.logFormat);
   const logger = root.child({ component: 'publisher' });
-  warnAboutSecretFlags(logger);
+  warnAboutSecretFlags(logger, publisherOptionTable);
   const control = resolveControlToken(config);
   const broker = await createPublisherBroker(config, root).catch((err: unknown) => {
     throw natsFailure(err, config.natsUrl) ?? err;

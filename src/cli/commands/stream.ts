@@ -14,6 +14,7 @@ import { renderHelp } from '../help.js';
 import { natsStreamOptionTable } from '../../config/gateway-options.js';
 import { historyLimits } from '../../config/history-defaults.js';
 import { createLogger } from '../../observability/logger.js';
+import { warnAboutSecretFlagsOnStderr } from '../secret-flags.js';
 
 export const streamOptionTable = {
   ...natsStreamOptionTable,
@@ -45,6 +46,7 @@ export async function run(argv: string[]): Promise<void> {
   const [action, ...rest] = argv;
   if (action !== 'apply' && action !== 'check') throw new ConfigError(`odin stream: unknown action ${JSON.stringify(action)}; use apply or check`);
   const values = resolveOptions(streamOptionTable, rest);
+  warnAboutSecretFlagsOnStderr(streamOptionTable, rest);
   if (values.natsUrl === undefined) throw new ConfigError('--nats/NATS_URL: odin stream needs the NATS server');
   checkNatsCredentials(values);
   // Limits not given are this version's NATS defaults: `apply` with none brings an older stream up to them.

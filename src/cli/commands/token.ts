@@ -30,7 +30,7 @@ your identity provider, not from here (docs/identity.md).`,
 
 export async function run(argv: string[]): Promise<void> {
   const config = tokenConfigFrom(argv);
-  warnAboutSecretFlagsOnStderr(argv);
+  warnAboutSecretFlagsOnStderr(tokenOptionTable, argv);
   const { key, alg, kid } = await signingKey(config);
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT(config.channels.length > 0 ? { [config.jwtChannelsClaim]: config.channels } : {})
