@@ -200,7 +200,15 @@ export class BenchConnection {
     }
     const wasReady = this.isReady;
     this.isReady = false;
-    if (!wasReady && !this.wasOpened) this.onSettled?.();
+    if (!wasReady) {
+      // Closed before it was subscribed: a failed attempt too (it used to hold its handshake slot, and its first open, for ever).
+      if (this.wasOpened) {
+        this.counters.failed++;
+        const code = `closed before subscribed (${ws.closeCode ?? 'no close frame'})`;
+        this.counters.errors.set(code, (this.counters.errors.get(code) ?? 0) + 1);
+      }
+      this.onSettled?.();
+    }
     this.onLost?.(this);
   }
 

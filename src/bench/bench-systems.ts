@@ -20,6 +20,8 @@ export interface RunningSystem {
   serverPid: number;
   /** When the server is several processes (gateway workers): all of them, whose RSS is summed. */
   serverPids?: number[];
+  /** Warnings and errors the gateway logged since it started, by event name (the scale course's cluster: why connections were refused or closed). */
+  gatewayEvents?: () => Record<string, number>;
   /** Every process of the system (server, broker, publisher): pinned together. */
   pids: number[];
   /** Clients offer permessage-deflate. */

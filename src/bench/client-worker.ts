@@ -61,6 +61,7 @@ export interface PoolPort {
 }
 
 const MAX_HANDSHAKES_IN_FLIGHT = 200;
+/** A lost connection comes back after this, plus up to as much again at random (a storm of reconnects must not arrive at once). */
 const RECONNECT_DELAY_MS = 200;
 
 function run(input: WorkerInput, port: PoolPort): void {
@@ -70,36 +71,53 @@ function run(input: WorkerInput, port: PoolPort): void {
   let inFlight = 0;
   let settled = 0;
   let closing = false;
+  /**
+   * Lost connections waiting for a handshake slot. Reconnects share the
+   * first opens' limit: on a starved box, connections the gateway refused
+   * (its pending-handshake cap, its deadline) coming back all at once, each
+   * after a fixed delay, only made the next storm bigger.
+   */
+  const reconnects: BenchConnection[] = [];
 
   const reconnect = (conn: BenchConnection): void => {
     if (closing) return;
-    setTimeout(() => {
-      if (closing) return;
-      conn.onSettled = undefined;
-      conn.connect();
-    }, RECONNECT_DELAY_MS);
+    setTimeout(
+      () => {
+        if (closing) return;
+        reconnects.push(conn);
+        openMore();
+      },
+      RECONNECT_DELAY_MS * (1 + Math.random()),
+    );
   };
-  const onSettled = function (this: void): void {
-    inFlight--;
+  const firstSettled = (): void => {
     settled++;
-    openMore();
     if (settled === connections.length) {
       port.postMessage({ type: 'settled', ready: counters.ready + counters.slow.ready, failed: counters.failed, errors: Object.fromEntries(counters.errors) } satisfies WorkerToPool);
     }
   };
+  /** One attempt, holding a handshake slot until it is subscribed or has failed. */
+  const attempt = (conn: BenchConnection, first: boolean): void => {
+    inFlight++;
+    let once = false;
+    conn.onLost = undefined;
+    conn.onSettled = () => {
+      if (once) return;
+      once = true;
+      inFlight--;
+      if (first) firstSettled();
+      // From now on a lost connection comes back (a slow-client close, a refused attempt).
+      conn.onLost = reconnect;
+      openMore();
+    };
+    conn.connect();
+  };
   const openMore = (): void => {
-    while (inFlight < MAX_HANDSHAKES_IN_FLIGHT && next < connections.length) {
-      const conn = connections[next++]!;
-      inFlight++;
-      let once = false;
-      conn.onSettled = () => {
-        if (once) return;
-        once = true;
-        onSettled();
-        // From now on a lost connection comes back (a slow-client close, for example).
-        conn.onLost = reconnect;
-      };
-      conn.connect();
+    while (inFlight < MAX_HANDSHAKES_IN_FLIGHT && !closing) {
+      const retry = reconnects.shift();
+      if (retry) attempt(retry, false);
+      else if (next < connections.length) attempt(connections[next++]!, true);
+      else break;
     }
   };
   if (connections.length === 0) port.postMessage({ type: 'settled', ready: 0, failed: 0, errors: {} } satisfies WorkerToPool);

@@ -53,7 +53,13 @@ function freePort(): Promise<number> {
 }
 
 /** Starts the gateway cluster; resolves once every worker has logged gateway_started. */
-async function startCluster(natsUrl: string, stream: string, workers: number, port: number, reusePort: boolean): Promise<{ primary: ChildProcess; workerPids: number[] }> {
+/** Counts the event of each warning or error line (the `level` label warn or error) in a chunk of the JSON log; a line split across chunks may be missed. */
+function countWarnings(chunk: string, events: Map<string, number>): void {
+  for (const m of chunk.matchAll(/^\{"level":"(?:warn|error)",.*?"event":"([a-z_]+)"/gm)) events.set(m[1]!, (events.get(m[1]!) ?? 0) + 1);
+}
+
+async function startCluster(natsUrl: string, stream: string, workers: number, port: number, reusePort: boolean): Promise<{ primary: ChildProcess; workerPids: number[]; events: Map<string, number> }> {
+  const events = new Map<string, number>();
   // Node flags given to the primary are every worker's too (cluster forks with the primary's execArgv).
   const args = ['--expose-gc', ...WORKER_NODE_FLAGS, CLI, 'gateway', '--host', '127.0.0.1', '--port', String(port), '--nats', natsUrl, '--nats-stream', stream, '--nats-storage', 'memory',
     '--workers', String(Math.max(2, workers)), '--memory-limit-mb', String(WORKER_MEMORY_MB * Math.max(2, workers)), '--drain-seconds', '0', '--shutdown-timeout-ms', '0', '--log-level', 'info', ...(reusePort ? ['--reuse-port'] : [])];
@@ -79,15 +85,15 @@ async function startCluster(natsUrl: string, stream: string, workers: number, po
         if (workerPids.length === Math.max(2, workers)) {
           clearTimeout(timer);
           primary.stdout!.off('data', onData);
-          // The rest of the log (a line per closed connection) is read and dropped.
-          primary.stdout!.resume();
+          // The rest of the log (a line per closed connection) is read for its warnings and errors only.
+          primary.stdout!.on('data', (c: Buffer) => countWarnings(c.toString(), events));
           resolve();
         }
       }
     };
     primary.stdout!.on('data', onData);
   });
-  return { primary, workerPids };
+  return { primary, workerPids, events };
 }
 
 async function stopCluster(primary: ChildProcess, workerPids: readonly number[]): Promise<void> {
@@ -115,7 +121,7 @@ function clusterSystem(name: string, reusePort: boolean): SystemSpec {
       const { workers } = workersFor(options.connections ?? 1, Math.min(MAX_WORKERS, options.maxWorkers ?? MAX_WORKERS));
       const nats = await startNatsServer({ jetstream: true });
       const stream = `BENCH${process.pid}`;
-      let cluster: { primary: ChildProcess; workerPids: number[] } | undefined;
+      let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
       try {
         const port = await freePort();
         cluster = await startCluster(nats.tcpUrl, stream, workers, port, reusePort);
@@ -126,6 +132,7 @@ function clusterSystem(name: string, reusePort: boolean): SystemSpec {
           kind: 'odin',
           serverPid: running.workerPids[0]!,
           serverPids: running.workerPids,
+          gatewayEvents: () => Object.fromEntries(running.events),
           pids: [running.primary.pid!, ...running.workerPids, nats.pid, server.child.pid!],
           deflate: false,
           urlFor: () => `ws://127.0.0.1:${port}/ws`,

@@ -50,6 +50,8 @@ export interface ScaleResult {
   gaps: number;
   /** Connections that received every broadcast message. */
   complete: number;
+  /** Warnings and errors the gateway logged, by event (why connections were refused or closed), when it has any. */
+  gatewayWarnings?: Record<string, number>;
   /** The realistic minute after the broadcasts (scale-realistic.ts), when the scenario has one. */
   realistic?: RealisticResult;
 }
@@ -228,6 +230,11 @@ export async function runScale(spec: SystemSpec, scenario: Scenario, timing: Tim
       complete,
       ...(realistic ? { realistic } : {}),
     };
+    const events = system.gatewayEvents?.();
+    if (events && Object.keys(events).length > 0) {
+      scale.gatewayWarnings = events;
+      notes.push(`gateway warnings by event (log lines; some are logged only at powers of 2): ${JSON.stringify(events)}`);
+    }
     result.scale = scale;
     await recordTotals(result, pool);
     if (notes.length) result.note = notes.join('; ');
