@@ -31,7 +31,7 @@ export function summaryText(s: LoadSummary): string {
     `  server closes ${Object.keys(c.closesByCode).length ? JSON.stringify(c.closesByCode) : 'none'}`,
     `  messages      ${s.messages.received} received (${s.messages.live} live, ${s.messages.replayed} replayed), ${s.messages.perSec}/s, in ${s.messages.frames} frames`,
     `  latency ms    p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}  max ${l.max}  (${l.count} live messages, publish ts to receive)${g.flag ? `  [${g.flag}]` : ''}`,
-    ...(g.busy ? [`  not busy ms   p50 ${n.p50}  p90 ${n.p90}  p99 ${n.p99}  p99.9 ${n.p999}  max ${n.max}  (${n.count} live messages of the ${g.seconds - g.busySeconds} s the generator was not busy)`] : []),
+    ...(g.busy ? [`  not busy ms   p50 ${n.p50}  p90 ${n.p90}  p99 ${n.p99}  p99.9 ${n.p999}  max ${n.max}  (${n.count} live messages of the seconds the generator was neither busy nor catching up after one)`] : []),
     `  replay age ms p50 ${a.p50}  p90 ${a.p90}  p99 ${a.p99}  max ${a.max}  (${a.count} replayed messages, how old on arrival; not latency)`,
     `  gaps          ${s.gaps}${s.gaps === 0 ? ' (ok)' : ' (LOSS!)'}, duplicates ${s.duplicates}`,
     `  reconnects    ${s.reconnects} connections reopened`,

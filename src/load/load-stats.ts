@@ -72,11 +72,15 @@ export class LoadStats {
   readonly timeline: TimelinePoint[] = [];
   /** How busy this process is: per second, per balancing period, over the run. */
   readonly generator = new GeneratorMonitor();
-  /** Seconds in which the generator was busy, and the live latencies recorded in them. */
+  /**
+   * Seconds in which the generator was busy, and the live latencies recorded in them or in
+   * the second after one: what a stall delays is read once it ends, often after the tick.
+   */
   busySeconds = 0;
   liveWhileBusy = 0;
-  /** Live latency of the seconds the generator was not busy: the figures to trust. */
+  /** Live latency of the other seconds: the figures to trust. */
   readonly calmLatency = new LatencyRecorder();
+  private lastSecondBusy = false;
   private lastTickMessages = 0;
   private lastTickReplay = 0;
   private lastTickAt = performance.now();
@@ -112,12 +116,10 @@ export class LoadStats {
     const w = this.window.percentiles();
     const loop = this.generator.second();
     const busy = isGeneratorBusy(loop);
-    if (busy) {
-      this.busySeconds++;
-      this.liveWhileBusy += this.window.count;
-    } else {
-      this.calmLatency.add(this.window);
-    }
+    if (busy) this.busySeconds++;
+    if (busy || this.lastSecondBusy) this.liveWhileBusy += this.window.count;
+    else this.calmLatency.add(this.window);
+    this.lastSecondBusy = busy;
     const point: TimelinePoint = {
       t: Math.round((Date.now() - this.startedAt) / 100) / 10,
       open: this.open,
@@ -188,14 +190,15 @@ export interface LoadSummary {
 /**
  * How busy the generator was over the run. `busy` (any busy second) flags
  * `latencyMs`: those figures include the generator's own queueing;
- * `latencyMsNotBusy` holds the live latency of the other seconds only.
+ * `latencyMsNotBusy` holds the live latency of the other seconds only (not
+ * busy, nor right after a busy one).
  */
 export interface GeneratorSummary extends GeneratorFigures {
   busy: boolean;
   /** Seconds of the timeline, and of those the busy ones. */
   seconds: number;
   busySeconds: number;
-  /** Live messages whose latency was taken in a busy second. */
+  /** Live messages whose latency was taken in a busy second or the second after one (its backlog). */
   liveWhileBusy: number;
   latencyMsNotBusy: LatencyPercentiles;
   /** "generator busy: ..." when `busy`, for the summary's latency line. */
@@ -213,7 +216,7 @@ export function generatorSummary(stats: LoadStats): GeneratorSummary {
     busySeconds: stats.busySeconds,
     liveWhileBusy: stats.liveWhileBusy,
     latencyMsNotBusy: stats.calmLatency.percentiles(),
-    ...(busy ? { flag: `generator busy ${stats.busySeconds} of ${seconds} s: ${stats.liveWhileBusy} of ${live} live latencies include the generator's own queueing` } : {}),
+    ...(busy ? { flag: `generator busy ${stats.busySeconds} of ${seconds} s: ${stats.liveWhileBusy} of ${live} live latencies were taken in or right after a busy second and include the generator's own queueing` } : {}),
   };
 }
 

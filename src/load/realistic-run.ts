@@ -31,6 +31,11 @@ export interface RealisticOptions {
   /** Clients offer permessage-deflate (--compression on). */
   compression?: boolean;
   random?: () => number;
+  /**
+   * false: the balancer leaves this process's own event loop out (it is still measured and
+   * flagged), for a run embedded in a process that also runs the gateway, whose loop it shares.
+   */
+  balanceOnGenerator?: boolean;
   onProgress?: (point: TimelinePoint, stats: LoadStats) => void;
   signal?: AbortSignal;
 }
@@ -152,7 +157,7 @@ export async function runRealistic(options: RealisticOptions): Promise<LoadSumma
   let lastFailed = 0;
   const balanceTimer = setInterval(() => {
     // The generator's figures over exactly this period, taken before waiting for /health.
-    const generator = stats.generator.period();
+    const generator = options.balanceOnGenerator === false ? undefined : stats.generator.period();
     void readHealth(options.healthUrl).then((health) => {
       if (!running) return;
       const attempts = stats.attempted - lastAttempted;
