@@ -4,7 +4,9 @@
 // kept in dist/.build-stamp only once it has succeeded. A file changed while
 // tsc runs, added, removed or touched changes the fingerprint, so the next
 // `npm start` builds again (scripts/build-if-stale.mjs); an unchanged tree
-// matches it, and the ~20 s build is skipped.
+// matches it, and the ~20 s build is skipped. tsc itself is incremental
+// (dist/tsconfig.tsbuildinfo): a build recompiles what changed; `begin` drops
+// that record when a compiled file is missing, so the build emits it again.
 // Usage (the build runs both): node scripts/build-stamp.mjs begin | commit
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -49,11 +51,29 @@ export function fingerprint(root = ROOT) {
   return { hash: createHash('sha256').update(lines.sort().join('\n')).digest('hex'), files: files.length };
 }
 
+/** tsc's incremental record (tsconfig.json "incremental"): which sources it compiled, and to what. */
+export const TS_BUILD_INFO = join(ROOT, 'dist', 'tsconfig.tsbuildinfo');
+
+/**
+ * The sources of the root project (src, test, bench: rootDir `.`, outDir
+ * `dist`) whose compiled .js is missing. Incremental tsc re-emits only what
+ * changed since its record, so an output deleted by hand would stay missing.
+ */
+export function missingOutputs(root = ROOT) {
+  return ['src', 'test', 'bench']
+    .flatMap((dir) => filesUnder(join(root, dir)))
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
+    .map((file) => relative(root, file))
+    .filter((source) => !existsSync(join(root, 'dist', source.replace(/\.ts$/, '.js'))));
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const step = process.argv[2];
   if (step === 'begin') {
     // A build in progress or failed leaves no stamp: only a finished build vouches for dist/.
     rmSync(STAMP, { force: true });
+    // Without its record tsc compiles and emits everything: the build stays whole when an output went missing.
+    if (existsSync(TS_BUILD_INFO) && missingOutputs().length > 0) rmSync(TS_BUILD_INFO);
     mkdirSync(join(ROOT, 'dist'), { recursive: true });
     writeFileSync(PENDING, `${fingerprint().hash}\n`);
   } else if (step === 'commit') {

@@ -103,6 +103,27 @@ describe('npm start skips an unchanged build', () => {
     assert.match(rebuilt.stderr, /dist\/src\/cli\/main\.js is missing/);
   });
 
+  it('tsc is incremental, and a build with a compiled file missing drops its record so tsc emits everything again', () => {
+    const tsconfig = readFileSync(join(REPO_ROOT, 'tsconfig.json'), 'utf8');
+    assert.match(tsconfig, /"incremental": true/);
+    assert.match(real.scripts.typecheck!, /--noEmit --incremental false/, 'a type check leaves the build record alone');
+    const info = join(dir, 'dist', 'tsconfig.tsbuildinfo');
+    const compiled = join(dir, 'dist', 'src', 'app.js');
+    const begin = (): void => {
+      const r = spawnSync(process.execPath, ['scripts/build-stamp.mjs', 'begin'], { cwd: dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    mkdirSync(join(dir, 'dist', 'src'), { recursive: true });
+    writeFileSync(join(dir, 'dist', 'src', 'added.js'), '');
+    writeFileSync(compiled, '');
+    writeFileSync(info, '{}');
+    begin();
+    assert.ok(existsSync(info), 'every source has its .js: the record stays');
+    rmSync(compiled);
+    begin();
+    assert.ok(!existsSync(info), 'dist/src/app.js missing: the record is dropped');
+  });
+
   it('a failed build leaves no stamp: npm start fails, and the next start builds again', () => {
     const before = npmStart().builds;
     touch(join(dir, 'src', 'app.ts'));
