@@ -83,6 +83,16 @@ describe('start line', () => {
     assert.equal(startLines(publisher).length, 1);
   });
 
+  it('odin publisher without --autostart or --nats: waiting for start, into a memory broker no gateway reads', async () => {
+    const publisher = odin(['publisher', '--port', '0'], { CONTROL_TOKEN: 'start-line-control-token' });
+    const line = await publisher.waitForEvent('odin_started');
+    const m = new RegExp(`^odin publisher ${V} simulator waiting for POST /control \\{"action":"start"\\}, control API (http://127\\.0\\.0\\.1:\\d+)/control, into a private memory broker that no gateway reads$`).exec(String(line.msg));
+    assert.ok(m, `start line: ${String(line.msg)}`);
+    assert.equal(line.publishing, false);
+    const start = await fetch(`${m[1]!}/control`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer start-line-control-token' }, body: '{"action":"start"}' });
+    assert.equal(start.status, 200, 'the control API it names takes the start');
+  });
+
   it('odin dev: what to open first, then the gateway, broker, simulator and control API', async () => {
     const dev = odin(['dev', '--port', '0', '--control-port', '0']);
     const line = await dev.waitForEvent('dev_ready');
