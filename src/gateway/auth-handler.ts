@@ -49,8 +49,7 @@ export async function handleAuth(ctx: AuthContext, conn: ClientConnection, reque
     }
     return;
   }
-  conn.grants = verified.grants;
-  conn.closeAt = closeAtOf(verified.expiresAt, ctx.clockToleranceMs);
+  conn.setCredentials(verified.grants, closeAtOf(verified.expiresAt, ctx.clockToleranceMs));
   ctx.expiry.set(conn);
   ctx.metrics.tokenRefreshes.inc({ result: 'accepted' });
   const revoked = conn

@@ -44,20 +44,19 @@ export class ClientConnection {
   /** Set for Server-Sent Events connections (`GET /sse`): their events are encoded per connection, with cursors. */
   readonly sse: SseEncoder | undefined;
   /** True while the connection holds only the configured default channels (until it subscribes itself). */
-  onDefaultChannels = false;
-  /** Set by any frame from the client; cleared by the keepalive sweep when it pings. */
-  alive = true;
+  private holdsDefaultChannels = false;
+  /** Set by any frame (or pong, or SSE probe) from the client; taken by the keepalive sweep when it pings. */
+  private heardFrom = true;
   /** When the connection stopped being open (0 = open). */
   private closingAt = 0;
   /** The close code the server chose (the 'close' event only reports the peer's). */
-  serverCloseCode: number | undefined;
-  rateLimitedCount = 0;
+  private chosenCloseCode: number | undefined;
+  /** Frames refused over the inbound rate limit. */
+  private rateLimitedFrames = 0;
   /** Extra channels or patterns the token's claim grants (docs/identity.md, "Grants"). */
-  grants: readonly string[] = [];
+  private grantedPatterns: readonly string[] = [];
   /** When the token runs out (its exp plus the clock tolerance), ms since the epoch; 0 = never. */
-  closeAt = 0;
-  /** Position in the gateway's expiry schedule; -1 = not in it. */
-  expiryIndex = -1;
+  private tokenCloseAt = 0;
   readonly openedAt = Date.now();
   /**
    * Subscribe and unsubscribe requests run one after another, in order: at
@@ -101,6 +100,66 @@ export class ClientConnection {
   /** When the connection stopped being open, ms since the epoch (0 while open). */
   get closingSince(): number {
     return this.closingAt;
+  }
+
+  /** The close code the server chose, if it closed the connection (the socket's close event reports the peer's). */
+  get serverCloseCode(): number | undefined {
+    return this.chosenCloseCode;
+  }
+
+  /** The socket library closes the socket itself on a client's protocol error (1002, 1007, 1009): still the server's close. */
+  closedForProtocolError(code: number): void {
+    this.chosenCloseCode = code;
+  }
+
+  /** Extra channels or patterns the token's claim grants. */
+  get grants(): readonly string[] {
+    return this.grantedPatterns;
+  }
+
+  /** When the token runs out (its exp plus the clock tolerance), ms since the epoch; 0 = never. */
+  get closeAt(): number {
+    return this.tokenCloseAt;
+  }
+
+  /** The token's grants and end: on admission, and again on each accepted in-band auth. */
+  setCredentials(grants: readonly string[], closeAt: number): void {
+    this.grantedPatterns = grants;
+    this.tokenCloseAt = closeAt;
+  }
+
+  /** Any frame, pong or probe from the client: it is alive. */
+  markAlive(): void {
+    this.heardFrom = true;
+  }
+
+  /** The keepalive sweep's question: heard from since the last sweep? Clears the mark for the next one. */
+  takeAliveMark(): boolean {
+    const heard = this.heardFrom;
+    this.heardFrom = false;
+    return heard;
+  }
+
+  /** Counts one frame refused over the rate limit; returns how many so far. */
+  countRateLimited(): number {
+    return ++this.rateLimitedFrames;
+  }
+
+  /** True while the connection holds only the configured default channels (until it subscribes itself). */
+  get onDefaultChannels(): boolean {
+    return this.holdsDefaultChannels;
+  }
+
+  /** It now holds the default channels. */
+  enterDefaultChannels(): void {
+    this.holdsDefaultChannels = true;
+  }
+
+  /** It subscribes itself: true when it held the default channels (the caller drops them). */
+  leaveDefaultChannels(): boolean {
+    const held = this.holdsDefaultChannels;
+    this.holdsDefaultChannels = false;
+    return held;
   }
 
   /**
@@ -231,7 +290,7 @@ export class ClientConnection {
     if (this.lifecycle !== 'open') return;
     this.lifecycle = 'closing';
     this.closingAt = Date.now();
-    this.serverCloseCode = code;
+    this.chosenCloseCode = code;
     this.writer.close(code, reason);
   }
 

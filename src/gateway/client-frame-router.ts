@@ -75,10 +75,10 @@ function enqueue(ctx: FrameRouterContext, conn: ClientConnection, request: strin
 
 function rateLimited(ctx: FrameRouterContext, conn: ClientConnection, id: RequestId | undefined): void {
   ctx.metrics.rateLimited.inc();
-  conn.rateLimitedCount++;
+  const count = conn.countRateLimited();
   // Powers of two: a flood is visible in the logs without flooding them.
-  if ((conn.rateLimitedCount & (conn.rateLimitedCount - 1)) === 0) {
-    ctx.logger.warn({ event: 'rate_limited', session: conn.id, count: conn.rateLimitedCount }, 'client over its message rate');
+  if ((count & (count - 1)) === 0) {
+    ctx.logger.warn({ event: 'rate_limited', session: conn.id, count }, 'client over its message rate');
   }
   conn.sendError(
     ErrorCode.RATE_LIMIT_EXCEEDED,

@@ -31,12 +31,12 @@ export function attachClientSocket(socket: WebSocket, conn: ClientConnection, ho
 
 function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   const socket = this as ClientSocket;
-  socket.conn.alive = true;
+  socket.conn.markAlive();
   routeClientFrame(socket.host.frameRouter, socket.conn, data, isBinary);
   releaseInflater(this);
 }
 function onSocketPong(this: WebSocket): void {
-  (this as ClientSocket).conn.alive = true;
+  (this as ClientSocket).conn.markAlive();
 }
 function onSocketClose(this: WebSocket, code: number): void {
   const socket = this as ClientSocket;

@@ -1,8 +1,8 @@
 // Token expiry for every connection with one timer: a min-heap of
 // connections keyed by the time their token runs out, and a single timeout
-// armed for the earliest. A connection sits in the heap at most once (its
-// index is kept on it), so a refresh moves it and a close removes it in
-// O(log n), and closed connections are never retained. Precision: the
+// armed for the earliest. A connection sits in the heap at most once (the
+// schedule keeps its index, the only writer of it), so a refresh moves it and
+// a close removes it in O(log n), and closed connections are never retained. Precision: the
 // timeout fires when Node's timers do, a few ms after the deadline.
 import type { ClientConnection } from './client-connection.js';
 
@@ -11,13 +11,13 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
 
 export interface Expiring {
   /** When the connection must close, ms since the epoch; 0 = never. */
-  closeAt: number;
-  /** Position in the schedule's heap; -1 = not scheduled. */
-  expiryIndex: number;
+  readonly closeAt: number;
 }
 
 export class ExpirySchedule<T extends Expiring = ClientConnection> {
   private readonly heap: T[] = [];
+  /** Each scheduled item's position in the heap. */
+  private readonly positions = new Map<T, number>();
   private timer: NodeJS.Timeout | undefined;
   private armedAt = Infinity;
   private stopped = false;
@@ -35,25 +35,25 @@ export class ExpirySchedule<T extends Expiring = ClientConnection> {
   /** Schedules (or moves) `item` to its current `closeAt`; 0 removes it. */
   set(item: T): void {
     if (item.closeAt <= 0) return this.remove(item);
-    if (item.expiryIndex < 0) {
-      item.expiryIndex = this.heap.length;
+    let i = this.positions.get(item);
+    if (i === undefined) {
+      i = this.heap.length;
+      this.positions.set(item, i);
       this.heap.push(item);
     }
-    this.up(item.expiryIndex);
-    this.down(item.expiryIndex);
+    this.down(this.up(i));
     this.arm();
   }
 
   remove(item: T): void {
-    const i = item.expiryIndex;
-    if (i < 0) return;
-    item.expiryIndex = -1;
+    const i = this.positions.get(item);
+    if (i === undefined) return;
+    this.positions.delete(item);
     const last = this.heap.pop()!;
     if (i < this.heap.length) {
       this.heap[i] = last;
-      last.expiryIndex = i;
-      this.up(i);
-      this.down(i);
+      this.positions.set(last, i);
+      this.down(this.up(i));
     }
   }
 
@@ -89,14 +89,16 @@ export class ExpirySchedule<T extends Expiring = ClientConnection> {
     this.timer.unref();
   }
 
-  private up(i: number): void {
+  /** Moves the item at `i` up to its place; returns where it ended. */
+  private up(i: number): number {
     const h = this.heap;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (h[parent]!.closeAt <= h[i]!.closeAt) return;
+      if (h[parent]!.closeAt <= h[i]!.closeAt) return i;
       this.swap(i, parent);
       i = parent;
     }
+    return i;
   }
 
   private down(i: number): void {
@@ -119,7 +121,7 @@ export class ExpirySchedule<T extends Expiring = ClientConnection> {
     const y = h[b]!;
     h[a] = y;
     h[b] = x;
-    y.expiryIndex = a;
-    x.expiryIndex = b;
+    this.positions.set(y, a);
+    this.positions.set(x, b);
   }
 }

@@ -271,8 +271,7 @@ export class OdinGateway implements GatewayHost, ClientSocketHost {
 
   /** A new connection (WebSocket or SSE) joins: identity, expiry, the connection set, welcome. */
   private admit(conn: ClientConnection, identity: Extract<Identity, { ok: true }>): void {
-    conn.grants = identity.grants;
-    conn.closeAt = closeAtOf(identity.expiresAt, this.parts.authContext.clockToleranceMs);
+    conn.setCredentials(identity.grants, closeAtOf(identity.expiresAt, this.parts.authContext.clockToleranceMs));
     this.parts.expiry.set(conn);
     this.parts.admission.opened(conn);
     this.logger.debug({ event: 'connection_opened', session: conn.id, user: identity.user, remote: conn.remoteAddress, transport: conn.sse ? 'sse' : 'ws' }, 'connection opened');
@@ -352,7 +351,7 @@ export class OdinGateway implements GatewayHost, ClientSocketHost {
     // ws emits 'error' then closes: oversized frames (1009), bad UTF-8 or compressed data (1007), protocol errors (1002).
     const { code, close } = socketErrorName(err);
     this.metrics.clientErrors.inc({ code });
-    if (close !== undefined) conn.serverCloseCode = close;
+    if (close !== undefined) conn.closedForProtocolError(close);
     this.logger.info({ event: 'client_protocol_error', session: conn.id, code, err: err.message }, 'client protocol error');
   }
 

@@ -36,12 +36,11 @@ export class KeepaliveSweep {
         continue;
       }
       queued += conn.queuedBytes;
-      if (!conn.alive) {
+      if (!conn.takeAliveMark()) {
         this.observer.keepaliveTimeout(conn);
         conn.close(CloseCode.KEEPALIVE_TIMEOUT);
         continue;
       }
-      conn.alive = false;
       conn.writer.ping();
     }
     this.observer.swept(queued);

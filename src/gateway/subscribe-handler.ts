@@ -222,13 +222,11 @@ export function subscribeDefaultChannels(ctx: SubscribeContext, conn: ClientConn
     if (!addSubscription(ctx, conn, sub)) return;
     ctx.hub.goLive(sub, 0);
   }
-  conn.onDefaultChannels = true;
+  conn.enterDefaultChannels();
 }
 
 function dropDefaultChannels(ctx: SubscribeContext, conn: ClientConnection): void {
-  if (!conn.onDefaultChannels) return;
-  conn.onDefaultChannels = false;
-  removeAllSubscriptions(ctx, conn);
+  if (conn.leaveDefaultChannels()) removeAllSubscriptions(ctx, conn);
 }
 
 /** Drops every subscription of a closed connection. */

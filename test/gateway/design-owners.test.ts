@@ -116,6 +116,20 @@ export function _accessesTheCompilerRefuses(gateway: OdinGateway, admission: Upg
   conn.lifecycle = 'open';
   // @ts-expect-error subscriptions are added only through conn.addSubscription
   void conn.subscriptions;
+  // @ts-expect-error a token's grants and end are set through conn.setCredentials (admission, in-band auth)
+  conn.grants = [];
+  // @ts-expect-error ... both of them
+  conn.closeAt = 0;
+  // @ts-expect-error liveness: markAlive (frames, pongs, probes) and takeAliveMark (the keepalive sweep)
+  conn.alive = true;
+  // @ts-expect-error the default channels: enterDefaultChannels / leaveDefaultChannels
+  conn.onDefaultChannels = false;
+  // @ts-expect-error the server's close code: close() or closedForProtocolError()
+  conn.serverCloseCode = 1000;
+  // @ts-expect-error frames refused over the rate limit: countRateLimited
+  conn.rateLimitedCount = 0;
+  // @ts-expect-error the expiry schedule keeps each connection's place in its heap itself
+  conn.expiryIndex = -1;
   // @ts-expect-error a subscription's phase moves only through its methods
   sub.phase = 'live';
   // @ts-expect-error a subscription's held messages are private

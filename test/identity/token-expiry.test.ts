@@ -150,10 +150,10 @@ describe('token expiry on live connections', () => {
 describe('ExpirySchedule', () => {
   it('fires each item once at its time, in order; moved and removed items follow', async () => {
     const fired: string[] = [];
-    type Item = { name: string; closeAt: number; expiryIndex: number };
+    type Item = { name: string; closeAt: number };
     const schedule = new ExpirySchedule<Item>((item) => fired.push(item.name));
     const now = Date.now();
-    const items: Item[] = Array.from({ length: 50 }, (_, i) => ({ name: `i${i}`, closeAt: now + 20 + ((i * 37) % 50) * 4, expiryIndex: -1 }));
+    const items: Item[] = Array.from({ length: 50 }, (_, i) => ({ name: `i${i}`, closeAt: now + 20 + ((i * 37) % 50) * 4 }));
     for (const item of items) schedule.set(item);
     const removed = items[3]!;
     schedule.remove(removed);

@@ -125,9 +125,7 @@ export async function serveSse(host: SseHost, req: IncomingMessage, res: ServerR
   const encoder = new SseEncoder(stream.channels, stream.cursor, host.epoch());
   const transport = new SseTransport(socket, encoder);
   const conn = host.open(transport, socket, req, identity, encoder);
-  transport.onProbe = () => {
-    conn.alive = true;
-  };
+  transport.onProbe = () => conn.markAlive();
   socket.once('close', () => host.closed(conn));
   const entries = stream.channels.map((channel, i): SubscribeEntry => {
     const seq = stream.cursor?.seqs[i];
