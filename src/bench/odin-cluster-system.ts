@@ -34,6 +34,18 @@ const WORKER_FILL = 0.9;
  */
 export const WORKER_NODE_FLAGS = ['--max-semi-space-size=2'];
 
+/**
+ * The keepalive sweep's interval in the course. Here the clients run on the
+ * same 2 cores as 14 workers: a worker whose event loop is far behind
+ * judges a pong still unread in its socket as silence. A 200,000 run at the
+ * default 25 s on the box shared with other builds (load 35) lost tens of
+ * thousands of live connections at once, which came back and starved
+ * everything again; this is the likely cause (not proven: that run counted
+ * no keepalive events; the course now does). A slower sweep keeps dead-peer
+ * detection without measuring the box's scheduling.
+ */
+const SCALE_PING_INTERVAL_MS = 120_000;
+
 /** Workers needed for `connections`, each filled to WORKER_FILL of what its open-file limit allows. */
 export function workersFor(connections: number, maxWorkers = MAX_WORKERS, openFiles = openFileLimits()?.soft): { workers: number; perWorker: number } {
   const perWorker = fileBudget(openFiles).maxConnections;
@@ -53,16 +65,20 @@ function freePort(): Promise<number> {
 }
 
 /** Starts the gateway cluster; resolves once every worker has logged gateway_started. */
-/** Counts the event of each warning or error line (the `level` label warn or error) in a chunk of the JSON log; a line split across chunks may be missed. */
+/** Counts the event of each warning or error line (the `level` label warn or error) in a chunk of the JSON log, and each keepalive timeout (logged at info); a line split across chunks may be missed. */
 function countWarnings(chunk: string, events: Map<string, number>): void {
-  for (const m of chunk.matchAll(/^\{"level":"(?:warn|error)",.*?"event":"([a-z_]+)"/gm)) events.set(m[1]!, (events.get(m[1]!) ?? 0) + 1);
+  for (const m of chunk.matchAll(/^\{"level":"(?:warn|error)",.*?"event":"([a-z_]+)"|"event":"(keepalive_timeout)"/gm)) {
+    const event = (m[1] ?? m[2])!;
+    events.set(event, (events.get(event) ?? 0) + 1);
+  }
 }
 
 async function startCluster(natsUrl: string, stream: string, workers: number, port: number, reusePort: boolean): Promise<{ primary: ChildProcess; workerPids: number[]; events: Map<string, number> }> {
   const events = new Map<string, number>();
   // Node flags given to the primary are every worker's too (cluster forks with the primary's execArgv).
   const args = ['--expose-gc', ...WORKER_NODE_FLAGS, CLI, 'gateway', '--host', '127.0.0.1', '--port', String(port), '--nats', natsUrl, '--nats-stream', stream, '--nats-storage', 'memory',
-    '--workers', String(Math.max(2, workers)), '--memory-limit-mb', String(WORKER_MEMORY_MB * Math.max(2, workers)), '--drain-seconds', '0', '--shutdown-timeout-ms', '0', '--log-level', 'info', ...(reusePort ? ['--reuse-port'] : [])];
+    '--workers', String(Math.max(2, workers)), '--memory-limit-mb', String(WORKER_MEMORY_MB * Math.max(2, workers)), '--drain-seconds', '0', '--shutdown-timeout-ms', '0', '--log-level', 'info',
+    '--ping-interval-ms', String(SCALE_PING_INTERVAL_MS), ...(reusePort ? ['--reuse-port'] : [])];
   const primary = trackChild(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   primary.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));

@@ -193,7 +193,8 @@ export async function runScale(spec: SystemSpec, scenario: Scenario, timing: Tim
     }
     const m = await pool.stopMeasuring();
     let realistic: RealisticResult | undefined;
-    if (realisticShape && complete === ready) {
+    // `complete` may pass `ready`: a connection lost while the others settled came back in time for the broadcasts.
+    if (realisticShape && complete >= ready) {
       log(`  ${spec.name}: realistic: ${realisticShape.channels} channels for ${realisticShape.seconds} s, each client on ${realisticShape.minPerClient} to ${realisticShape.maxPerClient} of them`);
       realistic = await runRealisticMinute(system, pool, plan, realisticChannels, realisticShape);
       if (realistic.perChannelPerSec < 1) {
