@@ -188,24 +188,44 @@ export function slowConsumersTable(results: readonly SystemResult[]): string {
   if (repeats) {
     lines.push(
       '',
-      `over ${repeats.runs} runs: fast p99 ratio median ${x(repeats.p99RatioMedian)} (lowest ${x(repeats.p99RatioLowest)}, highest ${x(repeats.p99RatioHighest)}; target <= ${P99_RATIO_TARGET}x on the median: ${yes(repeats.p99RatioMedian <= P99_RATIO_TARGET)})`,
+      `over ${repeats.runs} runs: fast p99 median ${fmt(repeats.conflateP99Median, 2)} ms with slow readers (conflate) against ${fmt(repeats.withoutP99Median, 2)} ms without: ${x(repeats.p99RatioOfMedians)} ` +
+        `(target <= ${P99_RATIO_TARGET}x on the ratio of the medians: ${yes(repeats.p99RatioOfMedians <= P99_RATIO_TARGET)}); each run's own ratio ${repeats.p99Ratios.map((r) => x(r)).join(', ')}`,
     );
   }
   return lines.join('\n');
 }
 
 /**
- * With --repeat, the p99 ratio of each run (each run's three gateways in
- * turn) and their median: a p99 over a 20 s window on a shared 2-core box
- * moves with whatever else ran in that window (0.84x to 2.09x in single
- * runs), so the target is judged on the median of the runs' ratios.
+ * With --repeat: the fast clients' p99 median over the runs without slow
+ * readers and with them (conflate), and their ratio, judged as every peer
+ * ratio of the bench is (the ratio of the medians). A p99 over a 20 s
+ * window on a shared 2-core box moves with whatever else ran in that
+ * window, so one run's own ratio divides by one noisy figure (4.88 ms in a
+ * quiet run whose other baselines were 11.9 and 15.2: 2.31x); each run's
+ * ratio is still printed, as the spread.
  */
-export function slowConsumersOverRuns(results: readonly SystemResult[]): { runs: number; p99RatioMedian: number; p99RatioLowest: number; p99RatioHighest: number } | undefined {
-  const ratios = results.flatMap((r) => (r.slowConsumers?.verdict.p99Ratio !== undefined ? [r.slowConsumers.verdict.p99Ratio] : [])).sort((a, b) => a - b);
-  if (ratios.length < 2) return undefined;
-  const mid = Math.floor(ratios.length / 2);
-  const median = ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
-  return { runs: ratios.length, p99RatioMedian: Math.round(median * 100) / 100, p99RatioLowest: ratios[0]!, p99RatioHighest: ratios[ratios.length - 1]! };
+export function slowConsumersOverRuns(
+  results: readonly SystemResult[],
+): { runs: number; withoutP99Median: number; conflateP99Median: number; p99RatioOfMedians: number; p99Ratios: number[] } | undefined {
+  const p99Of = (label: string): number[] => results.flatMap((r) => r.slowConsumers?.runs.filter((run) => run.label === label).map((run) => run.fastLatencyMs.p99) ?? []);
+  const without = p99Of('without slow clients');
+  const conflate = p99Of('slow clients, conflate');
+  if (without.length < 2 || conflate.length < 2) return undefined;
+  const withoutP99Median = median(without);
+  const conflateP99Median = median(conflate);
+  return {
+    runs: Math.min(without.length, conflate.length),
+    withoutP99Median,
+    conflateP99Median,
+    p99RatioOfMedians: Math.round((conflateP99Median / withoutP99Median) * 100) / 100,
+    p99Ratios: results.flatMap((r) => (r.slowConsumers?.verdict.p99Ratio !== undefined ? [r.slowConsumers.verdict.p99Ratio] : [])),
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
