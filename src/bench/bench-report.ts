@@ -3,6 +3,7 @@ import type { SystemResult } from './bench-scenario.js';
 import type { BenchOutput } from './bench-suite.js';
 import { P99_RATIO_TARGET, RSS_FLAT_TOLERANCE } from './slow-consumers.js';
 import { cpuMicrosPerDelivery } from './books-course.js';
+import { median } from './bench-summary.js';
 
 const fmt = (v: number | undefined, digits = 0): string => (v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const x = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(2)}x`);
@@ -211,8 +212,9 @@ export function slowConsumersOverRuns(
   const without = p99Of('without slow clients');
   const conflate = p99Of('slow clients, conflate');
   if (without.length < 2 || conflate.length < 2) return undefined;
-  const withoutP99Median = median(without);
-  const conflateP99Median = median(conflate);
+  // Both have two or more runs here.
+  const withoutP99Median = median(without)!;
+  const conflateP99Median = median(conflate)!;
   return {
     runs: Math.min(without.length, conflate.length),
     withoutP99Median,
@@ -220,12 +222,6 @@ export function slowConsumersOverRuns(
     p99RatioOfMedians: Math.round((conflateP99Median / withoutP99Median) * 100) / 100,
     p99Ratios: results.flatMap((r) => (r.slowConsumers?.verdict.p99Ratio !== undefined ? [r.slowConsumers.verdict.p99Ratio] : [])),
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
